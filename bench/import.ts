@@ -1,0 +1,249 @@
+/**
+ * Import benchmark: a 150,000-row file (accents and CJK names, ~5% bad rows, in-file
+ * duplicates, some emails already taken) against a directory of 100,000 users, on PGlite and,
+ * when DATABASE_URL is set, on PostgreSQL (in a scratch database created and dropped on that
+ * server). Prints each phase's seconds, rows/s and peak RSS, and a COPY of the same users as
+ * the physical-limit reference.
+ *
+ * The parent writes the file to disk; for each database one child process times the phases
+ * in isolation (parse+validate, duplicate check), and another does exactly what the bot does
+ * (read the upload, stage it, create the accounts) with the Node flags of `npm start`: its
+ * peak RSS is the bot's.
+ *
+ *   npm run bench:import                                   # PGlite
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1/postgres npm run bench:import
+ *   ROWS=1000 EXISTING=1000 npm run bench:import           # a smaller run
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { createCore } from "../src/core/index.ts";
+import { readCsv } from "../src/csv/read.ts";
+import { createRowValidator } from "../src/csv/validate.ts";
+import { openDatabase, PGLITE_OPTIONS, type Database } from "../src/db/database.ts";
+import { applyMigrations } from "../src/db/migrate.ts";
+import { createStore } from "../src/db/store.ts";
+
+type Kind = "pglite" | "postgresql";
+
+const ROWS = Number(process.env.ROWS ?? 150_000);
+const EXISTING = Number(process.env.EXISTING ?? 100_000);
+const GROUPS = ["Finance", "Engineering", "Warehouse", "Leadership", "Help Desk", "Field Sales", "Legal Ops", "Support"];
+const FIRST = ["François", "Zsófia", "Bjørn", "Øystein", "Ümit", "Jiří", "Eun-ji", "Rūta", "Nuria", "小林", "王", "Amélie", "Kwame", "Saoirse", "Grzegorz", "Lucía"];
+const LAST = ["Castañeda", "Ivanović", "Grünewald", "Hernández, Jr.", "Lefèvre", "D'Angelo", "Østergaard", "Åberg", "佐藤", "Nowak", "Jäger", "Bergström"];
+const ADMIN = { email: "bench.admin@corp.example.org", platform: "slack" as const };
+const APPROVER = { email: "bench.approver@corp.example.org", platform: "slack" as const };
+const TARGETS: Record<Kind, { summary?: number; create: number; rss: number }> = {
+  postgresql: { summary: 5, create: 8, rss: 450 },
+  pglite: { create: 12, rss: 900 },
+};
+
+/** The CSV and how many rows of each kind it has. */
+function generateFile(rows: number): { text: string; bad: number; duplicates: number; taken: number } {
+  const lines = ["Email ID,Name,Group,Role,Exchange Domain,Exchange Username"];
+  let bad = 0;
+  let duplicates = 0;
+  let taken = 0;
+  const cell = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  for (let i = 0; i < rows; i++) {
+    const name = `${FIRST[i % FIRST.length]} ${LAST[(i * 7) % LAST.length]}`;
+    let email = `user${i}@corp.example.org`;
+    let group = GROUPS[i % GROUPS.length]!;
+    let role = i % 50 === 0 ? "Administrator" : "User";
+    let exchange = i % 3 === 0 ? ["CORPNET", `user${i}`] : ["", ""];
+    const r = i % 100;
+    if (r === 7) (email = `user${i}@@corp.example.org`), bad++;
+    else if (r === 17) (group = "Nonexistent"), bad++;
+    else if (r === 27) (role = "Superuser"), bad++;
+    else if (r === 37) (exchange = ["CORPNET", ""]), bad++;
+    else if (r === 47) (email = `USER${i - 1}@corp.example.org`), duplicates++;
+    else if (r === 57 && i < EXISTING) (email = `existing${i}@corp.example.org`), taken++;
+    lines.push([email, name, group, role, ...exchange].map(cell).join(","));
+  }
+  return { text: lines.join("\r\n") + "\r\n", bad, duplicates, taken };
+}
+
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** A migrated scratch database with the groups, two Administrators and EXISTING users. */
+async function scratchDatabase(kind: Kind): Promise<{ db: Database; pglite?: PGlite; url?: string; dispose(): Promise<void> }> {
+  let db: Database;
+  let pglite: PGlite | undefined;
+  let url: string | undefined;
+  let dispose: () => Promise<void>;
+  if (kind === "postgresql") {
+    const name = `hms_bench_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const u = new URL(process.env.DATABASE_URL!);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    db = await openDatabase({ kind, url });
+    dispose = async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    const dir = await mkdtemp(path.join(tmpdir(), "hms-bench-"));
+    pglite = await PGlite.create(dir, PGLITE_OPTIONS);
+    db = await openDatabase({ kind, instance: pglite });
+    dispose = async () => {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+  await applyMigrations(db);
+  const core = createCore({ store: createStore(db), now: () => new Date() });
+  await core.ensureBootstrapAdmins({ emails: [ADMIN.email, APPROVER.email] });
+  for (const name of GROUPS) await core.addGroup({ actor: ADMIN, input: { name } });
+  await db.sql.exec(`
+    INSERT INTO "User" ("email", "name", "role", "groupId", "createdBy")
+    SELECT 'existing' || n || '@corp.example.org', 'Existing ' || n, 'USER', (SELECT "id" FROM "Group" WHERE "name" = 'Finance'), 'bench'
+    FROM generate_series(0, ${EXISTING - 1}) AS n`);
+  return { db, pglite, url, dispose };
+}
+
+/** Child: parse+validate alone, then the duplicate check alone. */
+async function phases(kind: Kind, file: string): Promise<Record<string, number>> {
+  const bytes = new Uint8Array(await readFile(file));
+  const scratch = await scratchDatabase(kind);
+  try {
+    const groups = await scratch.db.prisma.group.findMany();
+    let start = process.hrtime.bigint();
+    const reader = await readCsv(bytes);
+    const validator = createRowValidator({ groups, existingEmails: async () => new Set() });
+    const emails: string[][] = [];
+    for await (const chunk of reader.chunks(5_000)) {
+      await validator.validate(chunk);
+      emails.push(chunk.map((r) => r.fields.email.trim().toLowerCase()));
+    }
+    const parseValidate = seconds(start);
+    const store = createStore(scratch.db);
+    start = process.hrtime.bigint();
+    let found = 0;
+    for (const chunk of emails) found += (await store.imports.existingEmails(chunk)).size;
+    return { parseValidate, duplicateCheck: seconds(start), found };
+  } finally {
+    await scratch.dispose();
+  }
+}
+
+// COPY of the created users into a table shaped like "User" (same columns, defaults, indexes
+// and checks), so both paths pay for the unique email index.
+const COPY_COLUMNS = `"email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy"`;
+
+async function copyReference(scratch: Awaited<ReturnType<typeof scratchDatabase>>, batchId: string): Promise<number> {
+  const { db, pglite, url } = scratch;
+  await db.sql.exec(`CREATE TABLE bench_copy (LIKE "User" INCLUDING ALL)`);
+  const select = `SELECT ${COPY_COLUMNS} FROM "User" WHERE "importBatchId" = '${batchId}'`;
+  if (pglite) {
+    const out = await pglite.query(`COPY (${select}) TO '/dev/blob' WITH (FORMAT csv)`);
+    const start = process.hrtime.bigint();
+    await pglite.query(`COPY bench_copy (${COPY_COLUMNS}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: out.blob });
+    return seconds(start);
+  }
+  const rows = await db.sql.query<Record<string, string | null>>(select);
+  const csv = rows.map((r) => Object.values(r).map((v) => (v === null ? "" : `"${String(v).replace(/"/g, '""')}"`)).join(",")).join("\n") + "\n";
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const start = process.hrtime.bigint();
+  await pipeline(Readable.from([csv]), client.query(copyFrom(`COPY bench_copy (${COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
+  const took = seconds(start);
+  await client.end();
+  return took;
+}
+
+/** Child: what the bot does with an upload, start to finish; its peak RSS is the bot's. */
+async function bot(kind: Kind, file: string): Promise<Record<string, number>> {
+  const scratch = await scratchDatabase(kind);
+  try {
+    const core = createCore({ store: createStore(scratch.db), now: () => new Date() });
+    const rssBefore = peakMb();
+    let start = process.hrtime.bigint();
+    const bytes = new Uint8Array(await readFile(file)); // the download
+    const chunkSize = process.env.STAGE_CHUNK ? Number(process.env.STAGE_CHUNK) : undefined; // default: the bot's
+    const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "bench.csv", bytes }, chunkSize });
+    const staged = seconds(start);
+    const rssStaged = peakMb();
+    await core.submitImport({ actor: ADMIN, batchId: batch.id });
+    await core.approveImport({ actor: APPROVER, batchId: batch.id });
+    start = process.hrtime.bigint();
+    const { batch: created } = await core.createAccounts({ actor: APPROVER, batchId: batch.id });
+    const create = seconds(start);
+    const rssCreated = peakMb();
+    const copy = await copyReference(scratch, batch.id);
+    return { staged, create, copy, ready: batch.readyRows, attention: batch.attentionRows, created: created.createdRows, rssBefore, rssStaged, rssCreated };
+  } finally {
+    await scratch.dispose();
+  }
+}
+
+// The bot child runs with the Node flags of `npm start` (its heap cap), as the bot does.
+const START_FLAGS = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).scripts.start as string)
+  .split(" ")
+  .filter((arg) => arg.startsWith("--max-old-space-size"));
+
+function child(role: "phases" | "bot", kind: Kind, file: string): Record<string, number> {
+  const flags = role === "bot" ? START_FLAGS : [];
+  const run = spawnSync(process.execPath, [...flags, "--import", "tsx", fileURLToPath(import.meta.url), role, kind, file], {
+    env: process.env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`${role} on ${kind} failed (exit ${run.status})`);
+  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as Record<string, number>;
+}
+
+const [role, kind, file] = process.argv.slice(2) as ["phases" | "bot" | undefined, Kind, string];
+if (role) {
+  const result = role === "phases" ? await phases(kind, file) : await bot(kind, file);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} else {
+  const dir = await mkdtemp(path.join(tmpdir(), "hms-bench-file-"));
+  const path_ = path.join(dir, "users.csv");
+  const generated = generateFile(ROWS);
+  await writeFile(path_, generated.text);
+  const f = (s: number) => `${s.toFixed(2)} s`.padEnd(9);
+  try {
+    console.log(
+      `file: ${ROWS.toLocaleString("en")} rows, ${(Buffer.byteLength(generated.text) / 1e6).toFixed(1)} MB; ${generated.bad} bad, ` +
+        `${generated.duplicates} in-file duplicates, ${generated.taken} already among the ${EXISTING.toLocaleString("en")} users in the directory\n`,
+    );
+    for (const k of ["pglite", ...(process.env.DATABASE_URL ? ["postgresql"] : [])] as Kind[]) {
+      const p = child("phases", k, path_);
+      const b = child("bot", k, path_);
+      const t = TARGETS[k];
+      const persist = Math.max(0, b.staged! - p.parseValidate! - p.duplicateCheck!);
+      console.log(
+        [
+          `database: ${k}   (verdict: ${b.ready} ready, ${b.attention} need attention; the duplicate check found ${p.found})`,
+          `  parse+validate   ${f(p.parseValidate!)}`,
+          `  duplicate check  ${f(p.duplicateCheck!)}`,
+          `  batch persist    ${f(persist)}(the rest of upload→summary)`,
+          `  upload→summary   ${f(b.staged!)}${t.summary ? `target ≤ ${t.summary} s` : ""}`,
+          `  create accounts  ${f(b.create!)}${Math.round(b.created! / b.create!).toLocaleString("en")} rows/s, ${b.created} created; target ≤ ${t.create} s`,
+          `  COPY reference   ${f(b.copy!)}${Math.round(b.created! / b.copy!).toLocaleString("en")} rows/s into a table like "User"; creation is ${(b.create! / b.copy!).toFixed(1)}× COPY`,
+          `  bot peak RSS     ${b.rssCreated} MB   (idle with the database open ${b.rssBefore} MB, after staging ${b.rssStaged} MB); target ≤ ${t.rss} MB`,
+        ].join("\n") + "\n",
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

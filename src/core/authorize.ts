@@ -1,0 +1,22 @@
+import { AppError, ErrorCode } from "./errors.ts";
+import type { Repositories } from "./ports.ts";
+import { normalizeEmail } from "./schemas.ts";
+import type { Actor, UserWithGroup } from "./types.ts";
+
+/** The acting HMS user, who must hold the Administrator role; throws NOT_ADMINISTRATOR otherwise. */
+export async function requireAdministrator(repos: Repositories, actor: Actor): Promise<UserWithGroup> {
+  const user = actor.email ? await repos.users.findByEmail(normalizeEmail(actor.email)) : null;
+  if (!user || user.role !== "ADMINISTRATOR") {
+    throw new AppError(ErrorCode.NOT_ADMINISTRATOR, "You need the Administrator role in HMS to do this.", {
+      details: { actor: actor.email, known: Boolean(user) },
+    });
+  }
+  return user;
+}
+
+/** Audit details that identify the actor on their platform. */
+export function actorDetails(actor: Actor): Record<string, unknown> {
+  return actor.platformUserId
+    ? { platform: actor.platform, platformUserId: actor.platformUserId }
+    : { platform: actor.platform };
+}

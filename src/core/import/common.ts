@@ -1,0 +1,82 @@
+import type { CoreDeps } from "../deps.ts";
+import { AppError, ErrorCode } from "../errors.ts";
+import type { Repositories } from "../ports.ts";
+import { normalizeEmail } from "../schemas.ts";
+import { DEFAULT_IMPORT_SETTINGS, type ApprovalPolicy, type ImportBatch, type ImportSettings } from "./types.ts";
+
+export function importSettings(deps: CoreDeps): ImportSettings {
+  return deps.imports ?? DEFAULT_IMPORT_SETTINGS;
+}
+
+/** A batch by id or by its code (IMP-7K3Q); BATCH_NOT_FOUND otherwise. */
+export async function loadBatch(repos: Repositories, idOrCode: string): Promise<ImportBatch> {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const batch = UUID.test(idOrCode) ? await repos.imports.findById(idOrCode) : await repos.imports.findByCode(idOrCode);
+  if (!batch) throw new AppError(ErrorCode.BATCH_NOT_FOUND, `There is no import ${idOrCode}.`);
+  return batch;
+}
+
+/** Whether policy asks an approver's click before creating this batch's accounts. */
+export function needsApproval(policy: ApprovalPolicy, counts: { readyRows: number; adminRows: number }): boolean {
+  switch (policy.kind) {
+    case "always":
+      return true;
+    case "never":
+      return false;
+    case "admins":
+      return counts.adminRows > 0;
+    case "atLeast":
+      return counts.readyRows >= policy.count;
+  }
+}
+
+/** Administrators who may approve this batch: never its requester, narrowed by APPROVERS. */
+export async function eligibleApprovers(repos: Repositories, batch: ImportBatch, settings: ImportSettings): Promise<string[]> {
+  const admins = await repos.users.emailsWithRole("ADMINISTRATOR");
+  const narrowed = settings.approvers.length > 0 ? new Set(settings.approvers.map(normalizeEmail)) : undefined;
+  return admins.filter((email) => email !== batch.requesterEmail && (!narrowed || narrowed.has(email)));
+}
+
+const when = (date: Date | null) => (date ? ` at ${date.toISOString().replace("T", " ").slice(0, 16)} UTC` : "");
+
+/** What happened to a batch, worded for the person who clicked a button too late. */
+export function describeState(batch: ImportBatch): string {
+  const by = batch.decidedBy ? ` by ${batch.decidedBy}` : "";
+  const approved = batch.approvalRequired && batch.decidedBy ? `was already approved${by}${when(batch.decidedAt)}` : "";
+  const then = (rest: string) => (approved ? `Import ${batch.code} ${approved}; ${rest}.` : `Import ${batch.code}: ${rest}.`);
+  switch (batch.status) {
+    case "VALIDATED":
+      return `Import ${batch.code} is validated and waiting for Create.`;
+    case "AWAITING_APPROVAL":
+      return `Import ${batch.code} is waiting for an approver.`;
+    case "APPROVED":
+      return approved ? `Import ${batch.code} ${approved}.` : `Import ${batch.code} is approved.`;
+    case "CREATING":
+      return then("its accounts are being created");
+    case "CREATED":
+      return then(`its accounts were created (${batch.createdRows})`);
+    case "INVITING":
+      return then("its users are being invited");
+    case "FINISHED":
+      return then("it is finished");
+    case "REJECTED":
+      return `Import ${batch.code} was already rejected${by}${when(batch.decidedAt)}${batch.reason ? `: ${batch.reason}` : "."}`;
+    case "CANCELLED":
+      return `Import ${batch.code} was cancelled${by}${when(batch.decidedAt)}.`;
+    case "EXPIRED":
+      return `The approval request for import ${batch.code} expired${when(batch.approvalExpiresAt)}; upload the file again.`;
+    case "FAILED":
+      return `Import ${batch.code} failed${batch.reason ? `: ${batch.reason}` : "."}`;
+  }
+}
+
+/** BATCH_WRONG_STATE, or BATCH_ALREADY_DECIDED / BATCH_EXPIRED when that is what happened. */
+export function stateError(batch: ImportBatch): AppError {
+  const code =
+    batch.status === "EXPIRED"
+      ? ErrorCode.BATCH_EXPIRED
+      : batch.decidedAt && !["VALIDATED", "AWAITING_APPROVAL"].includes(batch.status)
+        ? ErrorCode.BATCH_ALREADY_DECIDED
+        : ErrorCode.BATCH_WRONG_STATE;
+  return new AppError(code, describeState(batch), { details: { batchId: batch.id, status: batch.status } });
+}

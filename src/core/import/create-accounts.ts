@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import { actorDetails, requireAdministrator } from "../authorize.ts";
+import type { CoreDeps } from "../deps.ts";
+import { ErrorCode, isAppError } from "../errors.ts";
+import type { Actor } from "../types.ts";
+import { loadBatch, stateError } from "./common.ts";
+import type { CreationProgress, ImportBatch } from "./types.ts";
+
+/** How long a worker holds a batch without renewing; an expired lease means the worker died. */
+export const CREATION_LEASE_MS = 30_000;
+export const CREATION_CHUNK = 5_000;
+/** An APPROVED batch no worker picked up for this long is resumed (its process died first). */
+export const APPROVED_GRACE_MS = 60_000;
+
+export interface CreateAccountsOptions {
+  /** Who clicked; absent when a batch interrupted by a crash is resumed. */
+  actor?: Actor;
+  batchId: string;
+  onProgress?: (progress: CreationProgress) => void | Promise<void>;
+  chunkSize?: number;
+}
+
+export interface CreateAccountsResult {
+  batch: ImportBatch;
+  /** False when another worker holds the batch, or its accounts were already created. */
+  ran: boolean;
+}
+
+/**
+ * Creates the accounts of an APPROVED batch (or resumes one whose worker died), exactly once:
+ * a lease in the database admits one worker per batch; each chunk of READY rows becomes users
+ * and CREATED/SKIPPED rows in one transaction, so a crash loses or repeats nothing. Emails
+ * created meanwhile are SKIPPED with the reason. Progress is reported after every chunk.
+ */
+export async function createAccounts(deps: CoreDeps, options: CreateAccountsOptions): Promise<CreateAccountsResult> {
+  if (options.actor) await requireAdministrator(deps.store, options.actor);
+  return deps.bulk ? deps.bulk.run(() => create(deps, options)) : create(deps, options);
+}
+
+async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<CreateAccountsResult> {
+  const { store } = deps;
+  const owner = randomUUID();
+  const leaseUntil = () => new Date(deps.now().getTime() + CREATION_LEASE_MS);
+
+  const initial = await loadBatch(store, options.batchId);
+  let batch = await store.imports.acquireCreationLease(initial.id, owner, deps.now(), leaseUntil());
+  if (!batch) {
+    const current = await loadBatch(store, initial.id);
+    if (["CREATING", "CREATED", "INVITING", "FINISHED"].includes(current.status)) return { batch: current, ran: false };
+    throw stateError(current);
+  }
+  const total = batch.readyRows;
+  const report = async (b: ImportBatch) => options.onProgress?.({ batch: b, done: b.createdRows + b.skippedRows + b.failedRows, total });
+  await report(batch);
+
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await store.transaction((tx) => tx.imports.createChunk(batch!.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil()));
+    } catch (error) {
+      // An outage is resumed later (the lease expires); anything else would fail again.
+      if (!isAppError(error, ErrorCode.DATABASE_UNAVAILABLE)) await markFailed(deps, batch!, owner, error, options.actor);
+      throw error;
+    }
+    // Lost the lease (we stalled past it and another worker took over): stop writing.
+    if (!chunk) return { batch: await loadBatch(store, batch.id), ran: false };
+    batch = chunk.batch;
+    if (chunk.created + chunk.skipped === 0) break;
+    await report(batch);
+  }
+
+  const done = await store.transaction(async (tx) => {
+    const completed = await tx.imports.completeCreation(batch!.id, owner);
+    if (completed) {
+      await tx.audit.record({
+        actor: options.actor?.email ?? "system:resume",
+        action: "import.create",
+        subject: `import:${completed.code}`,
+        details: {
+          ...(options.actor ? actorDetails(options.actor) : { resumed: true }),
+          batchId: completed.id,
+          created: completed.createdRows,
+          skipped: completed.skippedRows,
+          failed: completed.failedRows,
+        },
+      });
+    }
+    return completed;
+  });
+  const final = done ?? (await loadBatch(store, batch.id));
+  await report(final);
+  return { batch: final, ran: Boolean(done) };
+}
+
+/** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
+async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
+  const reason = `account creation stopped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`.slice(0, 500);
+  await deps.store.transaction(async (tx) => {
+    const failed = await tx.imports.transition(batch.id, ["CREATING"], "FAILED", { reason, decidedAt: deps.now() });
+    if (failed) {
+      await tx.audit.record({ actor: actor?.email ?? "system:resume", action: "import.fail", subject: `import:${batch.code}`, details: { batchId: batch.id, reason, owner } });
+    }
+  });
+}
+
+/**
+ * Resumes every batch whose creation was interrupted (its worker's lease expired, or it was
+ * approved and its process died before a worker started): run at start and now and then, so
+ * a crash or a dead replica leaves no batch half-created or waiting forever.
+ */
+export async function resumeInterruptedImports(
+  deps: CoreDeps,
+  options: { onProgress?: CreateAccountsOptions["onProgress"] } = {},
+): Promise<CreateAccountsResult[]> {
+  const results: CreateAccountsResult[] = [];
+  const now = deps.now();
+  for (const batch of await deps.store.imports.interrupted(now, new Date(now.getTime() - APPROVED_GRACE_MS))) {
+    results.push(await createAccounts(deps, { batchId: batch.id, onProgress: options.onProgress }));
+  }
+  return results;
+}

@@ -1,0 +1,104 @@
+import { actorDetails, requireAdministrator } from "../authorize.ts";
+import type { CoreDeps } from "../deps.ts";
+import { AppError, ErrorCode } from "../errors.ts";
+import { normalizeEmail } from "../schemas.ts";
+import type { Actor } from "../types.ts";
+import { importSettings, loadBatch, stateError } from "./common.ts";
+import type { ImportBatch } from "./types.ts";
+
+export interface DecideImportOptions {
+  actor: Actor;
+  batchId: string;
+  /** The SHA-256 prefix shown in the approval request: the decision applies to that content only. */
+  sha256Prefix?: string;
+}
+
+/** Checks that `actor` may decide on `batch`: an Administrator, not the requester, an approver. */
+async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, sha256Prefix?: string): Promise<void> {
+  const email = normalizeEmail(actor.email);
+  if (email === batch.requesterEmail) {
+    throw new AppError(ErrorCode.SELF_APPROVAL, `You requested import ${batch.code}; another Administrator must approve or reject it.`);
+  }
+  const { approvers } = importSettings(deps);
+  if (approvers.length > 0 && !approvers.map(normalizeEmail).includes(email)) {
+    throw new AppError(ErrorCode.NOT_AN_APPROVER, `Only ${approvers.join(", ")} may approve imports.`);
+  }
+  if (sha256Prefix !== undefined && !batch.sha256.startsWith(sha256Prefix)) {
+    throw new AppError(ErrorCode.BATCH_WRONG_STATE, `This approval request does not match the content of import ${batch.code}.`);
+  }
+}
+
+/**
+ * Approve: a compare-and-set AWAITING_APPROVAL → APPROVED while the request has not expired.
+ * Of any number of concurrent clicks exactly one wins; the others get "already approved by X at T".
+ */
+export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Prefix }: DecideImportOptions): Promise<ImportBatch> {
+  const { store } = deps;
+  await requireAdministrator(store, actor);
+  const batch = await loadBatch(store, batchId);
+  if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
+  await checkApprover(deps, actor, batch, sha256Prefix);
+  const now = deps.now();
+  const approved = await store.transaction(async (tx) => {
+    const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "APPROVED", { decidedBy: normalizeEmail(actor.email), decidedAt: now }, now);
+    if (moved) {
+      await tx.audit.record({ actor: actor.email, action: "import.approve", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, sha256: batch.sha256 } });
+    }
+    return moved;
+  });
+  if (approved) return approved;
+  throw stateError(await expireIfDue(deps, batch.id, now));
+}
+
+/** Reject with a reason: the same compare-and-set, to REJECTED. */
+export async function rejectImport(deps: CoreDeps, { actor, batchId, reason, sha256Prefix }: DecideImportOptions & { reason: string }): Promise<ImportBatch> {
+  const { store } = deps;
+  await requireAdministrator(store, actor);
+  const text = reason.trim();
+  if (!text) throw new AppError(ErrorCode.REASON_REQUIRED, "Say why the import is rejected; the requester will see it.");
+  const batch = await loadBatch(store, batchId);
+  if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
+  await checkApprover(deps, actor, batch, sha256Prefix);
+  const now = deps.now();
+  const rejected = await store.transaction(async (tx) => {
+    const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "REJECTED", { decidedBy: normalizeEmail(actor.email), decidedAt: now, reason: text.slice(0, 500) }, now);
+    if (moved) {
+      await tx.audit.record({ actor: actor.email, action: "import.reject", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, reason: text } });
+    }
+    return moved;
+  });
+  if (rejected) return rejected;
+  throw stateError(await expireIfDue(deps, batch.id, now));
+}
+
+/** Cancel: the requester (or any Administrator) drops a batch before its accounts are created. */
+export async function cancelImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<ImportBatch> {
+  const { store } = deps;
+  await requireAdministrator(store, actor);
+  const batch = await loadBatch(store, batchId);
+  const cancelled = await store.transaction(async (tx) => {
+    const moved = await tx.imports.transition(batch.id, ["VALIDATED", "AWAITING_APPROVAL", "APPROVED"], "CANCELLED", { decidedBy: normalizeEmail(actor.email), decidedAt: deps.now() });
+    if (moved) await tx.audit.record({ actor: actor.email, action: "import.cancel", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id } });
+    return moved;
+  });
+  if (cancelled) return cancelled;
+  throw stateError(await loadBatch(store, batch.id));
+}
+
+/** Moves a request whose time ran out to EXPIRED (losing clicks learn it expired). */
+async function expireIfDue(deps: CoreDeps, batchId: string, now: Date): Promise<ImportBatch> {
+  const batch = await loadBatch(deps.store, batchId);
+  if (batch.status === "AWAITING_APPROVAL" && batch.approvalExpiresAt && batch.approvalExpiresAt <= now) {
+    return (await deps.store.imports.transition(batch.id, ["AWAITING_APPROVAL"], "EXPIRED", { decidedAt: now, reason: "The approval request expired." })) ?? loadBatch(deps.store, batchId);
+  }
+  return batch;
+}
+
+/** Expires every approval request past its time; returns those batches so edges update their buttons. */
+export async function expireApprovals(deps: CoreDeps): Promise<ImportBatch[]> {
+  const expired = await deps.store.imports.expireApprovals(deps.now());
+  for (const batch of expired) {
+    await deps.store.audit.record({ actor: "system:expiry", action: "import.expire", subject: `import:${batch.code}`, details: { batchId: batch.id } });
+  }
+  return expired;
+}

@@ -1,0 +1,19 @@
+import { actorDetails, requireAdministrator } from "../authorize.ts";
+import type { CoreDeps } from "../deps.ts";
+import type { Actor } from "../types.ts";
+import { loadBatch, stateError } from "./common.ts";
+import type { ImportBatch } from "./types.ts";
+
+/** Finish: closes a batch whose accounts are created, without inviting anyone. */
+export async function finishImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<ImportBatch> {
+  const { store } = deps;
+  await requireAdministrator(store, actor);
+  const batch = await loadBatch(store, batchId);
+  const finished = await store.transaction(async (tx) => {
+    const moved = await tx.imports.transition(batch.id, ["CREATED"], "FINISHED");
+    if (moved) await tx.audit.record({ actor: actor.email, action: "import.finish", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id } });
+    return moved;
+  });
+  if (finished) return finished;
+  throw stateError(await loadBatch(store, batch.id));
+}

@@ -1,0 +1,98 @@
+/** What the import engine needs from storage and from mail. src/db and src/mail implement them. */
+import type { RowVerdict } from "../../csv/types.ts";
+import type { Group } from "../types.ts";
+import type {
+  ImportBatch,
+  ImportCounts,
+  ImportRowRecord,
+  ImportRowStatus,
+  ImportStatus,
+  InvitationCounts,
+  InvitationToSend,
+} from "./types.ts";
+
+/** What a new batch is created with; counts and the rest start at their defaults (status VALIDATED). */
+export type NewImportBatch = Pick<
+  ImportBatch,
+  "code" | "fileName" | "sha256" | "sizeBytes" | "requesterEmail" | "requesterPlatformId" | "platform" | "conversation" | "fileInfo"
+> &
+  Partial<Pick<ImportBatch, "status" | "reason">>;
+
+/** Fields a state transition may set besides the status. */
+export type BatchChanges = Partial<
+  Pick<ImportBatch, "approvalRequired" | "approvalRequestedAt" | "approvalExpiresAt" | "decidedBy" | "decidedAt" | "reason" | "conversation">
+> &
+  Partial<ImportCounts>;
+
+export interface ImportRepository {
+  findById(id: string): Promise<ImportBatch | null>;
+  findByCode(code: string): Promise<ImportBatch | null>;
+  /** The requester's batch for this file content that is not closed yet. */
+  findOpen(requesterEmail: string, sha256: string): Promise<ImportBatch | null>;
+  /** Inserts the batch; a unique violation on its code or on the open-file index is rethrown. */
+  create(batch: NewImportBatch): Promise<ImportBatch>;
+  /** Deletes a batch and its rows (a staging that did not complete). */
+  discard(id: string): Promise<void>;
+  /** Deletes the closed, never-validated batches (FAILED with no data row) created before `before`. */
+  discardAbandoned(before: Date): Promise<number>;
+  /** Stores verdicts of one chunk of rows (set-based). */
+  insertRows(batchId: string, verdicts: readonly RowVerdict[]): Promise<void>;
+  /** Of these normalized emails, the ones that exist in the directory. */
+  existingEmails(emails: readonly string[]): Promise<Set<string>>;
+  allGroups(): Promise<Group[]>;
+  /**
+   * Compare-and-set: moves the batch to `to` only if its status is one of `from` (and, with
+   * `notExpiredAt`, its approval has not expired by then). Null when another change won.
+   */
+  transition(id: string, from: readonly ImportStatus[], to: ImportStatus, changes?: BatchChanges, notExpiredAt?: Date): Promise<ImportBatch | null>;
+  /** Replaces the edge's opaque conversation reference (message ids to update later). */
+  setConversation(id: string, conversation: unknown): Promise<ImportBatch | null>;
+  /** Rows of a batch in row order, optionally of some statuses, paged. */
+  rows(batchId: string, options?: { statuses?: readonly ImportRowStatus[]; limit?: number; afterRow?: number }): Promise<ImportRowRecord[]>;
+  /**
+   * Takes (or renews) the creation lease: APPROVED → CREATING, or CREATING whose lease expired
+   * (its worker died). Marks READY rows whose group no longer exists FAILED. Null if not taken.
+   */
+  acquireCreationLease(id: string, owner: string, now: Date, until: Date): Promise<ImportBatch | null>;
+  /**
+   * Creates the users of up to `size` READY rows in one transaction: new emails become users
+   * (rows CREATED), emails that exist by now are SKIPPED. Renews the lease. Null when the
+   * lease is no longer `owner`'s (nothing written).
+   */
+  createChunk(id: string, owner: string, size: number, leaseUntil: Date): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
+  /** CREATING → CREATED once no READY row is left, releasing the lease. */
+  completeCreation(id: string, owner: string): Promise<ImportBatch | null>;
+  /**
+   * Batches whose creation needs a worker: CREATING with an expired lease (its worker died),
+   * or APPROVED since before `approvedBefore` (the process died before a worker started).
+   */
+  interrupted(now: Date, approvedBefore: Date): Promise<ImportBatch[]>;
+  /** AWAITING_APPROVAL batches whose approval expired at `now`, moved to EXPIRED. */
+  expireApprovals(now: Date): Promise<ImportBatch[]>;
+  /** Batches whose buttons may still be clicked, for the edges. */
+  findByStatus(statuses: readonly ImportStatus[]): Promise<ImportBatch[]>;
+}
+
+export interface InvitationRepository {
+  /** One PENDING invitation per created user of the batch that has none; returns how many were made. */
+  createForBatch(batchId: string, createdBy: string, now: Date): Promise<number>;
+  /** A PENDING invitation for one user unless they have one; returns whether one was made. */
+  createForUser(userId: string, createdBy: string, now: Date): Promise<boolean>;
+  /**
+   * Claims up to `limit` invitations due at `now` (PENDING, or FAILED with attempts left),
+   * optionally of one batch or user, until `claimUntil`: no other sender takes them meanwhile.
+   */
+  claimDue(options: { now: Date; claimUntil: Date; limit: number; maxAttempts: number; batchId?: string; userId?: string }): Promise<InvitationToSend[]>;
+  /** SENT, the user INVITED; only while the sender's claim (`claimedUntil`) still holds it. */
+  markSent(id: string, now: Date, claimedUntil: Date): Promise<void>;
+  /** FAILED with the error, retried at `nextAttemptAt` (null: no more tries); same claim rule. */
+  markFailed(id: string, error: string, nextAttemptAt: Date | null, claimedUntil: Date): Promise<void>;
+  counts(filter: { batchId?: string; userId?: string }): Promise<InvitationCounts>;
+}
+
+/** Sends enrollment invitations. */
+export interface InvitationMailer {
+  /** False when no SMTP server is configured: invitations stay PENDING. */
+  readonly configured: boolean;
+  send(message: { to: string; name: string; token: string; invitationId: string }): Promise<void>;
+}

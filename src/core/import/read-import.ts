@@ -1,0 +1,55 @@
+import { errorReportCsv } from "../../csv/write.ts";
+import { requireAdministrator } from "../authorize.ts";
+import type { CoreDeps } from "../deps.ts";
+import { ROLE_LABELS, type Actor, type Role } from "../types.ts";
+import { loadBatch } from "./common.ts";
+import type { ImportBatch, ImportRowRecord, InvitationCounts } from "./types.ts";
+
+export interface ImportSummary {
+  batch: ImportBatch;
+  /** The first rows needing attention, in row order (at most `attentionLimit`). */
+  attention: ImportRowRecord[];
+  invitations: InvitationCounts;
+}
+
+/** A batch with the rows an admin has to look at, for the summary message. */
+export async function getImport(
+  deps: CoreDeps,
+  { actor, batchId, attentionLimit = 50 }: { actor?: Actor; batchId: string; attentionLimit?: number },
+): Promise<ImportSummary> {
+  if (actor) await requireAdministrator(deps.store, actor);
+  const batch = await loadBatch(deps.store, batchId);
+  const [attention, invitations] = await Promise.all([
+    deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: attentionLimit }),
+    deps.store.invitations.counts({ batchId: batch.id }),
+  ]);
+  return { batch, attention, invitations };
+}
+
+/**
+ * The error report: the template's columns plus Problems, only the rows that need attention
+ * (or were skipped or failed), formula-safe, so the admin fixes and re-uploads it.
+ */
+export async function importErrorReport(
+  deps: CoreDeps,
+  { actor, batchId }: { actor?: Actor; batchId: string },
+): Promise<{ fileName: string; bytes: Uint8Array; rows: number }> {
+  if (actor) await requireAdministrator(deps.store, actor);
+  const batch = await loadBatch(deps.store, batchId);
+  const rows: ImportRowRecord[] = [];
+  for (let after = 0; ; ) {
+    const page = await deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: 10_000, afterRow: after });
+    rows.push(...page);
+    if (page.length < 10_000) break;
+    after = page[page.length - 1]!.rowNumber;
+  }
+  const bytes = errorReportCsv(
+    rows.map((r) => ({
+      rowNumber: r.rowNumber,
+      fields: { email: r.email, name: r.name, group: r.groupName, role: ROLE_LABELS[r.role as Role] ?? r.role, exchangeDomain: r.exchangeDomain, exchangeUsername: r.exchangeUsername },
+      problems: r.issues.map((i) => i.message),
+    })),
+  );
+  const base = batch.fileName.replace(/\.[^.]*$/, "") || "import";
+  return { fileName: `${base}-${batch.code}-problems.csv`, bytes, rows: rows.length };
+}

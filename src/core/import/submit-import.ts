@@ -1,0 +1,67 @@
+import { actorDetails, requireAdministrator } from "../authorize.ts";
+import type { CoreDeps } from "../deps.ts";
+import { AppError, ErrorCode } from "../errors.ts";
+import type { Actor } from "../types.ts";
+import { eligibleApprovers, importSettings, loadBatch, stateError } from "./common.ts";
+import type { ImportBatch } from "./types.ts";
+
+export type SubmitImportResult =
+  /** Policy needs an approver: the batch waits for one of `approvers`. */
+  | { kind: "approval_requested"; batch: ImportBatch; approvers: string[] }
+  /** No approval needed: the batch is APPROVED; the caller starts createAccounts. */
+  | { kind: "approved"; batch: ImportBatch };
+
+/**
+ * The Create button: asks for approval when policy says so (AWAITING_APPROVAL, expiring after
+ * APPROVAL_TTL_HOURS), else approves at once. Refuses plainly when nobody could approve.
+ */
+export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<SubmitImportResult> {
+  const { store } = deps;
+  await requireAdministrator(store, actor);
+  const batch = await loadBatch(store, batchId);
+  if (batch.status !== "VALIDATED") throw stateError(batch);
+  if (batch.readyRows === 0) {
+    throw new AppError(ErrorCode.NOTHING_TO_CREATE, `Import ${batch.code} has no row ready to create: fix the rows that need attention and upload the file again.`);
+  }
+  const settings = importSettings(deps);
+  const now = deps.now();
+
+  if (!batch.approvalRequired) {
+    const approved = await store.transaction(async (tx) => {
+      const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "APPROVED", { decidedAt: now, reason: "No approval needed (APPROVAL_POLICY)." });
+      if (moved) {
+        await tx.audit.record({ actor: actor.email, action: "import.submit", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, approval: "not required" } });
+      }
+      return moved;
+    });
+    if (!approved) throw stateError(await loadBatch(store, batch.id));
+    return { kind: "approved", batch: approved };
+  }
+
+  const approvers = await eligibleApprovers(store, batch, settings);
+  if (approvers.length === 0) {
+    const narrowed = settings.approvers.length > 0;
+    throw new AppError(
+      ErrorCode.NO_ELIGIBLE_APPROVER,
+      narrowed
+        ? `Nobody can approve import ${batch.code}: none of APPROVERS (${settings.approvers.join(", ")}) is an HMS Administrator other than you. Make one of them an Administrator, or change APPROVERS.`
+        : `Nobody can approve import ${batch.code}: you are the only HMS Administrator, and nobody approves their own request. Add another Administrator (/hms add-user with Role Administrator, or BOOTSTRAP_ADMINS), or set APPROVAL_POLICY.`,
+      { details: { batchId: batch.id } },
+    );
+  }
+  const expiresAt = new Date(now.getTime() + settings.approvalTtlHours * 3_600_000);
+  const waiting = await store.transaction(async (tx) => {
+    const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "AWAITING_APPROVAL", { approvalRequestedAt: now, approvalExpiresAt: expiresAt });
+    if (moved) {
+      await tx.audit.record({
+        actor: actor.email,
+        action: "import.approval_requested",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id, approvers, expiresAt: expiresAt.toISOString() },
+      });
+    }
+    return moved;
+  });
+  if (!waiting) throw stateError(await loadBatch(store, batch.id));
+  return { kind: "approval_requested", batch: waiting, approvers };
+}

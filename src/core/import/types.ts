@@ -1,0 +1,114 @@
+/** Import batches, their rows and enrollment invitations, as the core sees them. */
+import type { FieldIssue } from "../errors.ts";
+
+export const IMPORT_STATUSES = [
+  "VALIDATED",
+  "AWAITING_APPROVAL",
+  "APPROVED",
+  "CREATING",
+  "CREATED",
+  "INVITING",
+  "FINISHED",
+  "CANCELLED",
+  "REJECTED",
+  "EXPIRED",
+  "FAILED",
+] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+/** States after which a batch is closed: a new upload of the same file starts a new batch. */
+export const CLOSED_IMPORT_STATUSES: readonly ImportStatus[] = ["FINISHED", "CANCELLED", "REJECTED", "EXPIRED", "FAILED"];
+
+export type ImportRowStatus = "READY" | "NEEDS_ATTENTION" | "CREATED" | "SKIPPED" | "FAILED";
+
+/** When an import needs an approver's click before accounts are created. */
+export type ApprovalPolicy =
+  | { kind: "always" }
+  | { kind: "never" }
+  /** Only when the batch grants the Administrator role. */
+  | { kind: "admins" }
+  /** When the batch creates at least `count` accounts. */
+  | { kind: "atLeast"; count: number };
+
+export interface ImportSettings {
+  approvalPolicy: ApprovalPolicy;
+  /** Narrows who may approve (never the requester); empty: every other Administrator. */
+  approvers: readonly string[];
+  approvalTtlHours: number;
+}
+
+export const DEFAULT_IMPORT_SETTINGS: ImportSettings = { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 };
+
+export interface ImportCounts {
+  dataRows: number;
+  readyRows: number;
+  attentionRows: number;
+  blankRows: number;
+  adminRows: number;
+  createdRows: number;
+  skippedRows: number;
+  failedRows: number;
+}
+
+export interface ImportBatch extends ImportCounts {
+  id: string;
+  code: string;
+  fileName: string;
+  sha256: string;
+  sizeBytes: number;
+  requesterEmail: string;
+  requesterPlatformId: string | null;
+  platform: string;
+  conversation: unknown;
+  fileInfo: unknown;
+  status: ImportStatus;
+  approvalRequired: boolean;
+  approvalRequestedAt: Date | null;
+  approvalExpiresAt: Date | null;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  reason: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A stored row, for summaries and the error report. */
+export interface ImportRowRecord {
+  rowNumber: number;
+  status: ImportRowStatus;
+  email: string;
+  name: string;
+  groupName: string;
+  role: string;
+  exchangeDomain: string;
+  exchangeUsername: string;
+  issues: FieldIssue[];
+}
+
+/** Live progress of account creation, reported after each committed chunk. */
+export interface CreationProgress {
+  batch: ImportBatch;
+  /** Rows decided so far (created + skipped + failed) out of the READY rows at the start. */
+  done: number;
+  total: number;
+}
+
+export interface InvitationCounts {
+  pending: number;
+  sent: number;
+  failed: number;
+}
+
+/** An invitation a sender holds and must deliver. */
+export interface InvitationToSend {
+  id: string;
+  /** The sender's claim: it may record the outcome only while this still holds. */
+  claimedUntil: Date;
+  token: string;
+  attempts: number;
+  userId: string;
+  email: string;
+  name: string;
+}

@@ -1,0 +1,92 @@
+/**
+ * The platform-neutral core: use cases bound to their dependencies. Edges call these and
+ * never reach the database or each other.
+ */
+import { addGroup, type AddGroupOptions } from "./add-group.ts";
+import { addUser, type AddUserOptions } from "./add-user.ts";
+import type { CoreDeps } from "./deps.ts";
+import { ensureBootstrapAdmins } from "./ensure-bootstrap-admins.ts";
+import { findUsers, type FindUsersOptions } from "./find-users.ts";
+import { listGroups, type ListGroupsOptions } from "./list-groups.ts";
+import type { Actor } from "./types.ts";
+import { AppError, ErrorCode } from "./errors.ts";
+import { requireAdministrator } from "./authorize.ts";
+import { createGate } from "./gate.ts";
+import { normalizeEmail } from "./schemas.ts";
+import { createAccounts, resumeInterruptedImports, type CreateAccountsOptions } from "./import/create-accounts.ts";
+import { approveImport, cancelImport, expireApprovals, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
+import { finishImport } from "./import/finish-import.ts";
+import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
+import { getImport, importErrorReport } from "./import/read-import.ts";
+import { discardInterruptedUploads, stageImport, type StageImportOptions } from "./import/stage-import.ts";
+import { submitImport } from "./import/submit-import.ts";
+import { importTemplate } from "../csv/template.ts";
+
+/** The actor with its email as the directory stores it (every edge may pass any case). */
+function normalizedActor(actor: Actor): Actor {
+  return { ...actor, email: normalizeEmail(actor.email) };
+}
+
+/** Use-case options with their actor, if any, normalized: done here once for every use case. */
+function asActor<O extends { actor?: Actor }>(options: O): O {
+  return options.actor ? { ...options, actor: normalizedActor(options.actor) } : options;
+}
+
+/** Builds the use cases over one store and clock. */
+export function createCore(options: CoreDeps) {
+  const deps: CoreDeps = { ...options, bulk: options.bulk ?? createGate(1) };
+  return {
+    addUser: (options: AddUserOptions) => addUser(deps, asActor(options)),
+    addGroup: (options: AddGroupOptions) => addGroup(deps, asActor(options)),
+    listGroups: (options: ListGroupsOptions) => listGroups(deps, asActor(options)),
+    findUsers: (options: FindUsersOptions) => findUsers(deps, asActor(options)),
+    ensureBootstrapAdmins: (options: { emails: readonly string[] }) => ensureBootstrapAdmins(deps, options),
+    /**
+     * True the first time a platform delivery (e.g. `slack:event:Ev123`) is seen, false for
+     * retries of it, across replicas. Keys older than a day are forgotten now and then.
+     */
+    claimDelivery: async (key: string) => {
+      const first = await deps.store.events.claim(key);
+      if (first && Math.random() < 0.01) await deps.store.events.prune(new Date(deps.now().getTime() - 86_400_000));
+      return first;
+    },
+    // Imports
+    /** The CSV template and how to fill it in. */
+    importTemplate: () => importTemplate(),
+    stageImport: (options: StageImportOptions) => stageImport(deps, asActor(options)),
+    getImport: (options: Parameters<typeof getImport>[1]) => getImport(deps, asActor(options)),
+    importErrorReport: (options: Parameters<typeof importErrorReport>[1]) => importErrorReport(deps, asActor(options)),
+    /** Stores where the edge posted a batch's messages (channel, thread, message ids), opaque to the core. */
+    setImportConversation: async ({ batchId, conversation }: { batchId: string; conversation: unknown }) => {
+      const batch = await deps.store.imports.setConversation(batchId, conversation);
+      if (!batch) throw new AppError(ErrorCode.BATCH_NOT_FOUND, `There is no import ${batchId}.`);
+      return batch;
+    },
+    submitImport: (options: { actor: Actor; batchId: string }) => submitImport(deps, asActor(options)),
+    approveImport: (options: DecideImportOptions) => approveImport(deps, asActor(options)),
+    rejectImport: (options: DecideImportOptions & { reason: string }) => rejectImport(deps, asActor(options)),
+    cancelImport: (options: { actor: Actor; batchId: string }) => cancelImport(deps, asActor(options)),
+    createAccounts: (options: CreateAccountsOptions) => createAccounts(deps, asActor(options)),
+    resumeInterruptedImports: (options?: Parameters<typeof resumeInterruptedImports>[1]) => resumeInterruptedImports(deps, options),
+    expireApprovals: () => expireApprovals(deps),
+    finishImport: (options: { actor: Actor; batchId: string }) => finishImport(deps, asActor(options)),
+    inviteImportedUsers: (options: { actor: Actor; batchId: string }) => inviteImportedUsers(deps, asActor(options)),
+    inviteUser: (options: { actor: Actor; email: string }) => inviteUser(deps, asActor(options)),
+    finishStalledInvitations: () => finishStalledInvitations(deps),
+    discardInterruptedUploads: () => discardInterruptedUploads(deps),
+    deliverInvitations: (filter?: Parameters<typeof deliverInvitations>[1]) => deliverInvitations(deps, filter),
+    /** Resolves the actor to an HMS Administrator or throws NOT_ADMINISTRATOR. */
+    requireAdministrator: (actor: Actor) => requireAdministrator(deps.store, normalizedActor(actor)),
+  };
+}
+
+export type Core = ReturnType<typeof createCore>;
+
+export * from "./errors.ts";
+export * from "./types.ts";
+export * from "./schemas.ts";
+export type { CoreDeps } from "./deps.ts";
+export type * from "./ports.ts";
+export * from "./import/types.ts";
+export type * from "./import/ports.ts";
+export { describeState } from "./import/common.ts";

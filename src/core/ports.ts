@@ -1,0 +1,61 @@
+/**
+ * Repository ports: what the use cases need from storage. src/db implements them with
+ * Prisma; the core never sees Prisma, SQL or a driver.
+ */
+import type { ImportRepository, InvitationRepository } from "./import/ports.ts";
+import type { AuditEventInput, Group, GroupSummary, Role, User, UserWithGroup } from "./types.ts";
+
+/** The fields a new user is created with; the rest (id, status, timestamps) the store sets. */
+export type NewUser = Pick<User, "email" | "name" | "role" | "groupId" | "exchangeDomain" | "exchangeUsername" | "source" | "createdBy">;
+
+export interface UserRepository {
+  findByEmail(email: string): Promise<UserWithGroup | null>;
+  /** Throws AppError EMAIL_TAKEN when the email exists (including a concurrent insert). */
+  create(user: NewUser): Promise<User>;
+  setRole(id: string, role: Role): Promise<User>;
+  /** Emails of every user with this role. */
+  emailsWithRole(role: Role): Promise<string[]>;
+  /** Users whose email or name contains `fragment` (case-insensitive), by email; and the total. */
+  search(fragment: string, limit: number): Promise<{ users: UserWithGroup[]; total: number }>;
+}
+
+export interface GroupRepository {
+  /** Case-insensitive match on the trimmed name. */
+  findByName(name: string): Promise<Group | null>;
+  /** Throws AppError GROUP_NAME_TAKEN when the name exists in any case. */
+  create(group: { name: string; policy: string }): Promise<Group>;
+  /** Groups by name, with how many users each has; `fragment` filters by name. */
+  list(options?: { fragment?: string; limit?: number }): Promise<GroupSummary[]>;
+  count(fragment?: string): Promise<number>;
+}
+
+export interface AuditRepository {
+  record(event: AuditEventInput): Promise<void>;
+}
+
+export interface ProcessedEventRepository {
+  /** True the first time `key` is claimed, false ever after (atomic across processes). */
+  claim(key: string): Promise<boolean>;
+  /** Forgets keys claimed before `before`; returns how many. */
+  prune(before: Date): Promise<number>;
+}
+
+export interface Repositories {
+  users: UserRepository;
+  groups: GroupRepository;
+  audit: AuditRepository;
+  events: ProcessedEventRepository;
+  imports: ImportRepository;
+  invitations: InvitationRepository;
+}
+
+/** The repositories plus a unit of work: writes made through `tx` commit or roll back together. */
+export interface Store extends Repositories {
+  /**
+   * How many bulk statements may run at once outside a transaction: more than 1 on a
+   * connection pool (PostgreSQL), 1 on a single connection (PGlite).
+   */
+  readonly concurrentStatements: number;
+  /** `timeoutMs` bounds long bulk transactions (default 60 s). */
+  transaction<T>(work: (tx: Repositories) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
+}

@@ -1,0 +1,63 @@
+/** Domain types shared by the use cases, the repositories and the edges. */
+
+export const ROLES = ["ADMINISTRATOR", "USER"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const USER_STATUSES = ["CREATED", "INVITED", "ENROLLED"] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const USER_SOURCES = ["FORM", "IMPORT"] as const;
+export type UserSource = (typeof USER_SOURCES)[number];
+
+/** How roles read in the product (the console says Administrator / User). */
+export const ROLE_LABELS: Record<Role, string> = { ADMINISTRATOR: "Administrator", USER: "User" };
+
+export const DEFAULT_POLICY = "Default";
+export const ADMINISTRATORS_GROUP = "Administrators";
+
+export interface Group {
+  id: string;
+  name: string;
+  policy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GroupSummary extends Group {
+  userCount: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  groupId: string;
+  exchangeDomain: string | null;
+  exchangeUsername: string | null;
+  status: UserStatus;
+  source: UserSource;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserWithGroup extends User {
+  group: Group;
+}
+
+/** Who is acting: an email (the HMS identity) and where the request came from. */
+export interface Actor {
+  email: string;
+  platform: "slack" | "teams" | "system";
+  /** The platform's own id of the person (Slack user id, AAD object id), for the audit trail. */
+  platformUserId?: string;
+}
+
+export interface AuditEventInput {
+  actor: string;
+  action: string;
+  subject: string;
+  details?: Record<string, unknown>;
+}
+

@@ -1,0 +1,266 @@
+/**
+ * Import batches, rows and invitations in the database. Bulk paths are set-based SQL inside
+ * one statement per chunk (row persistence via jsonb_to_recordset, account creation as an
+ * INSERT … SELECT from the stored rows), not row-by-row: Prisma's query compiler, not the
+ * database, is the bottleneck for createMany at this size.
+ */
+import type { RowVerdict } from "../csv/types.ts";
+import type { ImportRepository, InvitationRepository } from "../core/import/ports.ts";
+import type { ImportBatch, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
+import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
+import type { FieldIssue } from "../core/errors.ts";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+
+type Client = PrismaClient | Prisma.TransactionClient;
+
+const asBatch = (row: unknown) => row as ImportBatch;
+
+// Prisma's client keeps its last ~100 requests, parameters included, in a cache: one 5,000-row
+// JSON parameter is ~2 MB, so large statements would hold ~200 MB. Statements of at most this
+// many rows bound that to a few tens of MB at no measurable cost in speed.
+const ROWS_PER_STATEMENT = 1_000;
+
+/** JSON text for a jsonb parameter: PGlite and pg both take it as text and cast. */
+const json = (value: unknown) => JSON.stringify(value);
+
+/** One INSERT … SELECT FROM jsonb_to_recordset of up to ROWS_PER_STATEMENT verdicts. */
+async function insertRowSlice(db: Client, batchId: string, verdicts: readonly RowVerdict[]): Promise<void> {
+  if (verdicts.length === 0) return;
+  const records = verdicts.map((v) => ({
+    n: v.rowNumber,
+    s: v.status,
+    e: v.fields.email,
+    nm: v.fields.name,
+    g: v.fields.group,
+    r: v.ready ? v.ready.value.role : v.fields.role,
+    d: v.fields.exchangeDomain,
+    u: v.fields.exchangeUsername,
+    gid: v.ready?.groupId ?? null,
+    i: v.issues,
+  }));
+  await db.$executeRaw`
+    INSERT INTO "ImportRow" ("batchId", "rowNumber", "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername", "groupId", "issues")
+    SELECT ${batchId}::uuid, x.n, x.s::"ImportRowStatus", x.e, x.nm, x.g, x.r, x.d, x.u, x.gid::uuid, x.i
+    FROM jsonb_to_recordset(${json(records)}::jsonb)
+      AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb)`;
+}
+
+export function importRepository(db: Client): ImportRepository {
+  return {
+    findById: async (id) => asBatch(await db.importBatch.findUnique({ where: { id } })),
+    findByCode: async (code) => asBatch(await db.importBatch.findUnique({ where: { code: code.trim().toUpperCase() } })),
+    findOpen: async (requesterEmail, sha256) =>
+      asBatch(await db.importBatch.findFirst({ where: { requesterEmail, sha256, status: { notIn: [...CLOSED_IMPORT_STATUSES] } } })),
+    create: async (batch) =>
+      asBatch(
+        await db.importBatch.create({
+          data: { ...batch, conversation: batch.conversation as Prisma.InputJsonValue, fileInfo: batch.fileInfo as Prisma.InputJsonValue },
+        }),
+      ),
+
+    async discard(id) {
+      await db.importBatch.deleteMany({ where: { id } });
+    },
+
+    discardAbandoned: async (before) =>
+      (await db.importBatch.deleteMany({ where: { status: "FAILED", dataRows: 0, createdAt: { lt: before } } })).count,
+
+    async insertRows(batchId, verdicts) {
+      for (let from = 0; from < verdicts.length; from += ROWS_PER_STATEMENT) {
+        await insertRowSlice(db, batchId, verdicts.slice(from, from + ROWS_PER_STATEMENT));
+      }
+    },
+
+    async existingEmails(emails) {
+      if (emails.length === 0) return new Set();
+      const rows = await db.$queryRaw<{ email: string }[]>`SELECT "email" FROM "User" WHERE "email" = ANY(${[...emails]}::text[])`;
+      return new Set(rows.map((r) => r.email));
+    },
+
+    allGroups: () => db.group.findMany({ orderBy: { name: "asc" } }),
+
+    async transition(id, from, to, changes = {}, notExpiredAt) {
+      const result = await db.importBatch.updateManyAndReturn({
+        where: {
+          id,
+          status: { in: [...from] },
+          ...(notExpiredAt ? { OR: [{ approvalExpiresAt: null }, { approvalExpiresAt: { gt: notExpiredAt } }] } : {}),
+        },
+        data: { ...changes, conversation: changes.conversation as Prisma.InputJsonValue | undefined, status: to },
+      });
+      return result[0] ? asBatch(result[0]) : null;
+    },
+
+    async setConversation(id, conversation) {
+      const [batch] = await db.importBatch.updateManyAndReturn({ where: { id }, data: { conversation: conversation as Prisma.InputJsonValue } });
+      return batch ? asBatch(batch) : null;
+    },
+
+    async rows(batchId, { statuses, limit, afterRow } = {}) {
+      const rows = await db.importRow.findMany({
+        where: { batchId, ...(statuses ? { status: { in: [...statuses] } } : {}), ...(afterRow !== undefined ? { rowNumber: { gt: afterRow } } : {}) },
+        orderBy: { rowNumber: "asc" },
+        take: limit,
+        select: { rowNumber: true, status: true, email: true, name: true, groupName: true, role: true, exchangeDomain: true, exchangeUsername: true, issues: true },
+      });
+      return rows.map((r) => ({ ...r, issues: r.issues as unknown as FieldIssue[] })) satisfies ImportRowRecord[];
+    },
+
+    async acquireCreationLease(id, owner, now, until) {
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "status" = 'CREATING', "leaseOwner" = ${owner}, "leaseUntil" = ${until}, "updatedAt" = ${now}
+        WHERE "id" = ${id}::uuid
+          AND ("status" = 'APPROVED' OR ("status" = 'CREATING' AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now} OR "leaseOwner" = ${owner})))
+        RETURNING *`;
+      if (!batch) return null;
+      // Groups were resolved at upload; one deleted since cannot receive users.
+      const failed = await db.$executeRaw`
+        UPDATE "ImportRow" r SET "status" = 'FAILED',
+          "issues" = jsonb_build_array(jsonb_build_object('field', 'group', 'code', 'GROUP_UNKNOWN', 'message', 'The group ' || r."groupName" || ' no longer exists.'))
+        WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
+          AND NOT EXISTS (SELECT 1 FROM "Group" g WHERE g."id" = r."groupId")`;
+      if (failed === 0) return batch;
+      const [updated] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "failedRows" = "failedRows" + ${failed} WHERE "id" = ${id}::uuid RETURNING *`;
+      return updated ?? batch;
+    },
+
+    async createChunk(id, owner, size, leaseUntil) {
+      // The lease check and the chunk are one statement list in one transaction: a worker
+      // that lost its lease writes nothing.
+      const [lease] = await db.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
+      if (!lease) return null;
+      // The chunk: the next `size` READY rows, bounded by row number.
+      const [bound] = await db.$queryRaw<{ last: number | null }[]>`
+        SELECT max("rowNumber")::int AS last FROM (
+          SELECT "rowNumber" FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY' ORDER BY "rowNumber" LIMIT ${size}
+        ) AS next`;
+      const last = bound?.last ?? null;
+      if (last === null) {
+        const [unchanged] = await db.$queryRaw<ImportBatch[]>`SELECT * FROM "ImportBatch" WHERE "id" = ${id}::uuid`;
+        return { created: 0, skipped: 0, batch: unchanged! };
+      }
+      await db.$executeRaw`
+        INSERT INTO "User" ("email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy", "importBatchId")
+        SELECT r."email", r."name", r."role"::"Role", r."groupId", NULLIF(r."exchangeDomain", ''), NULLIF(r."exchangeUsername", ''),
+               'IMPORT', b."requesterEmail", b."id"
+        FROM "ImportRow" r JOIN "ImportBatch" b ON b."id" = r."batchId"
+        WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' AND r."rowNumber" <= ${last}
+        ON CONFLICT ("email") DO NOTHING`;
+      // Every email of the chunk is a user now: ours (this batch made it) or someone else's.
+      const [counts] = await db.$queryRaw<{ created: number; skipped: number }[]>`
+        WITH marked AS (
+          UPDATE "ImportRow" r SET
+            "status" = CASE WHEN u."importBatchId" = r."batchId" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "userId" = CASE WHEN u."importBatchId" = r."batchId" THEN u."id" END,
+            "issues" = CASE WHEN u."importBatchId" = r."batchId" THEN r."issues"
+              ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'EMAIL_TAKEN', 'message', 'A user with Email ID ' || r."email" || ' was created in the meantime; skipped.')) END
+          FROM "User" u
+          WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' AND r."rowNumber" <= ${last} AND u."email" = r."email"
+          RETURNING r."status"
+        )
+        SELECT count(*) FILTER (WHERE "status" = 'CREATED')::int AS created,
+               count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
+        FROM marked`;
+      const created = Number(counts?.created ?? 0);
+      const skipped = Number(counts?.skipped ?? 0);
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "createdRows" = "createdRows" + ${created}, "skippedRows" = "skippedRows" + ${skipped},
+          "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
+        WHERE "id" = ${id}::uuid RETURNING *`;
+      return { created, skipped, batch: batch! };
+    },
+
+    async completeCreation(id, owner) {
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "status" = 'CREATED', "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = now()
+        WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner}
+          AND NOT EXISTS (SELECT 1 FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY')
+        RETURNING *`;
+      return batch ?? null;
+    },
+
+    interrupted: async (now, approvedBefore) =>
+      (await db.importBatch.findMany({
+        where: {
+          OR: [
+            { status: "CREATING", OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+            { status: "APPROVED", decidedAt: { lt: approvedBefore } },
+          ],
+        },
+        orderBy: { createdAt: "asc" },
+      })) as ImportBatch[],
+
+    expireApprovals: async (now) =>
+      (await db.importBatch.updateManyAndReturn({
+        where: { status: "AWAITING_APPROVAL", approvalExpiresAt: { lte: now } },
+        data: { status: "EXPIRED", decidedAt: now, reason: "The approval request expired." },
+      })) as ImportBatch[],
+
+    findByStatus: async (statuses) =>
+      (await db.importBatch.findMany({ where: { status: { in: [...statuses] } }, orderBy: { createdAt: "asc" } })) as ImportBatch[],
+  };
+}
+
+export function invitationRepository(db: Client, newToken: () => string): InvitationRepository {
+  return {
+    async createForBatch(batchId, createdBy, now) {
+      const users = await db.user.findMany({ where: { importBatchId: batchId, invitation: null }, select: { id: true } });
+      if (users.length === 0) return 0;
+      const records = users.map((u) => ({ u: u.id, t: newToken() }));
+      return db.$executeRaw`
+        INSERT INTO "Invitation" ("userId", "batchId", "token", "createdBy", "nextAttemptAt")
+        SELECT x.u::uuid, ${batchId}::uuid, x.t, ${createdBy}, ${now} FROM jsonb_to_recordset(${json(records)}::jsonb) AS x(u text, t text)
+        ON CONFLICT ("userId") DO NOTHING`;
+    },
+
+    async createForUser(userId, createdBy, now) {
+      const made = await db.$executeRaw`
+        INSERT INTO "Invitation" ("userId", "token", "createdBy", "nextAttemptAt") VALUES (${userId}::uuid, ${newToken()}, ${createdBy}, ${now})
+        ON CONFLICT ("userId") DO NOTHING`;
+      return made === 1;
+    },
+
+    async claimDue({ now, claimUntil, limit, maxAttempts, batchId, userId }) {
+      const batchFilter = batchId ? Prisma.sql`AND i."batchId" = ${batchId}::uuid` : Prisma.empty;
+      const userFilter = userId ? Prisma.sql`AND i."userId" = ${userId}::uuid` : Prisma.empty;
+      return db.$queryRaw<InvitationToSend[]>`
+        WITH due AS (
+          SELECT i."id" FROM "Invitation" i
+          WHERE i."status" IN ('PENDING', 'FAILED') AND i."attempts" < ${maxAttempts} AND i."nextAttemptAt" <= ${now}
+            AND (i."claimedUntil" IS NULL OR i."claimedUntil" < ${now}) ${batchFilter} ${userFilter}
+          ORDER BY i."nextAttemptAt" LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE "Invitation" i SET "claimedUntil" = ${claimUntil}, "attempts" = i."attempts" + 1, "updatedAt" = ${now}
+        FROM due, "User" u
+        WHERE i."id" = due."id" AND u."id" = i."userId"
+        RETURNING i."id", i."token", i."attempts", i."userId", u."email", u."name", i."claimedUntil"`;
+    },
+
+    // Both only while this sender's claim holds: a sender that stalled past its claim must
+    // not overwrite what the sender that took over recorded (SENT stays SENT).
+    async markSent(id, now, claimedUntil) {
+      const [invitation] = await db.$queryRaw<{ userId: string }[]>`
+        UPDATE "Invitation" SET "status" = 'SENT', "sentAt" = ${now}, "claimedUntil" = NULL, "lastError" = NULL, "updatedAt" = ${now}
+        WHERE "id" = ${id}::uuid AND "claimedUntil" = ${claimedUntil} AND "status" <> 'SENT' RETURNING "userId"`;
+      if (invitation) {
+        await db.$executeRaw`UPDATE "User" SET "status" = 'INVITED', "updatedAt" = ${now} WHERE "id" = ${invitation.userId}::uuid AND "status" = 'CREATED'`;
+      }
+    },
+
+    async markFailed(id, error, nextAttemptAt, claimedUntil) {
+      await db.invitation.updateMany({
+        where: { id, claimedUntil, status: { not: "SENT" } },
+        data: { status: "FAILED", lastError: error.slice(0, 1000), claimedUntil: null, nextAttemptAt: nextAttemptAt ?? new Date(8.64e15) },
+      });
+    },
+
+    async counts({ batchId, userId }) {
+      const groups = await db.invitation.groupBy({ by: ["status"], where: { batchId, userId }, _count: { _all: true } });
+      const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;
+      return { pending: count("PENDING"), sent: count("SENT"), failed: count("FAILED") };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import type { AuditRepository, GroupRepository, ProcessedEventRepository, Repositories, Store, UserRepository } from "../core/ports.ts";
+import type { Group, GroupSummary } from "../core/types.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { Database } from "./database.ts";
+import { translated, translating } from "./errors.ts";
+import { importRepository, invitationRepository } from "./import-store.ts";
+
+// 192 random bits, URL-safe: the enrollment link carries it.
+const newInvitationToken = () => randomBytes(24).toString("base64url");
+
+type Client = PrismaClient | Prisma.TransactionClient;
+
+// Prisma's `contains` and insensitive `equals` pass LIKE wildcards through: escape them so "50%" means those characters.
+function literal(fragment: string): string {
+  return fragment.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function userRepository(db: Client): UserRepository {
+  return {
+    findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
+    create: (user) => db.user.create({ data: user }),
+    setRole: (id, role) => db.user.update({ where: { id }, data: { role } }),
+    emailsWithRole: async (role) => (await db.user.findMany({ where: { role }, select: { email: true }, orderBy: { email: "asc" } })).map((u) => u.email),
+    async search(fragment, limit) {
+      const where: Prisma.UserWhereInput = {
+        OR: [
+          { email: { contains: literal(fragment.toLowerCase()) } },
+          { name: { contains: literal(fragment), mode: "insensitive" } },
+        ],
+      };
+      const [users, total] = await Promise.all([
+        db.user.findMany({ where, include: { group: true }, orderBy: { email: "asc" }, take: limit }),
+        db.user.count({ where }),
+      ]);
+      return { users, total };
+    },
+  };
+}
+
+function groupRepository(db: Client): GroupRepository {
+  const nameFilter = (fragment?: string): Prisma.GroupWhereInput =>
+    fragment ? { name: { contains: literal(fragment), mode: "insensitive" } } : {};
+  return {
+    // Insensitive `equals` is an ILIKE: escaped, so "Fin%" does not find "Finance".
+    findByName: (name) => db.group.findFirst({ where: { name: { equals: literal(name.trim()), mode: "insensitive" } } }),
+    create: (group) => db.group.create({ data: group }),
+    async list({ fragment, limit } = {}): Promise<GroupSummary[]> {
+      const groups = await db.group.findMany({
+        where: nameFilter(fragment),
+        include: { _count: { select: { users: true } } },
+        orderBy: { name: "asc" },
+        take: limit,
+      });
+      return groups.map(({ _count, ...group }: Group & { _count: { users: number } }) => ({ ...group, userCount: _count.users }));
+    },
+    count: (fragment) => db.group.count({ where: nameFilter(fragment) }),
+  };
+}
+
+function auditRepository(db: Client): AuditRepository {
+  return {
+    async record(event) {
+      await db.auditEvent.create({
+        data: { actor: event.actor, action: event.action, subject: event.subject, details: (event.details ?? {}) as Prisma.InputJsonValue },
+      });
+    },
+  };
+}
+
+function processedEventRepository(db: Client): ProcessedEventRepository {
+  return {
+    async claim(key) {
+      const inserted = await db.$executeRaw`INSERT INTO "ProcessedEvent" ("key") VALUES (${key}) ON CONFLICT ("key") DO NOTHING`;
+      return inserted === 1;
+    },
+    async prune(before) {
+      return (await db.processedEvent.deleteMany({ where: { at: { lt: before } } })).count;
+    },
+  };
+}
+
+function repositories(db: Client): Repositories {
+  return {
+    users: translated(userRepository(db)),
+    groups: translated(groupRepository(db)),
+    audit: translated(auditRepository(db)),
+    events: translated(processedEventRepository(db)),
+    imports: translated(importRepository(db)),
+    invitations: translated(invitationRepository(db, newInvitationToken)),
+  };
+}
+
+/** The core's Store over an open database. */
+export function createStore(db: Pick<Database, "prisma" | "kind">): Store {
+  const { prisma } = db;
+  return {
+    ...repositories(prisma),
+    // Two: measured ~40% faster than one for staging 150,000 rows; more gains little on 2 cores.
+    concurrentStatements: db.kind === "postgresql" ? 2 : 1,
+    transaction: (work, options) =>
+      translating(() => prisma.$transaction((tx) => work(repositories(tx)), { timeout: options?.timeoutMs ?? 60_000, maxWait: 30_000 })),
+  };
+}

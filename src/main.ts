@@ -1,0 +1,110 @@
+/**
+ * Composition root: configuration, database, core, HTTP server and platforms, and the order
+ * in which they start and stop.
+ */
+import type { Server } from "node:http";
+import { pino } from "pino";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { createCore } from "./core/index.ts";
+import { openDatabase, type Database } from "./db/database.ts";
+import { applyMigrations } from "./db/migrate.ts";
+import { createStore } from "./db/store.ts";
+import { startJobs, type Jobs } from "./jobs.ts";
+import { createSmtpMailer } from "./mail/smtp.ts";
+import { startPlatforms, type Platforms } from "./platforms/index.ts";
+import { closeServer, createHttpApp, listen } from "./server.ts";
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, error, false, 2);
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "hms-userbot" } });
+  const verbose = logger.isLevelEnabled("debug");
+
+  let db: Database | undefined;
+  let platforms: Platforms | undefined;
+  let jobs: Jobs | undefined;
+  let mailer: ReturnType<typeof createSmtpMailer> | undefined;
+  let ready = false;
+  const app = createHttpApp({
+    logger,
+    health: {
+      database: config.database.kind,
+      ready: () => ready,
+      ping: () => (db ? db.ping() : Promise.reject(new Error("database not open"))),
+    },
+  });
+
+  let server: Server;
+  try {
+    const listening = await listen(app, config.port);
+    server = listening.server;
+    logger.info({ port: listening.port, database: config.database.kind }, "listening");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    fail(code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error), error, verbose);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    ready = false;
+    // Every step runs whatever the one before it did: the database is always closed last
+    // (PGlite flushes its files on close).
+    let clean = true;
+    const step = async (name: string, work: () => Promise<void> | void) => {
+      try {
+        await work();
+      } catch (error) {
+        clean = false;
+        logger.error({ err: error, step: name }, "shutdown step failed");
+      }
+    };
+    await step("platforms", () => platforms?.stop());
+    await step("jobs", () => jobs?.stop());
+    await step("http", () => closeServer(server));
+    await step("mail", () => mailer?.close());
+    await step("database", () => db?.close());
+    logger.info("stopped");
+    process.exit(clean ? 0 : 1);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+
+  try {
+    db = await openDatabase(config.database);
+    const applied = await applyMigrations(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+    mailer = createSmtpMailer(config.mail);
+    if (!mailer.configured) logger.info("SMTP_URL is not set: enrollment invitations will stay pending until it is");
+    const core = createCore({ store: createStore(db), now: () => new Date(), imports: config.imports, mailer });
+    const bootstrap = await core.ensureBootstrapAdmins({ emails: config.bootstrapAdmins });
+    if (bootstrap.created.length + bootstrap.promoted.length > 0) logger.info(bootstrap, "bootstrap administrators ensured");
+    if (config.bootstrapAdmins.length === 0) {
+      logger.warn("BOOTSTRAP_ADMINS is empty: unless the directory already has an Administrator, nobody can use the bot");
+    }
+    platforms = await startPlatforms({ config, core, http: app, logger });
+    jobs = startJobs({ core, logger, listeners: platforms.imports });
+    void jobs.runOnce();
+  } catch (error) {
+    await db?.close().catch(() => {});
+    fail(error instanceof Error ? error.message : String(error), error, verbose);
+  }
+  ready = true;
+  logger.info("ready");
+}
+
+/** Prints one line for the operator (and the stack only when asked for) and exits. */
+function fail(message: string, error: unknown, verbose: boolean, exitCode = 1): never {
+  process.stderr.write(`hms-userbot: cannot start: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(exitCode);
+}
+
+await main();

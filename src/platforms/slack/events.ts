@@ -1,0 +1,74 @@
+/**
+ * Events API: each delivery processed once (Slack retries when an ack is slow or lost, with
+ * X-Slack-Retry-Num; replicas share the claim through the database), and the bot's direct
+ * messages answered with the help.
+ */
+import type { App, Middleware, AnyMiddlewareArgs } from "@slack/bolt";
+import { helpMessage, noticeMessage } from "../../render/views.ts";
+import { renderMessage } from "../../render/blockkit.ts";
+import { logFailure } from "./answers.ts";
+import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
+import { slackBlocks } from "./reply.ts";
+import { receiveFiles, type FileMessage } from "./imports.ts";
+import { callSlack } from "./web.ts";
+
+/** Global middleware: an event whose event_id was already claimed goes no further. */
+export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, context, next }) => {
+    const eventId = (body as { type?: string; event_id?: unknown }).type === "event_callback" ? (body as { event_id?: unknown }).event_id : undefined;
+    if (typeof eventId !== "string" || eventId === "") {
+      await next();
+      return;
+    }
+    let first: boolean;
+    try {
+      first = await edge.core.claimDelivery(`slack:event:${eventId}`);
+    } catch (error) {
+      // Without the claim we cannot tell a retry from a first delivery: drop it rather than risk doing it twice.
+      logFailure(edge.logger, error, { eventId, while: "claiming the event" });
+      return;
+    }
+    if (!first) {
+      edge.logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, "slack event already processed: delivery ignored");
+      return;
+    }
+    await next();
+  };
+}
+
+export function registerEvents(app: App, edge: SlackEdgeContext): void {
+  app.use(oncePerDelivery(edge));
+
+  // A direct message to the bot: a file shared there is an import; any other message (not one of
+  // the bot's own, not an edit) gets the help.
+  app.event("message", async ({ event, client, context }) => {
+    const message = event as { channel_type?: string; subtype?: string; bot_id?: string; channel?: string; user?: string };
+    if (message.channel_type !== "im" || message.bot_id || !message.channel) return;
+    if (message.user && message.user === context.botUserId) return;
+    if (message.subtype === "file_share") {
+      if (edge.imports) await receiveFiles(edge.imports, event as FileMessage);
+      return;
+    }
+    if (message.subtype !== undefined) return;
+    const { text, blocks } = renderMessage(helpMessage({ invoke: HMS_COMMAND }));
+    await callSlack("chat.postMessage", () =>
+      client.chat.postMessage({ channel: message.channel!, text, blocks: slackBlocks(blocks) }),
+    ).catch((error: unknown) => logFailure(edge.logger, error, { event: "message.im", slackUser: message.user }));
+  });
+
+  // The bot mentioned in a channel: on a message with files, they are imports; otherwise, how to send one.
+  app.event("app_mention", async ({ event, client }) => {
+    const mention = event as FileMessage & { bot_id?: string };
+    if (mention.bot_id || !mention.channel || !mention.user) return;
+    if (mention.files?.length) {
+      if (edge.imports) await receiveFiles(edge.imports, mention);
+      return;
+    }
+    const { text, blocks } = renderMessage(
+      noticeMessage(`To import users, attach the CSV to the message that mentions me, share it in a direct message to me, or run ${HMS_COMMAND} import.`),
+    );
+    await callSlack("chat.postEphemeral", () =>
+      client.chat.postEphemeral({ channel: mention.channel!, user: mention.user!, text, blocks: slackBlocks(blocks), thread_ts: mention.thread_ts }),
+    ).catch((error: unknown) => logFailure(edge.logger, error, { event: "app_mention", slackUser: mention.user }));
+  });
+}

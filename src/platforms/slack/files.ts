@@ -1,0 +1,104 @@
+/**
+ * Files to and from Slack: an uploaded file is fetched from its url_private_download with the
+ * bot token (files:read); files are posted with files.uploadV2 (getUploadURLExternal → upload →
+ * completeUploadExternal, files:write). Failures come out as SlackApiError naming the method.
+ */
+import type { webApi } from "@slack/bolt";
+import { SlackApiError, callSlack } from "./web.ts";
+
+/** A file as Slack describes it in events, file inputs and files.info (the fields used here). */
+export interface SlackFileRef {
+  id: string;
+  name?: string;
+  url_private_download?: string;
+  size?: number;
+}
+
+/** Bytes read at most: a little over the importer's 35 MB, so that it can say the file is too large. */
+export const DOWNLOAD_LIMIT_BYTES = 36 * 1024 * 1024;
+
+/** The file's name and download URL, asking files.info when the reference lacks them. */
+export async function describeFile(client: webApi.WebClient, file: SlackFileRef): Promise<Required<Pick<SlackFileRef, "id" | "name" | "url_private_download">>> {
+  if (file.url_private_download && file.name) return { id: file.id, name: file.name, url_private_download: file.url_private_download };
+  const info = (await callSlack("files.info", () => client.files.info({ file: file.id }))) as { file?: SlackFileRef };
+  const url = info.file?.url_private_download;
+  if (!url) throw new SlackApiError("files.info", "platform", { slackError: "no url_private_download" });
+  return { id: file.id, name: info.file?.name ?? file.name ?? file.id, url_private_download: url };
+}
+
+/**
+ * Whether the bot token may be sent to this URL: Slack's own hosts (https, slack.com or
+ * slack-gov.com and their subdomains) or the configured Web API's host. A file reference
+ * comes from a payload and could point anywhere (remote files, a forged event).
+ */
+export function isSlackFileUrl(url: string, apiUrl?: string): boolean {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  if (apiUrl) {
+    const api = new URL(apiUrl);
+    if (target.protocol === api.protocol && target.host === api.host) return true;
+  }
+  return target.protocol === "https:" && /(^|\.)slack(-gov)?\.com$/i.test(target.hostname);
+}
+
+/**
+ * Downloads a file with the bot token, from Slack's hosts only. Slack answers a token without
+ * files:read (or a file the bot may not see) with its HTML sign-in page rather than an error:
+ * that is a missing scope.
+ */
+export async function downloadFile(
+  url: string,
+  token: string,
+  { timeoutMs = 60_000, limit = DOWNLOAD_LIMIT_BYTES, apiUrl }: { timeoutMs?: number; limit?: number; apiUrl?: string } = {},
+): Promise<Uint8Array> {
+  if (!isSlackFileUrl(url, apiUrl)) {
+    throw new SlackApiError("files.download", "platform", { slackError: "the file is not stored on Slack" });
+  }
+  let res: Response;
+  try {
+    // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new SlackApiError("files.download", "network", {}, { cause: error });
+  }
+  if (res.status === 404 || res.status === 410) throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
+  if (res.status === 401 || res.status === 403) {
+    throw new SlackApiError("files.download", "missing_scope", { slackError: `HTTP ${res.status}`, needed: "files:read", status: res.status });
+  }
+  if (res.status === 429) throw new SlackApiError("files.download", "ratelimited", { slackError: "ratelimited", retryAfter: Number(res.headers.get("retry-after")) || undefined });
+  if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
+  if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
+    await res.body?.cancel();
+    throw new SlackApiError("files.download", "missing_scope", { slackError: "sign-in page instead of the file", needed: "files:read" });
+  }
+  // Read up to the limit (and one byte more, so the importer can tell the file is too large).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        break;
+      }
+    }
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Posts a file in a conversation (in a thread when given), with a comment. */
+export async function uploadFile(
+  client: webApi.WebClient,
+  { channel, threadTs, fileName, bytes, comment, title }: { channel: string; threadTs?: string; fileName: string; bytes: Uint8Array; comment?: string; title?: string },
+): Promise<void> {
+  const common = { channel_id: channel, file: Buffer.from(bytes), filename: fileName, title: title ?? fileName, ...(comment ? { initial_comment: comment } : {}) };
+  await callSlack("files.uploadV2", () => (threadTs ? client.files.uploadV2({ ...common, thread_ts: threadTs }) : client.files.uploadV2(common)));
+}

@@ -1,0 +1,172 @@
+/**
+ * Views: use-case results → the neutral model. Platform-free: the renderers decide markup,
+ * escaping and limits. `invoke` is how the person calls the bot on their platform ("/hms").
+ */
+import {
+  ROLE_LABELS,
+  USER_FIELD_LABELS,
+  type FieldIssue,
+  type Group,
+  type GroupSummary,
+  type User,
+  type UserField,
+  type UserWithGroup,
+} from "../core/index.ts";
+import type { Block, Form, FormErrors, Inline, Message, OptionList, RichText } from "./model.ts";
+
+/** The subcommands, in help order: syntax after the invocation, and what each does. */
+export const COMMAND_HELP: readonly { usage: string; does: string }[] = [
+  { usage: "add-user [email]", does: "Open the Add user form (the email filled in when given)." },
+  { usage: "add-group <name> [policy=<policy name>]", does: "Create a group; its policy is Default unless given." },
+  { usage: "groups [text]", does: "List the groups (those whose name contains the text, when given) with their policy and user count." },
+  { usage: "users <text>", does: "Find users whose email or name contains the text." },
+  { usage: "template", does: "Post the CSV template for importing users, with how to fill it in." },
+  { usage: "import", does: "Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users." },
+  { usage: "help", does: "Show this help." },
+];
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function message(summary: string, ...blocks: Block[]): Message {
+  return { summary, blocks };
+}
+
+/** A one-paragraph answer: a refusal, an error, a short confirmation. */
+export function noticeMessage(text: string): Message {
+  return message(text, { type: "section", text });
+}
+
+export function helpMessage({ invoke, unknown }: { invoke: string; unknown?: string }): Message {
+  const blocks: Block[] = [];
+  if (unknown !== undefined) blocks.push({ type: "section", text: ["There is no ", { code: `${invoke} ${unknown}` }, " command."] });
+  blocks.push(
+    { type: "section", text: [{ bold: "HMS userbot" }, " manages the users and groups of Hosted Mobile Security."] },
+    { type: "list", items: COMMAND_HELP.map(({ usage, does }): RichText => [{ code: `${invoke} ${usage}` }, ` — ${does}`]) },
+    { type: "context", text: "Only HMS Administrators can use these commands." },
+  );
+  return message(`HMS userbot commands: ${COMMAND_HELP.map((c) => c.usage.split(" ")[0]).join(", ")}`, ...blocks);
+}
+
+function groupLine(group: GroupSummary): RichText {
+  return [{ bold: group.name }, ` — policy ${group.policy} · ${plural(group.userCount, "user")}`];
+}
+
+export function groupsMessage({ groups, total, invoke }: { groups: readonly GroupSummary[]; total: number; invoke: string }): Message {
+  if (groups.length === 0) {
+    return message("There are no groups yet.", {
+      type: "section",
+      text: ["There are no groups yet. Create one with ", { code: `${invoke} add-group <name>` }, "."],
+    });
+  }
+  const blocks: Block[] = [
+    { type: "section", text: [{ bold: "Groups" }, ` (${total})`] },
+    { type: "list", items: groups.map(groupLine) },
+  ];
+  if (total > groups.length) blocks.push({ type: "context", text: `Showing the first ${groups.length} of ${total} groups.` });
+  return message(`${plural(total, "group")}`, ...blocks);
+}
+
+export function usersMessage({ users, total, query }: { users: readonly UserWithGroup[]; total: number; query: string }): Message {
+  if (users.length === 0) {
+    const text = `No user's email or name contains “${query}”.`;
+    return message(text, { type: "section", text });
+  }
+  const blocks: Block[] = [
+    { type: "section", text: [{ bold: `Users matching “${query}”` }, ` (${total})`] },
+    {
+      type: "list",
+      items: users.map((u): RichText => [{ bold: u.name }, ` ${u.email} · ${u.group.name} · ${ROLE_LABELS[u.role]}`]),
+    },
+  ];
+  const rest = total - users.length;
+  if (rest > 0) blocks.push({ type: "context", text: `…and ${rest} more. Narrow the search to see them.` });
+  return message(`${plural(total, "user")} matching “${query}”`, ...blocks);
+}
+
+export function groupAddedMessage(group: Group): Message {
+  return message(`Created group ${group.name} with policy ${group.policy}.`, {
+    type: "section",
+    text: ["Created group ", { bold: group.name }, " with policy ", { bold: group.policy }, "."],
+  });
+}
+
+export function userAddedMessage({ user, group }: { user: User; group: Group }): Message {
+  const role = ROLE_LABELS[user.role];
+  const text: Inline[] = ["Added ", { bold: user.name }, ` (${user.email}) to `, { bold: group.name }, " as ", { bold: role }, "."];
+  const blocks: Block[] = [{ type: "section", text }];
+  if (user.exchangeDomain && user.exchangeUsername) {
+    blocks.push({ type: "context", text: `Exchange ActiveSync account: ${user.exchangeDomain}\\${user.exchangeUsername}` });
+  }
+  return message(`Added ${user.name} (${user.email}) to ${group.name} as ${role}.`, ...blocks);
+}
+
+// ---------------------------------------------------------------- the Add user form
+
+/** The Add user form's id and its inputs' ids (the core's field names). */
+export const ADD_USER_FORM_ID = "hms_add_user";
+export const ADD_USER_INPUTS: readonly UserField[] = ["email", "name", "group", "role", "exchangeDomain", "exchangeUsername"];
+
+const ROLE_OPTIONS = (["USER", "ADMINISTRATOR"] as const).map((role) => ({
+  value: ROLE_LABELS[role],
+  label: ROLE_LABELS[role],
+  description: role === "ADMINISTRATOR" ? "Manages the service, users and devices." : "Uses the end-user portal only.",
+}));
+
+export function addUserForm({ email, metadata }: { email?: string; metadata?: string } = {}): Form {
+  const L = USER_FIELD_LABELS;
+  return {
+    id: ADD_USER_FORM_ID,
+    title: "Add user",
+    submitLabel: "Add user",
+    cancelLabel: "Cancel",
+    metadata,
+    inputs: [
+      { type: "text", id: "email", label: L.email, hint: "The Email ID is also the user's logon ID.", placeholder: "jane.doe@example.com", initialValue: email || undefined },
+      { type: "text", id: "name", label: L.name, placeholder: "Jane Doe" },
+      { type: "externalSelect", id: "group", label: L.group, hint: "Type to search the groups.", placeholder: "Choose a group", minQueryLength: 0 },
+      { type: "radio", id: "role", label: L.role, options: ROLE_OPTIONS, initialValue: ROLE_LABELS.USER },
+      {
+        type: "text",
+        id: "exchangeDomain",
+        label: L.exchangeDomain,
+        optional: true,
+        hint: "Only for Exchange ActiveSync, with the username: a NetBIOS name (CORP) or a DNS domain (corp.example.com).",
+        placeholder: "CORP",
+      },
+      { type: "text", id: "exchangeUsername", label: L.exchangeUsername, optional: true, hint: "Only for Exchange ActiveSync, with the domain.", placeholder: "jdoe" },
+    ],
+  };
+}
+
+/**
+ * The field issues of a failed Add user, by input; undefined when one of them is about
+ * something the form has no input for (the caller then answers with a notice).
+ */
+export function addUserErrors(issues: readonly FieldIssue[]): FormErrors | undefined {
+  if (issues.length === 0 || issues.some((i) => !(ADD_USER_INPUTS as readonly string[]).includes(i.field))) return undefined;
+  const errors: Record<string, string> = {};
+  for (const issue of issues) errors[issue.field] = errors[issue.field] ? `${errors[issue.field]} ${issue.message}` : issue.message;
+  return errors;
+}
+
+/** When a form closed before its problems were known: what they were, and how to start again. */
+export function formClosedMessage({ errors, invoke }: { errors: FormErrors; invoke: string }): Message {
+  const problems = Object.values(errors);
+  return message(`The form was not saved: ${problems.join(" ")}`, {
+    type: "section",
+    text: ["The form was not saved. ", ...problems.map((p) => `${p} `), "Run ", { code: invoke }, " again."],
+  });
+}
+
+/** A form that only says something (e.g. why the person cannot use it). */
+export function noticeForm({ id = "hms_notice", title, text }: { id?: string; title: string; text: string }): Form {
+  return { id, title, cancelLabel: "Close", intro: [{ type: "section", text }], inputs: [] };
+}
+
+/** The groups offered by the Group select, filtered by what the admin typed. */
+export function groupOptions({ groups, total }: { groups: readonly GroupSummary[]; total: number }): OptionList {
+  return {
+    options: groups.map((g) => ({ value: g.name, label: g.name, description: `Policy ${g.policy} · ${plural(g.userCount, "user")}` })),
+    note: total > groups.length ? `First ${groups.length} of ${total}: type to narrow` : undefined,
+  };
+}

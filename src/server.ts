@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type Express } from "express";
+import type { Logger } from "pino";
+import type { DatabaseKind } from "./db/database.ts";
+
+/** What /healthz needs to know about the database. */
+export interface Health {
+  database: DatabaseKind;
+  /** True once migrations are applied. */
+  ready(): boolean;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+}
+
+/** The one HTTP app: /healthz here; the platforms mount their routes on it. */
+export function createHttpApp({ health, logger }: { health: Health; logger: Logger }): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/healthz", async (_req, res) => {
+    const database = health.database;
+    if (!health.ready()) {
+      res.status(503).json({ status: "starting", database });
+      return;
+    }
+    try {
+      await health.ping();
+      res.json({ status: "ok", database });
+    } catch (error) {
+      logger.warn({ err: error }, "health check: database did not answer");
+      res.status(503).json({ status: "unavailable", database });
+    }
+  });
+  return app;
+}
+
+/** Starts listening; resolves with the server and the port actually bound (PORT=0 picks one). */
+export function listen(app: Express, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer(app);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, () => {
+      server.off("error", reject);
+      resolve({ server, port: (server.address() as AddressInfo).port });
+    });
+  });
+}
+
+/** Stops accepting connections and ends idle keep-alive ones; resolves when all are closed. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

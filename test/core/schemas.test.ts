@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { ErrorCode } from "../../src/core/errors.ts";
+import {
+  check,
+  groupInputSchema,
+  NAME_MAX,
+  normalizeEmail,
+  parseRole,
+  userFieldsSchema,
+  type UserInput,
+} from "../../src/core/schemas.ts";
+
+const valid: UserInput = {
+  email: "ann.lee@corp.example.org",
+  name: "Ann Lee",
+  group: "Finance",
+  role: "User",
+  exchangeDomain: "",
+  exchangeUsername: "",
+};
+
+function codes(input: Partial<UserInput>) {
+  const result = check(userFieldsSchema, { ...valid, ...input });
+  return result.ok ? [] : result.issues.map((i) => `${i.field}:${i.code}`);
+}
+
+describe("user field rules", () => {
+  it("accepts a complete valid input and normalizes it", () => {
+    const result = check(userFieldsSchema, {
+      ...valid,
+      email: "  Ann.Lee@CORP.example.org ",
+      group: "  finance ",
+      role: "administrator",
+      exchangeDomain: " CORPNET ",
+      exchangeUsername: "alee",
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        email: "ann.lee@corp.example.org",
+        name: "Ann Lee",
+        group: "finance",
+        role: "ADMINISTRATOR",
+        exchangeDomain: "CORPNET",
+        exchangeUsername: "alee",
+      },
+    });
+  });
+
+  it.each([
+    [{ email: "" }, "email:EMAIL_REQUIRED"],
+    [{ email: "   " }, "email:EMAIL_REQUIRED"],
+    [{ email: undefined }, "email:EMAIL_REQUIRED"],
+    [{ email: "jane.doe@@corp.example.org" }, "email:EMAIL_INVALID"],
+    [{ email: "no-at-sign.example.org" }, "email:EMAIL_INVALID"],
+    [{ email: "a b@corp.example.org" }, "email:EMAIL_INVALID"],
+    [{ email: "ann@localhost" }, "email:EMAIL_INVALID"],
+    [{ email: `${"a".repeat(250)}@x.org` }, "email:EMAIL_INVALID"],
+    [{ name: "" }, "name:NAME_REQUIRED"],
+    [{ name: null }, "name:NAME_REQUIRED"],
+    [{ name: "x".repeat(NAME_MAX + 1) }, "name:NAME_TOO_LONG"],
+    [{ name: "Ann\tLee" }, "name:NAME_CONTROL_CHARS"],
+    [{ name: "Ann\u0085Lee" }, "name:NAME_CONTROL_CHARS"],
+    [{ group: "" }, "group:GROUP_REQUIRED"],
+    [{ role: "Superuser" }, "role:ROLE_INVALID"],
+    [{ role: "Owner" }, "role:ROLE_INVALID"],
+    [{ exchangeDomain: "CORP", exchangeUsername: "" }, "exchangeUsername:EXCHANGE_USERNAME_MISSING"],
+    [{ exchangeDomain: "", exchangeUsername: "jdoe" }, "exchangeDomain:EXCHANGE_DOMAIN_MISSING"],
+    [{ exchangeDomain: "not a domain", exchangeUsername: "jdoe" }, "exchangeDomain:EXCHANGE_DOMAIN_INVALID"],
+    [{ exchangeDomain: "WAYTOOLONGNETBIOSNAME", exchangeUsername: "jdoe" }, "exchangeDomain:EXCHANGE_DOMAIN_INVALID"],
+    [{ exchangeDomain: "corp..example.com", exchangeUsername: "jdoe" }, "exchangeDomain:EXCHANGE_DOMAIN_INVALID"],
+    [{ exchangeDomain: "CORP", exchangeUsername: "j doe" }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
+    [{ exchangeDomain: "CORP", exchangeUsername: "a".repeat(65) }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
+  ])("%j → %s", (input, expected) => {
+    expect(codes(input)).toEqual([expected]);
+  });
+
+  it("names of exactly the limit pass, counting characters not UTF-16 units", () => {
+    expect(codes({ name: "小".repeat(NAME_MAX) })).toEqual([]);
+    expect(codes({ name: "😀".repeat(NAME_MAX) })).toEqual([]);
+  });
+
+  it.each(["CORP", "corp-eu", "corp.example.com", "EU.CORP.EXAMPLE.COM", "ad_1"])("accepts Exchange domain %s", (d) => {
+    expect(codes({ exchangeDomain: d, exchangeUsername: "jdoe" })).toEqual([]);
+  });
+
+  it("collects every problem of the input, not only the first", () => {
+    expect(codes({ email: "bad", name: "", group: "", role: "Root", exchangeDomain: "", exchangeUsername: "x" })).toEqual([
+      "email:EMAIL_INVALID",
+      "name:NAME_REQUIRED",
+      "group:GROUP_REQUIRED",
+      "role:ROLE_INVALID",
+      "exchangeDomain:EXCHANGE_DOMAIN_MISSING",
+    ]);
+  });
+
+  it("gives human messages that quote what was typed", () => {
+    const result = check(userFieldsSchema, { ...valid, role: "Superuser" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]?.message).toBe("Role “Superuser” is not valid: use Administrator or User.");
+  });
+
+  it("treats a blank role as User and parses roles case-insensitively", () => {
+    expect(parseRole("ADMIN")).toBe("ADMINISTRATOR");
+    expect(parseRole(" administrator ")).toBe("ADMINISTRATOR");
+    expect(parseRole("user")).toBe("USER");
+    expect(parseRole("superuser")).toBeUndefined();
+    const result = check(userFieldsSchema, { ...valid, role: "" });
+    expect(result.ok && result.value.role).toBe("USER");
+  });
+
+  it("normalizes emails by trimming and lower-casing", () => {
+    expect(normalizeEmail("  Ann@Corp.Example.ORG\t")).toBe("ann@corp.example.org");
+  });
+});
+
+describe("group rules", () => {
+  it.each([
+    [{ name: "" }, "name:GROUP_NAME_REQUIRED"],
+    [{ name: "x".repeat(65) }, "name:GROUP_NAME_TOO_LONG"],
+    [{ name: "Sales\nEU" }, "name:GROUP_NAME_CONTROL_CHARS"],
+    [{ name: "Sales", policy: "p".repeat(65) }, "policy:POLICY_TOO_LONG"],
+    [{ name: "Sales", policy: "Strict\u0007" }, "policy:POLICY_CONTROL_CHARS"],
+  ])("%j → %s", (input, expected) => {
+    const result = check(groupInputSchema, input);
+    expect(result.ok ? [] : result.issues.map((i) => `${i.field}:${i.code}`)).toEqual([expected]);
+  });
+
+  it("defaults the policy and folds inner spaces of the name", () => {
+    expect(check(groupInputSchema, { name: "  Field   Sales " })).toEqual({ ok: true, value: { name: "Field Sales", policy: "Default" } });
+  });
+
+  it("every field code used by the schemas is a declared ErrorCode", () => {
+    const result = check(userFieldsSchema, { email: "x", name: "\t", role: "?", exchangeDomain: "!", exchangeUsername: "" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) for (const issue of result.issues) expect(Object.values(ErrorCode)).toContain(issue.code);
+  });
+});

@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import type { UserField } from "../../src/core/errors.ts";
+import { readCsv } from "../../src/csv/read.ts";
+import type { CsvRow, DirectoryView, RowVerdict } from "../../src/csv/types.ts";
+import { createRowValidator } from "../../src/csv/validate.ts";
+import { directory, expectations, fixture, FIXTURE_FILES, makeGroups } from "./support.ts";
+
+const GROUPS = expectations().groups_to_create_first;
+
+// users.expect.json's notes, as the verdict each noted row must get.
+const NOTED: Record<string, { status: RowVerdict["status"]; codes: string[] }> = {
+  "4": { status: "NEEDS_ATTENTION", codes: ["EMAIL_INVALID"] },
+  "8": { status: "NEEDS_ATTENTION", codes: ["EMAIL_DUPLICATE_IN_FILE"] },
+  "13": { status: "NEEDS_ATTENTION", codes: ["GROUP_UNKNOWN"] },
+  "18": { status: "NEEDS_ATTENTION", codes: ["NAME_REQUIRED"] },
+  "23": { status: "NEEDS_ATTENTION", codes: ["ROLE_INVALID"] },
+  "28": { status: "NEEDS_ATTENTION", codes: ["EXCHANGE_DOMAIN_MISSING"] },
+  "33": { status: "READY", codes: [] },
+  "38": { status: "READY", codes: [] },
+  "43": { status: "READY", codes: [] },
+};
+
+async function verdictsOf(bytes: Uint8Array, view: DirectoryView, chunkSize?: number) {
+  const reader = await readCsv(bytes);
+  const validator = createRowValidator(view);
+  const verdicts: RowVerdict[] = [];
+  for await (const chunk of reader.chunks(chunkSize)) verdicts.push(...(await validator.validate(chunk)));
+  return { verdicts, counts: validator.counts() };
+}
+
+function row(rowNumber: number, fields: Partial<Record<UserField, string>>, blank = false): CsvRow {
+  return {
+    rowNumber,
+    blank,
+    fields: { email: "", name: "", group: "", role: "", exchangeDomain: "", exchangeUsername: "", ...fields },
+  };
+}
+
+const ann = { email: "ann@corp.example.org", name: "Ann Lee", group: "Finance" };
+
+describe("validating the shared fixtures", () => {
+  it("users.expect.json notes exactly the rows this test checks", () => {
+    expect(Object.keys(expectations().row_notes_spreadsheet_numbering).sort()).toEqual(Object.keys(NOTED).sort());
+  });
+
+  it.each(FIXTURE_FILES)("%s gets the verdicts users.expect.json lists", async (name) => {
+    const { view } = directory(GROUPS);
+    const { verdicts, counts } = await verdictsOf(fixture(name), view);
+    expect(verdicts).toHaveLength(expectations().data_rows);
+    for (const v of verdicts) {
+      const expected = NOTED[String(v.rowNumber)] ?? { status: "READY", codes: [] };
+      expect({ row: v.rowNumber, status: v.status, codes: v.issues.map((i) => i.code) }).toEqual({ row: v.rowNumber, ...expected });
+    }
+    expect(counts).toEqual({ dataRows: 120, ready: 114, needsAttention: 6, blank: 0, administrators: 13 });
+
+    const at = (n: number) => verdicts.find((v) => v.rowNumber === n)!;
+    expect(at(8).issues[0]?.message).toBe("Duplicate of row 3.");
+    expect(at(13).issues[0]?.message).toBe("There is no group named “Legal”. Groups: Engineering, Finance, Help Desk, Leadership, Warehouse.");
+    expect(at(33).fields.email).toBe("jiri.dangelo32@corp.example.org");
+    expect(at(33).ready?.value.email).toBe("jiri.dangelo32@corp.example.org");
+    expect(at(38).ready?.value.name).toBe("+SUM(1,2)");
+    const finance = view.groups.find((g) => g.name === "Finance")!;
+    expect(at(43).fields.group).toBe("Finance");
+    expect(at(43).ready).toMatchObject({ groupId: finance.id, value: { group: "Finance" } });
+  });
+
+  it("flags the email the directory already has (EMAIL_TAKEN), asking once per chunk", async () => {
+    const { view, calls } = directory(GROUPS, ["francois1@corp.example.org"]);
+    const { verdicts, counts } = await verdictsOf(fixture("users.libreoffice-comma-utf8.csv"), view, 50);
+    const first = verdicts.find((v) => v.rowNumber === 2)!;
+    expect(first.status).toBe("NEEDS_ATTENTION");
+    expect(first.issues).toEqual([
+      { field: "email", code: "EMAIL_TAKEN", message: "A user with Email ID francois1@corp.example.org already exists." },
+    ]);
+    expect(first.fields.email).toBe("francois1@corp.example.org");
+    expect(counts.needsAttention).toBe(7);
+    // 120 rows in chunks of 50: three calls, each with that chunk's valid emails, once each.
+    expect(calls).toHaveLength(3);
+    expect(calls.map((c) => c.length)).toEqual([48, 50, 20]); // rows 4 (invalid) and 8 (same as 3) are not asked twice
+    expect(calls.flat()).toContain("jiri.dangelo32@corp.example.org");
+    expect(calls.flat()).not.toContain("jane.doe@@corp.example.org");
+  });
+});
+
+describe("createRowValidator", () => {
+  it("flags every later duplicate, across chunk boundaries, case and spaces aside", async () => {
+    const { view } = directory(["Finance"]);
+    const text = [
+      "Email ID,Name,Group",
+      "ann@corp.example.org,Ann,Finance",
+      "bo@corp.example.org,Bo,Finance",
+      "  ANN@corp.example.org ,Ann again,Finance",
+      "cy@corp.example.org,Cy,Finance",
+      "",
+      "Ann@Corp.Example.Org,Ann thrice,Nowhere",
+      "bo@corp.example.org,Bo again,Finance",
+    ].join("\r\n");
+    const { verdicts } = await verdictsOf(new TextEncoder().encode(text), view, 2);
+    const summary = verdicts.map((v) => [v.rowNumber, v.issues.map((i) => i.message).join(" ")]);
+    expect(summary).toEqual([
+      [2, ""],
+      [3, ""],
+      [4, "Duplicate of row 2."],
+      [5, ""],
+      [7, "Duplicate of row 2. There is no group named “Nowhere”. Groups: Finance."],
+      [8, "Duplicate of row 3."],
+    ]);
+  });
+
+  it("asks the directory once per chunk with all of its valid emails, and not for a chunk without any", async () => {
+    const { view, calls } = directory(["Finance"], ["bo@corp.example.org"]);
+    const validator = createRowValidator(view);
+    const first = await validator.validate([
+      row(2, ann),
+      row(3, { ...ann, email: "BO@corp.example.org" }),
+      row(4, { ...ann, email: "not-an-email" }),
+      row(5, {}, true),
+    ]);
+    expect(calls).toEqual([["ann@corp.example.org", "bo@corp.example.org"]]);
+    expect(first.map((v) => [v.rowNumber, v.status])).toEqual([
+      [2, "READY"],
+      [3, "NEEDS_ATTENTION"],
+      [4, "NEEDS_ATTENTION"],
+    ]);
+    await validator.validate([row(6, { name: "No email" }), row(7, {}, true)]);
+    expect(calls).toHaveLength(1);
+    expect(validator.counts()).toEqual({ dataRows: 4, ready: 1, needsAttention: 3, blank: 2, administrators: 0 });
+  });
+
+  it("collects every problem of a row, in column order", async () => {
+    const { view } = directory(["Finance"]);
+    const [verdict] = await createRowValidator(view).validate([
+      row(9, { email: "bad@", group: "Legal", role: "Owner", exchangeUsername: "a b", name: "Ann\tLee" }),
+    ]);
+    expect(verdict?.issues.map((i) => `${i.field}:${i.code}`)).toEqual([
+      "email:EMAIL_INVALID",
+      "name:NAME_CONTROL_CHARS",
+      "group:GROUP_UNKNOWN",
+      "role:ROLE_INVALID",
+      "exchangeDomain:EXCHANGE_DOMAIN_MISSING",
+      "exchangeUsername:EXCHANGE_USERNAME_INVALID",
+    ]);
+    expect(verdict?.status).toBe("NEEDS_ATTENTION");
+    expect(verdict?.ready).toBeUndefined();
+  });
+
+  it("shows normalized values where a field passed, the trimmed cell where it failed", async () => {
+    const { view } = directory(["Help Desk"]);
+    const [bad, good] = await createRowValidator(view).validate([
+      row(2, { email: " Ann@Corp.Example.org ", name: "  Ann Lee ", group: " help desk ", role: " owner ", exchangeDomain: " CORP " }),
+      row(3, { email: "BO@corp.example.org", name: "Bo", group: "HELP DESK", role: "admin", exchangeDomain: "CORP", exchangeUsername: " bo " }),
+    ]);
+    expect(bad?.fields).toEqual({
+      email: "ann@corp.example.org",
+      name: "Ann Lee",
+      group: "Help Desk",
+      role: "owner",
+      exchangeDomain: "CORP",
+      exchangeUsername: "",
+    });
+    expect(bad?.issues.map((i) => i.code)).toEqual(["ROLE_INVALID", "EXCHANGE_USERNAME_MISSING"]);
+    expect(good).toEqual({
+      rowNumber: 3,
+      status: "READY",
+      fields: {
+        email: "bo@corp.example.org",
+        name: "Bo",
+        group: "Help Desk",
+        role: "Administrator",
+        exchangeDomain: "CORP",
+        exchangeUsername: "bo",
+      },
+      ready: {
+        groupId: view.groups[0]!.id,
+        value: {
+          email: "bo@corp.example.org",
+          name: "Bo",
+          group: "Help Desk",
+          role: "ADMINISTRATOR",
+          exchangeDomain: "CORP",
+          exchangeUsername: "bo",
+        },
+      },
+      issues: [],
+    });
+  });
+
+  it("a blank role means User; counts Administrators among READY rows only", async () => {
+    const { view } = directory(["Finance"]);
+    const validator = createRowValidator(view);
+    const verdicts = await validator.validate([
+      row(2, ann),
+      row(3, { ...ann, email: "a2@corp.example.org", role: "Administrator" }),
+      row(4, { ...ann, email: "a3@corp.example.org", role: "administrator", name: "" }),
+    ]);
+    expect(verdicts[0]?.fields.role).toBe("User");
+    expect(verdicts[0]?.ready?.value.role).toBe("USER");
+    expect(validator.counts()).toEqual({ dataRows: 3, ready: 2, needsAttention: 1, blank: 0, administrators: 1 });
+  });
+
+  it("names the groups in GROUP_UNKNOWN only when there are at most 10, or says there are none", async () => {
+    const unknown = async (groups: string[]) => {
+      const [v] = await createRowValidator(directory(groups).view).validate([row(2, { ...ann, group: "Legal" })]);
+      return v?.issues[0]?.message;
+    };
+    const ten = Array.from({ length: 10 }, (_, i) => `Team ${String.fromCharCode(74 - i)}`);
+    expect(await unknown(ten)).toBe(`There is no group named “Legal”. Groups: ${[...ten].sort().join(", ")}.`);
+    expect(await unknown([...ten, "Team K"])).toBe("There is no group named “Legal”.");
+    expect(await unknown([])).toBe("There is no group named “Legal”. There are no groups yet: add one first.");
+  });
+
+  it("resolves groups case-insensitively and trimmed, keeping the directory's spelling", async () => {
+    const groups = makeGroups(["Finance", "Help Desk"]);
+    const validator = createRowValidator({ groups, existingEmails: async () => new Set() });
+    const [v] = await validator.validate([row(2, { ...ann, group: "\u00a0HELP desk  " })]);
+    expect(v?.ready?.groupId).toBe(groups[1]!.id);
+    expect(v?.fields.group).toBe("Help Desk");
+  });
+});

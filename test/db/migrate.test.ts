@@ -1,0 +1,54 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { applyMigrations, MIGRATIONS_DIR, readMigrations } from "../../src/db/migrate.ts";
+import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+describe.each(databaseKinds)("migrations on %s", (kind) => {
+  let t: TestDatabase | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    t = undefined;
+    dir = undefined;
+  });
+
+  it("applies every migration once, recorded as Prisma records them, and is idempotent", async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    const all = await readMigrations();
+    expect(await applyMigrations(t.db)).toEqual(all.map((m) => m.name));
+    expect(await applyMigrations(t.db)).toEqual([]);
+    const rows = await t.db.sql.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+      `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    expect(rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null])).toEqual(all.map((m) => [m.name, m.checksum, true]));
+  });
+
+  it("runs concurrent migrators without applying anything twice", async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    const results = await Promise.all([applyMigrations(t.db), applyMigrations(t.db), applyMigrations(t.db)]);
+    expect(results.flat()).toEqual((await readMigrations()).map((m) => m.name));
+  });
+
+  it("refuses to start on a migration edited after it was applied", async () => {
+    t = await openTestDatabase(kind);
+    dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));
+    await cp(MIGRATIONS_DIR, dir, { recursive: true });
+    const [first] = await readMigrations(dir);
+    await writeFile(path.join(dir, first!.name, "migration.sql"), `${first!.sql}\n-- edited\n`);
+    await expect(applyMigrations(t.db, dir)).rejects.toThrow(`migration ${first!.name} was changed after it was applied`);
+  });
+
+  it("rolls back a failing migration entirely and names it", async () => {
+    t = await openTestDatabase(kind);
+    dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));
+    await cp(MIGRATIONS_DIR, dir, { recursive: true });
+    await cp(path.join(MIGRATIONS_DIR, (await readMigrations())[0]!.name), path.join(dir, "29990101000000_broken"), { recursive: true });
+    await writeFile(path.join(dir, "29990101000000_broken", "migration.sql"), `CREATE TABLE "Half" (id int);\nSELECT nonsense_column FROM "User";\n`);
+    await expect(applyMigrations(t.db, dir)).rejects.toThrow(/migration 29990101000000_broken failed and was rolled back/);
+    const half = await t.db.sql.query(`SELECT to_regclass('"Half"') AS t`);
+    expect(half).toEqual([{ t: null }]);
+  });
+});

@@ -1,0 +1,480 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createCore, type Core } from "../../src/core/index.ts";
+import { AppError } from "../../src/core/errors.ts";
+import type { ImportSettings } from "../../src/core/import/types.ts";
+import { createSmtpMailer } from "../../src/mail/smtp.ts";
+import { csvFile, validRows } from "../helpers/csv.ts";
+import { appErrorOf } from "../helpers/errors.ts";
+import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
+import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/csv");
+const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
+const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
+  data_rows: number;
+  row_notes_spreadsheet_numbering: Record<string, string>;
+};
+
+describe.each(databaseKinds)("import engine on %s", (kind) => {
+  let t: TestDatabase;
+  let smtp: FakeSmtp;
+  let counter = 0;
+  /** A core with its own settings and mailer over the same database and clock. */
+  const coreWith = (imports: Partial<ImportSettings> = {}, mail: { smtpUrl?: string } = {}): Core =>
+    createCore({
+      store: t.store,
+      now: () => t.clock.now,
+      imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...imports },
+      mailer: createSmtpMailer({ smtpUrl: mail.smtpUrl, from: "HMS <hms@corp.example.org>", enrollUrl: "https://hms.example.com/enroll" }),
+    });
+  /** A distinct file each time (content differs, so no batch is reused unless asked). */
+  const uniqueFile = (rows: string[][]) => csvFile([...rows, [`unique${++counter}@corp.example.org`, "Unique", "Finance", "User", "", ""]]);
+
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+    await seedDirectory(t);
+    smtp = await startFakeSmtp();
+  });
+  afterAll(async () => {
+    await smtp.close();
+    await t.close();
+  });
+  beforeEach(() => {
+    t.clock.now = new Date("2026-11-24T12:00:00Z");
+    smtp.failing = false;
+  });
+
+  describe("staging", () => {
+    it("validates the LibreOffice fixture: counts, row numbers and reasons as the spreadsheet shows them", async () => {
+      const core = coreWith();
+      const { batch, reused } = await core.stageImport({ actor: ADMIN, file: { name: "users.csv", bytes: fixture("users.libreoffice-comma-utf8.csv") }, conversation: { channel: "C1" } });
+      expect(reused).toBe(false);
+      expect(batch.code).toMatch(/^IMP-[2-9A-HJKMNP-TV-Z]{4}$/);
+      const flagged = Object.entries(expectations.row_notes_spreadsheet_numbering)
+        .filter(([, note]) => !note.startsWith("valid"))
+        .map(([row]) => Number(row));
+      expect(batch).toMatchObject({
+        status: "VALIDATED",
+        dataRows: expectations.data_rows,
+        attentionRows: flagged.length,
+        readyRows: expectations.data_rows - flagged.length,
+        blankRows: 0,
+        requesterEmail: ADMIN.email,
+        platform: "slack",
+        conversation: { channel: "C1" },
+        approvalRequired: true,
+      });
+      const summary = await core.getImport({ actor: ADMIN, batchId: batch.id });
+      expect(summary.attention.map((r) => r.rowNumber)).toEqual(flagged);
+      const byRow = new Map(summary.attention.map((r) => [r.rowNumber, r.issues.map((i) => i.code)]));
+      expect(byRow.get(4)).toEqual(["EMAIL_INVALID"]);
+      expect(byRow.get(8)).toEqual(["EMAIL_DUPLICATE_IN_FILE"]);
+      expect(summary.attention.find((r) => r.rowNumber === 8)?.issues[0]?.message).toBe("Duplicate of row 3.");
+      expect(byRow.get(13)).toEqual(["GROUP_UNKNOWN"]);
+      expect(byRow.get(18)).toEqual(["NAME_REQUIRED"]);
+      expect(byRow.get(23)).toEqual(["ROLE_INVALID"]);
+      expect(byRow.get(28)).toEqual(["EXCHANGE_DOMAIN_MISSING"]);
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.upload", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("returns the open batch when the same admin uploads the same file again, even concurrently", async () => {
+      const core = coreWith();
+      const bytes = uniqueFile(validRows(3, { prefix: "same" }));
+      const results = await Promise.all([1, 2, 3].map(() => core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes } })));
+      expect(new Set(results.map((r) => r.batch.id)).size).toBe(1);
+      const again = await core.stageImport({ actor: ADMIN, file: { name: "renamed.csv", bytes } });
+      expect(again).toMatchObject({ reused: true, batch: { id: results[0]!.batch.id } });
+      // Another admin uploading the same file gets their own batch.
+      const other = await core.stageImport({ actor: OTHER_ADMIN, file: { name: "a.csv", bytes } });
+      expect(other.batch.id).not.toBe(results[0]!.batch.id);
+      // Once closed, the same file starts a new batch.
+      await core.cancelImport({ actor: ADMIN, batchId: results[0]!.batch.id });
+      const fresh = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes } });
+      expect(fresh.reused).toBe(false);
+    });
+
+    it("writes nothing for a whole-file error or a non-administrator", async () => {
+      const core = coreWith();
+      const before = await t.db.prisma.importBatch.count();
+      expect((await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: new Uint8Array() } }))).code).toBe("FILE_EMPTY");
+      expect((await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: csvFile([["a@b.org"]], "Email ID,Name") } }))).code).toBe("FILE_MISSING_COLUMNS");
+      expect((await appErrorOf(core.stageImport({ actor: PLAIN_USER, file: { name: "x.csv", bytes: uniqueFile([]) } }))).code).toBe("NOT_ADMINISTRATOR");
+      expect(await t.db.prisma.importBatch.count()).toBe(before);
+    });
+
+    it("stores and replaces the edge's conversation reference", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix: "conv" })) }, conversation: { channel: "C1" } });
+      const updated = await core.setImportConversation({ batchId: batch.id, conversation: { channel: "C1", summaryTs: "1.2" } });
+      expect(updated.conversation).toEqual({ channel: "C1", summaryTs: "1.2" });
+      expect((await appErrorOf(core.setImportConversation({ batchId: "00000000-0000-0000-0000-000000000000", conversation: {} }))).code).toBe("BATCH_NOT_FOUND");
+    });
+
+    it("leaves no batch and no row behind when the file breaks after some chunks were stored", async () => {
+      const core = coreWith();
+      const [batches, rows] = [await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()];
+      const good = validRows(40, { prefix: "partial" }).map((r) => r.join(",")).join("\r\n");
+      const bytes = new TextEncoder().encode(`Email ID,Name,Group,Role,Exchange Domain,Exchange Username\r\n${good}\r\nlate@corp.example.org,"Unclosed quote,Finance,User,,\r\n`);
+      const error = await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "broken.csv", bytes }, chunkSize: 5 }));
+      expect(error.code).toBe("FILE_MALFORMED");
+      expect([await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()]).toEqual([batches, rows]);
+    });
+
+    it("discards, after an hour, the closed batch of an upload whose process died while staging it", async () => {
+      const core = coreWith();
+      const abandoned = await t.store.imports.create({
+        code: "IMP-DEAD",
+        fileName: "dead.csv",
+        sha256: "dead",
+        sizeBytes: 1,
+        requesterEmail: ADMIN.email,
+        requesterPlatformId: null,
+        platform: "slack",
+        conversation: {},
+        fileInfo: {},
+        status: "FAILED",
+        reason: "The upload was interrupted; upload the file again.",
+      });
+      t.clock.now = new Date(abandoned.createdAt.getTime() + 30 * 60_000);
+      expect(await core.discardInterruptedUploads()).toBe(0);
+      t.clock.now = new Date(abandoned.createdAt.getTime() + 61 * 60_000);
+      expect(await core.discardInterruptedUploads()).toBe(1);
+      expect(await t.store.imports.findById(abandoned.id)).toBeNull();
+    });
+
+    it("flags emails that exist in the directory, with every other problem of the row, and counts them", async () => {
+      const { batch } = await coreWith().stageImport({
+        actor: ADMIN,
+        file: {
+          name: "x.csv",
+          bytes: uniqueFile([
+            [PLAIN_USER.email.toUpperCase(), "P", "Finance", "Administrator", "", ""],
+            [` ${PLAIN_USER.email} `, "P again", "Nowhere", "User", "", ""],
+            ["fresh.admin@corp.example.org", "F", "Finance", "Administrator", "", ""],
+          ]),
+        },
+      });
+      const rows = await t.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION"] });
+      expect(rows.map((r) => [r.rowNumber, r.issues.map((i) => i.code)])).toEqual([
+        [2, ["EMAIL_TAKEN"]],
+        [3, ["EMAIL_DUPLICATE_IN_FILE", "EMAIL_TAKEN", "GROUP_UNKNOWN"]],
+      ]);
+      expect(rows[0]?.issues[0]?.message).toBe(`A user with Email ID ${PLAIN_USER.email} already exists.`);
+      expect(batch).toMatchObject({ dataRows: 4, readyRows: 2, attentionRows: 2, adminRows: 1 });
+    });
+  });
+
+  describe("approval", () => {
+    it.each([
+      [{ kind: "always" } as const, validRows(2), true],
+      [{ kind: "never" } as const, validRows(2), false],
+      [{ kind: "admins" } as const, validRows(2), false],
+      [{ kind: "admins" } as const, validRows(2, { role: "Administrator" }), true],
+      // Each file also has one unique row: 2 + 1 and 3 + 1 accounts.
+      [{ kind: "atLeast", count: 4 } as const, validRows(2), false],
+      [{ kind: "atLeast", count: 4 } as const, validRows(3), true],
+    ])("policy %j, case %#: approval required = %s", async (policy, rows, required) => {
+      const core = coreWith({ approvalPolicy: policy });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "p.csv", bytes: uniqueFile(rows.map((r) => [`p${counter}-${r[0]}`, ...r.slice(1)])) } });
+      expect(batch.approvalRequired).toBe(required);
+      const submitted = await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect(submitted.kind).toBe(required ? "approval_requested" : "approved");
+    });
+
+    it("asks the other Administrators, never the requester, and expires after the TTL", async () => {
+      const core = coreWith({ approvalTtlHours: 2 });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "ttl" })) } });
+      const submitted = await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect(submitted).toMatchObject({ kind: "approval_requested", batch: { status: "AWAITING_APPROVAL", approvalExpiresAt: new Date("2026-11-24T14:00:00Z") } });
+      if (submitted.kind === "approval_requested") expect(submitted.approvers).not.toContain(ADMIN.email);
+      expect(submitted.kind === "approval_requested" && submitted.approvers).toContain(OTHER_ADMIN.email);
+      t.clock.now = new Date("2026-11-24T14:00:01Z");
+      const late = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
+      expect(late.code).toBe("BATCH_EXPIRED");
+      expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
+    });
+
+    it("expireApprovals closes every request past its time", async () => {
+      const core = coreWith({ approvalTtlHours: 1 });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "exp" })) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect(await core.expireApprovals()).toEqual([]);
+      t.clock.now = new Date("2026-11-24T13:30:00Z");
+      expect((await core.expireApprovals()).map((b) => b.id)).toContain(batch.id);
+    });
+
+    it("refuses the requester, a non-approver and a plain user; nothing changes", async () => {
+      const core = coreWith({ approvers: [OTHER_ADMIN.email] });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "who" })) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect((await appErrorOf(core.approveImport({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
+      expect((await appErrorOf(core.approveImport({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
+      await t.core.ensureBootstrapAdmins({ emails: ["third.admin@corp.example.org"] });
+      expect((await appErrorOf(core.approveImport({ actor: { email: "third.admin@corp.example.org", platform: "slack" }, batchId: batch.id }))).code).toBe("NOT_AN_APPROVER");
+      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe("BATCH_WRONG_STATE");
+      expect((await t.store.imports.findById(batch.id))?.status).toBe("AWAITING_APPROVAL");
+    });
+
+    it("says plainly when nobody could approve, and leaves the batch as it was", async () => {
+      const core = coreWith({ approvers: [ADMIN.email] });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "lone" })) } });
+      const error = await appErrorOf(core.submitImport({ actor: ADMIN, batchId: batch.id }));
+      expect(error.code).toBe("NO_ELIGIBLE_APPROVER");
+      expect(error.message).toContain("APPROVERS");
+      expect((await t.store.imports.findById(batch.id))?.status).toBe("VALIDATED");
+    });
+
+    it("20 concurrent Approve clicks: exactly one approval, the others told who approved and when", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "race" })) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id })));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const losers = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as AppError);
+      expect(losers).toHaveLength(19);
+      for (const loser of losers) {
+        expect(loser.code).toBe("BATCH_ALREADY_DECIDED");
+        expect(loser.message).toBe(`Import ${batch.code} was already approved by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC.`);
+      }
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.approve", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("rejects with a reason (required), once", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "rej" })) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect((await appErrorOf(core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "  " }))).code).toBe("REASON_REQUIRED");
+      const rejected = await core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "Wrong group for contractors" });
+      expect(rejected).toMatchObject({ status: "REJECTED", decidedBy: OTHER_ADMIN.email, reason: "Wrong group for contractors" });
+      const again = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
+      expect(again.message).toBe(`Import ${batch.code} was already rejected by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC: Wrong group for contractors`);
+      expect((await appErrorOf(core.createAccounts({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
+    });
+  });
+
+  describe("creating accounts", () => {
+    async function approvedBatch(core: Core, rows: string[][]) {
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(rows) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      return core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+    }
+
+    it("creates the READY rows in chunks, reporting progress, recording batch and requester", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, [...validRows(25, { prefix: "mk" }), ["bad@@x", "Bad", "Finance", "User", "", ""]]);
+      const progress: number[] = [];
+      const { batch: done, ran } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 10, onProgress: (p) => void progress.push(p.done) });
+      expect(ran).toBe(true);
+      expect(done).toMatchObject({ status: "CREATED", readyRows: 26, createdRows: 26, skippedRows: 0, failedRows: 0, leaseOwner: null });
+      expect(progress).toEqual([0, 10, 20, 26, 26]);
+      const users = await t.db.prisma.user.findMany({ where: { importBatchId: batch.id } });
+      expect(users).toHaveLength(26);
+      expect(users.every((u) => u.source === "IMPORT" && u.createdBy === ADMIN.email && u.status === "CREATED")).toBe(true);
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.create", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("Create clicked 20 times at once creates each account once", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, validRows(40, { prefix: "twice" }));
+      const results = await Promise.all(Array.from({ length: 20 }, () => core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 7 })));
+      expect(results.filter((r) => r.ran)).toHaveLength(1);
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(41);
+      expect((await t.store.imports.findById(batch.id))).toMatchObject({ status: "CREATED", createdRows: 41 });
+    });
+
+    it("skips, with the reason, an email created meanwhile; fails rows whose group was deleted", async () => {
+      const core = coreWith();
+      await t.core.addGroup({ actor: ADMIN, input: { name: "Temporary" } });
+      const batch = await approvedBatch(core, [...validRows(3, { prefix: "meanwhile" }), ["temp1@corp.example.org", "Temp", "Temporary", "User", "", ""]]);
+      await t.core.addUser({ actor: ADMIN, input: { email: "meanwhile1@corp.example.org", name: "Early", group: "Finance" } });
+      await t.db.prisma.group.delete({ where: { name: "Temporary" } as never }).catch(async () => t.db.sql.exec(`DELETE FROM "Group" WHERE name = 'Temporary'`));
+      const { batch: done } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
+      expect(done).toMatchObject({ createdRows: 3, skippedRows: 1, failedRows: 1 });
+      const problems = await core.getImport({ actor: ADMIN, batchId: batch.id });
+      expect(problems.attention.map((r) => [r.rowNumber, r.status, r.issues[0]?.message])).toEqual([
+        [3, "SKIPPED", "A user with Email ID meanwhile1@corp.example.org was created in the meantime; skipped."],
+        [5, "FAILED", "The group Temporary no longer exists."],
+      ]);
+    });
+
+    it("ends FAILED with the reason on a permanent error, keeping what was created; not retried", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, validRows(12, { prefix: "perm" }));
+      // A row that breaks the Exchange CHECK constraint (validation would never let one through).
+      await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 9`, [batch.id]);
+      await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 5 })).rejects.toThrow();
+      const failed = await t.store.imports.findById(batch.id);
+      expect(failed).toMatchObject({ status: "FAILED", createdRows: 5, });
+      expect(failed?.reason).toMatch(/^account creation stopped: /);
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(5);
+      t.clock.now = new Date(t.clock.now.getTime() + 60_000);
+      expect((await core.resumeInterruptedImports()).filter((r) => r.batch.id === batch.id)).toEqual([]);
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.fail", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("resumes an APPROVED batch whose process died before any worker started", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, validRows(4, { prefix: "orphan" }));
+      const ours = (results: { batch: { id: string } }[]) => results.filter((r) => r.batch.id === batch.id);
+      expect(ours(await core.resumeInterruptedImports())).toEqual([]); // within the grace period
+      t.clock.now = new Date(t.clock.now.getTime() + 61_000);
+      const [resumed] = ours(await core.resumeInterruptedImports());
+      expect(resumed?.batch).toMatchObject({ id: batch.id, status: "CREATED", createdRows: 5 });
+    });
+
+    it("resumes a batch whose worker stopped mid-way, with no duplicate and no lost row", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, validRows(30, { prefix: "crash" }));
+      let chunks = 0;
+      await expect(
+        core.createAccounts({
+          actor: OTHER_ADMIN,
+          batchId: batch.id,
+          chunkSize: 8,
+          onProgress: () => {
+            if (++chunks === 3) throw new Error("worker died");
+          },
+        }),
+      ).rejects.toThrow("worker died");
+      const stalled = await t.store.imports.findById(batch.id);
+      expect(stalled).toMatchObject({ status: "CREATING", createdRows: 16 });
+      const ours = (results: { batch: { id: string } }[]) => results.filter((r) => r.batch.id === batch.id);
+      expect(ours(await core.resumeInterruptedImports())).toEqual([]); // lease still held
+      t.clock.now = new Date(t.clock.now.getTime() + 31_000);
+      const [resumed] = ours(await core.resumeInterruptedImports());
+      expect(resumed?.batch).toMatchObject({ status: "CREATED", createdRows: 31, skippedRows: 0 });
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(31);
+    });
+  });
+
+  describe("finish and invite", () => {
+    async function createdBatch(core: Core, count: number, prefix: string) {
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "i.csv", bytes: uniqueFile(validRows(count, { prefix })) } });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+      return (await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id })).batch;
+    }
+
+    it("Finish closes the batch once", async () => {
+      const core = coreWith();
+      const batch = await createdBatch(core, 1, "fin");
+      expect((await core.finishImport({ actor: ADMIN, batchId: batch.id })).status).toBe("FINISHED");
+      const twice = await appErrorOf(core.finishImport({ actor: ADMIN, batchId: batch.id }));
+      expect(twice.code).toBe("BATCH_ALREADY_DECIDED");
+      expect(twice.message).toBe(`Import ${batch.code} was already approved by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC; it is finished.`);
+    });
+
+    it("invites every created user by SMTP, once, with the enrollment link; users become INVITED", async () => {
+      const core = coreWith({}, { smtpUrl: smtp.url });
+      const batch = await createdBatch(core, 3, "inv");
+      const sentBefore = smtp.received.length;
+      const outcome = await core.inviteImportedUsers({ actor: ADMIN, batchId: batch.id });
+      expect(outcome).toMatchObject({ mailConfigured: true, counts: { sent: 4, pending: 0, failed: 0 }, batch: { status: "FINISHED" } });
+      const mails = smtp.received.slice(sentBefore);
+      const recipients = mails.map((m) => m.to[0]);
+      expect(recipients).toHaveLength(4);
+      expect(recipients).toEqual(expect.arrayContaining(["inv0@corp.example.org", "inv1@corp.example.org", "inv2@corp.example.org"]));
+      const invitation = await t.db.prisma.invitation.findFirstOrThrow({ where: { user: { email: "inv0@corp.example.org" } } });
+      const inv0 = mails.find((m) => m.to[0] === "inv0@corp.example.org")!.raw.replace(/=\r\n/g, "");
+      expect(inv0).toContain(`https://hms.example.com/enroll?token=${invitation.token}`);
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id, status: "INVITED" } })).toBe(4);
+      // Never twice: another delivery pass and another Invite click send nothing more.
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect((await appErrorOf(core.inviteImportedUsers({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
+      expect(smtp.received.length - sentBefore).toBe(4);
+    });
+
+    it("sends within a time budget and leaves the rest pending for the next pass", async () => {
+      const core = coreWith({}, { smtpUrl: smtp.url });
+      const batch = await createdBatch(core, 3, "budget");
+      const before = smtp.received.length;
+      // No budget left: the Invite click creates the invitations and sends none.
+      await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
+      expect(await core.deliverInvitations({ batchId: batch.id, budgetMs: 0 })).toEqual({ sent: 0, failed: 0 });
+      expect(await t.store.invitations.counts({ batchId: batch.id })).toEqual({ pending: 4, sent: 0, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 4, failed: 0 });
+      expect(smtp.received.length - before).toBe(4);
+    });
+
+    it("without SMTP says invitations could not be sent and leaves them PENDING", async () => {
+      const core = coreWith();
+      const batch = await createdBatch(core, 2, "nomail");
+      const outcome = await core.inviteImportedUsers({ actor: ADMIN, batchId: batch.id });
+      expect(outcome).toMatchObject({ mailConfigured: false, counts: { pending: 3, sent: 0, failed: 0 } });
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id, status: "INVITED" } })).toBe(0);
+    });
+
+    it("retries failed sends with backoff and sends each once when the server recovers", async () => {
+      const core = coreWith({}, { smtpUrl: smtp.url });
+      const batch = await createdBatch(core, 1, "retry");
+      smtp.failing = true;
+      const outcome = await core.inviteImportedUsers({ actor: ADMIN, batchId: batch.id });
+      expect(outcome.counts).toEqual({ pending: 0, sent: 0, failed: 2 });
+      const failed = await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } });
+      expect(failed.every((i) => i.attempts === 1 && /451/.test(i.lastError ?? "") && i.nextAttemptAt > t.clock.now)).toBe(true);
+      smtp.failing = false;
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 }); // not due yet
+      t.clock.now = new Date(t.clock.now.getTime() + 61_000);
+      const before = smtp.received.length;
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 2, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect(smtp.received.length - before).toBe(2);
+    });
+
+    it("a sender whose claim lapsed cannot overwrite what the sender that took over recorded", async () => {
+      const core = coreWith({}, { smtpUrl: smtp.url });
+      const batch = await createdBatch(core, 0, "claim");
+      await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
+      const first = await t.store.invitations.claimDue({ now: t.clock.now, claimUntil: new Date(t.clock.now.getTime() + 1_000), limit: 5, maxAttempts: 5, batchId: batch.id });
+      expect(first).toHaveLength(1);
+      // The first sender stalls past its claim; a second one takes the invitation over and sends it.
+      const later = new Date(t.clock.now.getTime() + 2_000);
+      const second = await t.store.invitations.claimDue({ now: later, claimUntil: new Date(later.getTime() + 60_000), limit: 5, maxAttempts: 5, batchId: batch.id });
+      expect(second.map((i) => i.id)).toEqual(first.map((i) => i.id));
+      await t.store.invitations.markSent(second[0]!.id, later, second[0]!.claimedUntil);
+      await t.store.invitations.markFailed(first[0]!.id, "stale sender timed out", later, first[0]!.claimedUntil);
+      expect(await t.db.prisma.invitation.findUniqueOrThrow({ where: { id: first[0]!.id } })).toMatchObject({ status: "SENT", lastError: null });
+    });
+
+    it("closes an INVITING batch whose process died mid-pass", async () => {
+      const core = coreWith();
+      const batch = await createdBatch(core, 1, "stall");
+      await t.store.imports.transition(batch.id, ["CREATED"], "INVITING");
+      expect(await core.finishStalledInvitations()).toEqual([]);
+      t.clock.now = new Date(Date.now() + 6 * 60_000);
+      expect((await core.finishStalledInvitations()).map((b) => b.id)).toContain(batch.id);
+    });
+
+    it("invites a single user added by the form, once", async () => {
+      const core = coreWith({}, { smtpUrl: smtp.url });
+      await t.core.addUser({ actor: ADMIN, input: { email: "solo@corp.example.org", name: "Solo", group: "Finance" } });
+      expect(await core.inviteUser({ actor: ADMIN, email: " SOLO@corp.example.org" })).toEqual({ mailConfigured: true, counts: { pending: 0, sent: 1, failed: 0 } });
+      expect(await core.inviteUser({ actor: ADMIN, email: "solo@corp.example.org" })).toEqual({ mailConfigured: true, counts: { pending: 0, sent: 1, failed: 0 } });
+      expect(smtp.received.filter((m) => m.to[0] === "solo@corp.example.org")).toHaveLength(1);
+      expect((await appErrorOf(core.inviteUser({ actor: ADMIN, email: "nobody@corp.example.org" }))).code).toBe("NOT_FOUND");
+    });
+  });
+
+  describe("error report", () => {
+    it("holds only the rows needing attention, in the template's columns plus Problems, formula-safe", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "Q4 hires.csv", bytes: uniqueFile([["ok@corp.example.org", "Fine", "Finance", "User", "", ""], ["bad@@corp.example.org", "=HYPERLINK(\"x\")", "Finance", "Boss", "", ""]]) },
+      });
+      const report = await core.importErrorReport({ actor: ADMIN, batchId: batch.id });
+      expect(report.fileName).toBe(`Q4 hires-${batch.code}-problems.csv`);
+      expect(report.rows).toBe(1);
+      const text = new TextDecoder().decode(report.bytes).replace(/^\uFEFF/, "");
+      const lines = text.split("\r\n").filter(Boolean);
+      expect(lines[0]).toBe("Email ID,Name,Group,Role,Exchange Domain,Exchange Username,Problems");
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);
+      expect(lines[1]).toContain("bad@@corp.example.org");
+      expect(lines[1]).toContain("Role “Boss” is not valid");
+    });
+  });
+});

@@ -1,0 +1,301 @@
+/**
+ * The import views rendered to Block Kit, compared by exact equality: the summary in its
+ * states, the approval request (pending and decided), the forms, and the renderer's handling of
+ * long lists (Slack's 50 blocks and 3,000 characters per section, then "and N more").
+ */
+import { describe, expect, it } from "vitest";
+import type { ImportBatch, ImportRowRecord } from "../../src/core/index.ts";
+import { LIMITS, renderMessage, renderModal, renderText } from "../../src/render/blockkit.ts";
+import {
+  approvalRequestMessage,
+  approvalValue,
+  importFileForm,
+  importMessage,
+  importTemplateMessage,
+  parseApprovalValue,
+  rejectReasonForm,
+} from "../../src/render/import-views.ts";
+import type { Message } from "../../src/render/model.ts";
+
+const at = new Date("2026-11-24T12:00:00Z");
+const batch = (over: Partial<ImportBatch> = {}): ImportBatch => ({
+  id: "b-1",
+  code: "IMP-7K3Q",
+  fileName: "users.csv",
+  sha256: "abcdef0123456789".padEnd(64, "0"),
+  sizeBytes: 100,
+  requesterEmail: "admin@corp.example.org",
+  requesterPlatformId: "U0ADMIN",
+  platform: "slack",
+  conversation: {},
+  fileInfo: {},
+  status: "VALIDATED",
+  approvalRequired: true,
+  approvalRequestedAt: null,
+  approvalExpiresAt: null,
+  decidedBy: null,
+  decidedAt: null,
+  reason: null,
+  leaseOwner: null,
+  leaseUntil: null,
+  createdAt: at,
+  updatedAt: at,
+  dataRows: 120,
+  readyRows: 114,
+  attentionRows: 2,
+  blankRows: 1,
+  adminRows: 3,
+  createdRows: 0,
+  skippedRows: 0,
+  failedRows: 0,
+  ...over,
+});
+const row = (rowNumber: number, message: string, status: ImportRowRecord["status"] = "NEEDS_ATTENTION", email = `r${rowNumber}@corp.example.org`): ImportRowRecord => ({
+  rowNumber,
+  status,
+  email,
+  name: "N",
+  groupName: "Finance",
+  role: "USER",
+  exchangeDomain: "",
+  exchangeUsername: "",
+  issues: [{ field: "email", code: "VALIDATION_FAILED", message }],
+});
+const plain = (text: string) => ({ type: "plain_text", text });
+const md = (text: string) => ({ type: "mrkdwn", text });
+const header = (extra: string[] = []) => ({
+  type: "section",
+  text: md("*Import IMP-7K3Q* · `users.csv`"),
+  fields: [md("*Data rows*\n120"), md("*Ready*\n114"), md("*Need attention*\n2"), md("*Blank*\n1"), ...extra.map(md)],
+});
+
+describe("the import summary", () => {
+  it("validated: counts, the rows needing attention with their row numbers, Create N and Cancel", () => {
+    const attention = [row(4, "Email ID is not a valid email address.", "NEEDS_ATTENTION", "jane@@corp"), row(13, "Group Nope does not exist.")];
+    expect(renderMessage(importMessage({ batch: batch(), attention, unknownColumns: ["Notes"] }))).toEqual({
+      text: "Import IMP-7K3Q: 114 accounts ready, 2 rows need attention.",
+      blocks: [
+        header(),
+        {
+          type: "section",
+          text: plain("Fix the rows below (the report in this thread lists them all) and upload the corrected file for a new summary, or create the 114 ready accounts now."),
+        },
+        { type: "context", elements: [plain("3 rows grant the Administrator role.")] },
+        { type: "section", text: md("*Rows needing attention*") },
+        { type: "section", text: md("• *Row 4* (jane@@corp): Email ID is not a valid email address.\n• *Row 13* (r13@corp.example.org): Group Nope does not exist.") },
+        { type: "context", elements: [plain("Ignored columns: Notes.")] },
+        {
+          type: "actions",
+          elements: [
+            { type: "button", action_id: "hms_import_create", text: plain("Create 114 accounts"), value: "b-1", style: "primary" },
+            { type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("no row ready: no Create button", () => {
+    const message = renderMessage(importMessage({ batch: batch({ readyRows: 0, attentionRows: 1, dataRows: 1, adminRows: 0 }), attention: [row(2, "Name is required.")] }));
+    expect(message.blocks.at(-1)).toEqual({ type: "actions", elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }] });
+  });
+
+  it("waiting for approval: the approvers mentioned, Cancel only", () => {
+    const message = renderMessage(
+      importMessage({
+        batch: batch({ status: "AWAITING_APPROVAL", approvalExpiresAt: new Date("2026-11-27T12:00:00Z") }),
+        attention: [],
+        approvers: [{ name: "second.admin@corp.example.org", platformId: "U0ADMIN2" }, { name: "x@corp.example.org" }],
+      }),
+    );
+    expect(message.text).toBe("Import IMP-7K3Q is waiting for approval.");
+    expect(message.blocks[1]).toEqual({ type: "section", text: md("Waiting for approval by <@U0ADMIN2>, x@corp.example.org (until 2026-11-27 12:00 UTC).") });
+    expect(message.blocks.at(-1)).toEqual({ type: "actions", elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }] });
+  });
+
+  it("creating: the progress, no buttons", () => {
+    const view = importMessage({ batch: batch({ status: "CREATING", decidedBy: "second.admin@corp.example.org", decidedAt: at }), attention: [], progress: { done: 40_000, total: 150_000 } });
+    expect(renderMessage(view)).toEqual({
+      text: "Import IMP-7K3Q: creating accounts… 40,000 / 150,000",
+      blocks: [
+        header(["*Created*\n0", "*Skipped*\n0", "*Failed*\n0"]),
+        { type: "context", elements: [plain("Approved by second.admin@corp.example.org at 2026-11-24 12:00 UTC.")] },
+        { type: "section", text: plain("Creating accounts… 40,000 / 150,000") },
+        { type: "context", elements: [plain("▓▓▓▓▓░░░░░░░░░░░░░░░ 26%")] },
+      ],
+    });
+  });
+
+  it("created: created / skipped / failed, the skipped rows, Invite and Finish", () => {
+    const view = importMessage({
+      batch: batch({ status: "CREATED", createdRows: 112, skippedRows: 1, failedRows: 1 }),
+      attention: [row(4, "Bad."), row(9, "Created meanwhile by someone else.", "SKIPPED"), row(11, "Group was deleted.", "FAILED")],
+    });
+    expect(renderMessage(view)).toEqual({
+      text: "Import IMP-7K3Q: 112 accounts created, 1 skipped, 1 failed.",
+      blocks: [
+        header(["*Created*\n112", "*Skipped*\n1", "*Failed*\n1"]),
+        { type: "section", text: md("Accounts created: *112 created*, 1 skipped, 1 failed. Invite the new users to enroll their devices, or finish without inviting.") },
+        { type: "section", text: md("*Rows skipped or failed*") },
+        { type: "section", text: md("• *Row 9* (r9@corp.example.org): Created meanwhile by someone else.\n• *Row 11* (r11@corp.example.org): Group was deleted.") },
+        {
+          type: "actions",
+          elements: [
+            { type: "button", action_id: "hms_import_invite", text: plain("Invite the imported users to enroll"), value: "b-1", style: "primary" },
+            { type: "button", action_id: "hms_import_finish", text: plain("Finish"), value: "b-1" },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("finished: how many invitations were sent, pending or failed; no buttons", () => {
+    const finished = batch({ status: "FINISHED", createdRows: 114 });
+    const sent = renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 110, pending: 3, failed: 1 }, mailConfigured: true }));
+    expect(sent.text).toBe("Import IMP-7K3Q finished: 110 invitations sent, 3 pending, 1 failed.");
+    expect(sent.blocks.slice(1)).toEqual([
+      { type: "section", text: md("Finished. Invitations: *110 sent*, 3 pending, 1 failed.") },
+      { type: "context", elements: [plain("Pending and failed invitations are retried automatically.")] },
+    ]);
+    const noMail = renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 114, failed: 0 }, mailConfigured: false }));
+    expect(noMail.blocks.at(-1)).toEqual({ type: "context", elements: [plain("No mail server is configured (SMTP_URL): invitations stay pending until one is.")] });
+    expect(renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 0, failed: 0 } })).text).toBe(
+      "Import IMP-7K3Q finished: 114 accounts created, no invitations sent.",
+    );
+  });
+
+  it("closed states carry no buttons", () => {
+    for (const over of [
+      { status: "CANCELLED", decidedBy: "admin@corp.example.org" },
+      { status: "REJECTED", decidedBy: "second.admin@corp.example.org", reason: "Wrong groups" },
+      { status: "EXPIRED" },
+      { status: "FAILED", reason: "boom" },
+    ] as Partial<ImportBatch>[]) {
+      const message = renderMessage(importMessage({ batch: batch(over), attention: [] }));
+      expect(message.blocks.some((b) => b.type === "actions")).toBe(false);
+    }
+    expect(renderMessage(importMessage({ batch: batch({ status: "REJECTED", decidedBy: "second.admin@corp.example.org", reason: "Wrong groups" }), attention: [] })).blocks[1]).toEqual({
+      type: "section",
+      text: plain("Rejected by second.admin@corp.example.org: “Wrong groups”. Nothing was created."),
+    });
+  });
+
+  it("as many rows as fit Slack's limits (50 blocks, 3,000 characters a section), then “and N more”, and the buttons stay", () => {
+    const long = "x".repeat(400);
+    const attention = Array.from({ length: 200 }, (_, i) => row(i + 2, long));
+    const rendered = renderMessage(importMessage({ batch: batch({ attentionRows: 5000 }), attention }));
+    expect(rendered.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
+    for (const b of rendered.blocks) if (b.type === "section") expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    expect(rendered.blocks.at(-1)).toMatchObject({ type: "actions" });
+    const shown = rendered.blocks.flatMap((b) => (b.type === "section" ? [...b.text.text.matchAll(/\*Row (\d+)\*/g)] : [])).length;
+    expect(shown).toBe(200); // 200 rows of ~450 characters: 6 to a section, 34 sections
+    expect(rendered.blocks.at(-2)).toEqual({ type: "context", elements: [plain(`…and ${(5000 - 200).toLocaleString("en-US")} more.`)] });
+
+    // More rows than 50 blocks hold: cut to fit, the rest counted.
+    const many = Array.from({ length: 400 }, (_, i) => row(i + 2, "y".repeat(1400)));
+    const cut = renderMessage(importMessage({ batch: batch({ attentionRows: 400 }), attention: many }));
+    expect(cut.blocks.length).toBe(LIMITS.messageBlocks);
+    expect(cut.blocks.at(-1)).toMatchObject({ type: "actions" });
+    const listed = cut.blocks.flatMap((b) => (b.type === "section" ? [...b.text.text.matchAll(/\*Row (\d+)\*/g)] : [])).length;
+    expect(cut.blocks.at(-2)).toEqual({ type: "context", elements: [plain(`…and ${400 - listed} more.`)] });
+    expect(listed).toBeGreaterThan(40);
+  });
+});
+
+describe("the approval request", () => {
+  const waiting = batch({ status: "AWAITING_APPROVAL", approvalExpiresAt: new Date("2026-11-27T12:00:00Z") });
+  const requester = { name: "admin@corp.example.org", platformId: "U0ADMIN" };
+  const approvers = [{ name: "second.admin@corp.example.org", platformId: "U0ADMIN2" }, { name: "x@corp.example.org" }];
+
+  it("mentions the approvers and the requester; Approve and Reject carry the batch and its SHA-256 prefix", () => {
+    expect(renderMessage(approvalRequestMessage({ batch: waiting, requester, approvers }))).toEqual({
+      text: "Approval needed: import IMP-7K3Q (114 accounts) requested by admin@corp.example.org.",
+      blocks: [
+        { type: "section", text: md("*Import IMP-7K3Q* · `users.csv` · 114 accounts to create, 3 of them Administrators") },
+        { type: "section", text: md("<@U0ADMIN2>, x@corp.example.org: <@U0ADMIN> asks for approval to create these accounts.") },
+        { type: "context", elements: [plain("File SHA-256 abcdef012345… · expires 2026-11-27 12:00 UTC")] },
+        {
+          type: "actions",
+          elements: [
+            { type: "button", action_id: "hms_import_approve", text: plain("Approve"), value: "b-1:abcdef012345", style: "primary" },
+            { type: "button", action_id: "hms_import_reject", text: plain("Reject"), value: "b-1:abcdef012345", style: "danger" },
+          ],
+        },
+      ],
+    });
+    expect(parseApprovalValue(approvalValue(waiting))).toEqual({ batchId: "b-1", sha256Prefix: "abcdef012345" });
+  });
+
+  it("once decided or expired: the outcome, without buttons", () => {
+    const outcome = (over: Partial<ImportBatch>) => renderMessage(approvalRequestMessage({ batch: batch(over), requester, approvers }));
+    expect(outcome({ status: "CREATING", decidedBy: "second.admin@corp.example.org", decidedAt: at })).toEqual({
+      text: "Import IMP-7K3Q was approved by second.admin@corp.example.org.",
+      blocks: [
+        { type: "section", text: md("*Import IMP-7K3Q* · `users.csv` · 114 accounts to create, 3 of them Administrators") },
+        { type: "context", elements: [plain("Approved by second.admin@corp.example.org at 2026-11-24 12:00 UTC.")] },
+      ],
+    });
+    expect(outcome({ status: "EXPIRED", approvalExpiresAt: new Date("2026-11-27T12:00:00Z") }).blocks[1]).toEqual({
+      type: "context",
+      elements: [plain("Expired at 2026-11-27 12:00 UTC: nobody approved it in time.")],
+    });
+    expect(outcome({ status: "REJECTED", decidedBy: "second.admin@corp.example.org", decidedAt: at, reason: "No" }).blocks[1]).toEqual({
+      type: "context",
+      elements: [plain("Rejected by second.admin@corp.example.org at 2026-11-24 12:00 UTC: “No”")],
+    });
+  });
+});
+
+describe("forms and the template", () => {
+  it("the upload form: one CSV file input", () => {
+    expect(renderModal(importFileForm({ metadata: "{}" }))).toEqual({
+      type: "modal",
+      callback_id: "hms_import_upload",
+      title: plain("Import users"),
+      close: plain("Cancel"),
+      submit: plain("Check file"),
+      private_metadata: "{}",
+      blocks: [
+        { type: "section", text: plain("Choose the CSV file of users. Nothing is created yet: you get a summary first, with the rows that need attention.") },
+        {
+          type: "input",
+          block_id: "file",
+          label: plain("CSV file"),
+          element: { type: "file_input", action_id: "file", filetypes: ["csv"], max_files: 1 },
+          hint: plain("Saved from the template (/hms template), one row per user."),
+        },
+      ],
+    });
+  });
+
+  it("the reject form: a multi-line reason", () => {
+    expect(renderModal(rejectReasonForm({ code: "IMP-7K3Q", metadata: "{}" }))).toEqual({
+      type: "modal",
+      callback_id: "hms_import_reject",
+      title: plain("Reject import"),
+      close: plain("Back"),
+      submit: plain("Reject"),
+      private_metadata: "{}",
+      blocks: [
+        { type: "section", text: md("Reject import *IMP-7K3Q*? The requester will see the reason.") },
+        {
+          type: "input",
+          block_id: "reason",
+          label: plain("Reason"),
+          element: { type: "plain_text_input", action_id: "reason", placeholder: plain("Why the accounts should not be created"), max_length: 500, multiline: true },
+        },
+      ],
+    });
+  });
+
+  it("the template message, as the text of the file's comment", () => {
+    const message: Message = importTemplateMessage({ fileName: "hms-users-template.csv", howTo: "Fill in one row per user.", invoke: "/hms" });
+    expect(renderText(message)).toBe(
+      [
+        "*The HMS import template* is attached: `hms-users-template.csv`.",
+        "Fill in one row per user.",
+        "Then run `/hms import`, or share the file in a direct message to the bot (or mention the bot on it in a channel).",
+      ].join("\n"),
+    );
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The Add user modal end to end on the real app: /hms add-user opens it, the Group select is fed
+ * from the database, the submission goes through the core; errors come back next to their fields.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderModal } from "../../src/render/blockkit.ts";
+import { addUserForm } from "../../src/render/views.ts";
+import { databaseKinds } from "../helpers/db.ts";
+import { PLAIN_USER } from "../helpers/fixtures.ts";
+import { SLACK_USERS, startSlackHarness, type SlackHarness, type StateValues } from "../helpers/slack-app.ts";
+
+describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
+  let h: SlackHarness;
+  beforeAll(async () => {
+    h = await startSlackHarness(kind);
+  });
+  afterAll(async () => h?.close());
+
+  const userRow = (email: string) => h.t.db.prisma.user.findUnique({ where: { email }, include: { group: true } });
+
+  it("/hms add-user <email> opens the modal with the trigger_id, the six inputs and the email filled in", async () => {
+    const sent = await h.command("add-user jane.doe@corp.example.org");
+    expect(sent).toMatchObject({ status: 200, text: "" });
+    const [open] = await h.fake.waitFor("views.open");
+    const trigger = new URLSearchParams(open!.raw.toString()).get("trigger_id");
+    expect(trigger).toMatch(/^1234567890123\.1111111111\./);
+    const view = open!.args.view as { blocks: { block_id: string; label: { text: string }; element: Record<string, unknown>; optional?: boolean }[]; private_metadata: string };
+    expect(view.blocks.map((b) => [b.block_id, b.label.text, b.element.type, b.optional ?? false])).toEqual([
+      ["email", "Email ID", "plain_text_input", false],
+      ["name", "Name", "plain_text_input", false],
+      ["group", "Group", "external_select", false],
+      ["role", "Role", "radio_buttons", false],
+      ["exchangeDomain", "Exchange domain", "plain_text_input", true],
+      ["exchangeUsername", "Exchange username", "plain_text_input", true],
+    ]);
+    expect(JSON.parse(view.private_metadata)).toEqual({ channel: "C0ITADMINS", responseUrl: sent.responseUrl });
+    // Exactly the rendered form, nothing Slack-specific added on the way.
+    expect(open!.args.view).toEqual(renderModal(addUserForm({ email: "jane.doe@corp.example.org", metadata: view.private_metadata })));
+    expect(h.responses(sent.responseUrl)).toEqual([]);
+  });
+
+  it("/hms add-user without an email opens the modal empty", async () => {
+    const { view } = await h.openAddUser();
+    const email = (view.blocks as { element: { initial_value?: string } }[])[0]!;
+    expect(email.element.initial_value).toBeUndefined();
+  });
+
+  describe("the Group select", () => {
+    const values = (answer: { json: unknown }) => {
+      const body = answer.json as { options?: { value: string }[]; option_groups?: { label: { text: string }; options: { value: string }[] }[] };
+      return { values: (body.options ?? body.option_groups?.[0]?.options ?? []).map((o) => o.value), note: body.option_groups?.[0]?.label.text };
+    };
+
+    it("offers the groups whose name contains what the admin typed, with policy and user count", async () => {
+      const answer = await h.suggest("fin");
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({
+        options: [{ text: { type: "plain_text", text: "Finance" }, value: "Finance", description: { type: "plain_text", text: "Policy Default · 1 user" } }],
+      });
+      expect(values(await h.suggest("")).values).toEqual(["Administrators", "Engineering", "Finance", "Help Desk", "Leadership", "Warehouse"]);
+      expect(values(await h.suggest("no such group")).values).toEqual([]);
+    });
+
+    it("works with more than 100 groups: the first 100, a note, and typing narrows", async () => {
+      await h.t.db.prisma.group.createMany({ data: Array.from({ length: 120 }, (_, i) => ({ name: `Store ${String(i + 1).padStart(3, "0")}` })) });
+      const all = values(await h.suggest("store"));
+      expect(all.values.length).toBe(100);
+      expect(all.values[0]).toBe("Store 001");
+      expect(all.note).toBe("First 100 of 120: type to narrow");
+      const narrowed = values(await h.suggest("Store 11"));
+      expect(narrowed).toEqual({ values: Array.from({ length: 10 }, (_, i) => `Store 11${i}`), note: undefined });
+    });
+
+    it("offers nothing to someone who is not an HMS Administrator", async () => {
+      expect((await h.suggest("", SLACK_USERS.plain.id)).json).toEqual({ options: [] });
+    });
+  });
+
+  it("a valid submission closes the modal, adds the user, audits it, and confirms where the command ran", async () => {
+    const { view, responseUrl } = await h.openAddUser("Jane.Doe@Corp.Example.org");
+    const answer = await h.submit(view, { email: "Jane.Doe@Corp.Example.org", name: "Jane Doe", group: "Finance" });
+    expect(answer).toMatchObject({ status: 200, text: "" });
+
+    const row = await userRow("jane.doe@corp.example.org");
+    expect(row).toMatchObject({ name: "Jane Doe", role: "USER", group: { name: "Finance" }, exchangeDomain: null, exchangeUsername: null, source: "FORM", createdBy: SLACK_USERS.admin.email });
+    const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "user.add", subject: "jane.doe@corp.example.org" } });
+    expect(audit).toMatchObject({ actor: SLACK_USERS.admin.email, details: { platform: "slack", platformUserId: SLACK_USERS.admin.id, group: "Finance", role: "USER" } });
+
+    const [confirmation] = await h.waitForResponse(responseUrl);
+    expect(confirmation!.args).toEqual({
+      response_type: "ephemeral",
+      text: "Added Jane Doe (jane.doe@corp.example.org) to Finance as User.",
+      blocks: [{ type: "section", text: { type: "mrkdwn", text: "Added *Jane Doe* (jane.doe@corp.example.org) to *Finance* as *User*." } }],
+    });
+  });
+
+  it("adds an Administrator with an Exchange ActiveSync account", async () => {
+    const { view, responseUrl } = await h.openAddUser();
+    const answer = await h.submit(view, { email: "max@corp.example.org", name: "Max Mustermann", group: "Engineering", role: "Administrator", exchangeDomain: "CORP", exchangeUsername: "mmustermann" });
+    expect(answer.status).toBe(200);
+    expect(await userRow("max@corp.example.org")).toMatchObject({ role: "ADMINISTRATOR", group: { name: "Engineering" }, exchangeDomain: "CORP", exchangeUsername: "mmustermann" });
+    const [confirmation] = await h.waitForResponse(responseUrl);
+    expect(confirmation!.args).toMatchObject({ text: "Added Max Mustermann (max@corp.example.org) to Engineering as Administrator." });
+  });
+
+  const valid: StateValues = { email: "new.person@corp.example.org", name: "New Person", group: "Finance", role: "User" };
+  it.each<[string, StateValues, Record<string, string>]>([
+    ["no email", { email: "" }, { email: "Email ID is required." }],
+    ["an invalid email", { email: "new.person@" }, { email: "Email ID “new.person@” is not a valid email address." }],
+    ["an email already in the directory", { email: PLAIN_USER.email.toUpperCase() }, { email: `A user with Email ID ${PLAIN_USER.email} already exists.` }],
+    ["no name", { name: "  " }, { name: "Name is required." }],
+    ["a name that is too long", { name: "n".repeat(129) }, { name: "Name is 129 characters long; the limit is 128." }],
+    ["a name with a tab", { name: "New\tPerson" }, { name: "Name contains a control character (a tab or a line break, for example)." }],
+    ["no group", { group: undefined }, { group: "Group is required." }],
+    ["a group that does not exist", { group: "Nowhere" }, { group: "There is no group named “Nowhere”." }],
+    ["a role that is not one", { role: "Superuser" }, { role: "Role “Superuser” is not valid: use Administrator or User." }],
+    [
+      "an Exchange domain without a username",
+      { exchangeDomain: "CORP" },
+      { exchangeUsername: "Exchange username is missing: give both Exchange domain and username for ActiveSync, or neither." },
+    ],
+    [
+      "an Exchange username without a domain",
+      { exchangeUsername: "npers" },
+      { exchangeDomain: "Exchange domain is missing: give both Exchange domain and username for ActiveSync, or neither." },
+    ],
+    [
+      "an invalid Exchange domain and username",
+      { exchangeDomain: "corp domain", exchangeUsername: "new person" },
+      {
+        exchangeDomain: "Exchange domain “corp domain” is neither a NetBIOS name (like CORP) nor a DNS domain (like corp.example.com).",
+        exchangeUsername: 'Exchange username “new person” is not valid: at most 64 characters, no spaces or any of " / \\ [ ] : ; | = , + * ? < >.',
+      },
+    ],
+    ["nothing at all", { email: "", name: "", group: undefined, role: "" }, { email: "Email ID is required.", name: "Name is required.", group: "Group is required." }],
+  ])("%s: the modal stays open with the error next to the field, nothing is written", async (_, change, errors) => {
+    const { view, responseUrl } = await h.openAddUser();
+    const usersBefore = await h.t.db.prisma.user.count();
+    const answer = await h.submit(view, { ...valid, ...change });
+    expect(answer.status).toBe(200);
+    // response_action "errors" keeps the modal open with what was typed.
+    expect(answer.json).toEqual({ response_action: "errors", errors });
+    expect(await h.t.db.prisma.user.count()).toBe(usersBefore);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.responses(responseUrl)).toEqual([]);
+  });
+
+  it("refuses a submission from someone who is not an HMS Administrator: nothing written, told ephemerally", async () => {
+    const { view, responseUrl } = await h.openAddUser(undefined, SLACK_USERS.admin.id);
+    const usersBefore = await h.t.db.prisma.user.count();
+    const auditsBefore = await h.t.db.prisma.auditEvent.count();
+    const answer = await h.submit(view, { ...valid, email: "sneaky@corp.example.org" }, SLACK_USERS.plain.id);
+    expect(answer).toMatchObject({ status: 200, text: "" });
+    expect(await h.t.db.prisma.user.count()).toBe(usersBefore);
+    expect(await h.t.db.prisma.auditEvent.count()).toBe(auditsBefore);
+    const [refusal] = await h.waitForResponse(responseUrl);
+    expect(refusal!.args).toMatchObject({ response_type: "ephemeral", text: "You need the Administrator role in HMS to do this." });
+  });
+
+  it("/hms add-user from someone who is not an HMS Administrator: the modal turns into the refusal", async () => {
+    const { open, responseUrl } = await h.openAddUser(undefined, SLACK_USERS.plain.id);
+    const [update] = await h.fake.waitFor("views.update");
+    expect(update!.args.view_id).toBe((open.reply as { view: { id: string } }).view.id);
+    expect(update!.args.view).toEqual({
+      type: "modal",
+      callback_id: "hms_notice",
+      title: { type: "plain_text", text: "Add user" },
+      close: { type: "plain_text", text: "Close" },
+      blocks: [{ type: "section", text: { type: "plain_text", text: "You need the Administrator role in HMS to do this." } }],
+    });
+    const [refusal] = await h.waitForResponse(responseUrl);
+    expect(refusal!.args).toMatchObject({ response_type: "ephemeral", text: "You need the Administrator role in HMS to do this." });
+  });
+
+  it("falls back to chat.postEphemeral when the response_url no longer works", async () => {
+    const { view, responseUrl } = await h.openAddUser();
+    h.fake.once("response_url", { status: 404, body: "expired_url" });
+    expect((await h.submit(view, { ...valid, email: "late@corp.example.org" })).status).toBe(200);
+    const [ephemeral] = await h.fake.waitFor("chat.postEphemeral");
+    expect(ephemeral!.args).toMatchObject({ channel: "C0ITADMINS", user: SLACK_USERS.admin.id, text: "Added New Person (late@corp.example.org) to Finance as User." });
+    expect(h.responses(responseUrl).length).toBe(1);
+  });
+});

@@ -1,0 +1,476 @@
+/**
+ * The import flow end to end on the real Bolt app against the fake Slack: files shared in the
+ * DM, mentioned in a channel or chosen in the /hms import modal are downloaded from their
+ * url_private_download with the bot token; the summary, the approval request, the progress and
+ * the result are the messages the fake records; users, audit and mail are checked at the source.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { csvFile, validRows } from "../helpers/csv.ts";
+import { databaseKinds } from "../helpers/db.ts";
+import { FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
+import { OTHER_ADMIN } from "../helpers/fixtures.ts";
+import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
+import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
+import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/csv");
+const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
+  data_rows: number;
+  row_notes_spreadsheet_numbering: Record<string, string>;
+};
+const FLAGGED = Object.entries(expectations.row_notes_spreadsheet_numbering)
+  .filter(([, note]) => !note.startsWith("valid"))
+  .map(([row]) => Number(row));
+const CSV_FIXTURES = readdirSync(FIXTURES).filter((f) => f.endsWith(".csv"));
+
+const THIRD = { id: "U0ADMIN3", email: "third.admin@corp.example.org", name: "Third Admin" };
+
+type Bk = { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { action_id?: string; value?: string; text: { text: string } }[] };
+const blocksOf = (call: RecordedCall) => (call.args.blocks ?? []) as Bk[];
+const textOf = (call: RecordedCall) => JSON.stringify(call.args.blocks ?? []);
+const fieldsOf = (call: RecordedCall) =>
+  Object.fromEntries(
+    blocksOf(call)
+      .flatMap((b) => b.fields ?? [])
+      .map((f) => /^\*(.+)\*\n(.*)$/s.exec(f.text)!.slice(1, 3) as [string, string]),
+  );
+const buttonsOf = (call: RecordedCall) =>
+  blocksOf(call)
+    .filter((b) => b.type === "actions")
+    .flatMap((b) => b.elements ?? [])
+    .map((e) => ({ id: e.action_id!, label: e.text.text, value: e.value }));
+const codeOf = (call: RecordedCall) => /IMP-[0-9A-Z]{4}/.exec(String(call.args.text))![0];
+const answerText = (call: RecordedCall) => JSON.stringify(call.args);
+
+/** The ts the fake gave a posted message (its reply is recorded just after the call). */
+async function tsOf(call: RecordedCall): Promise<string> {
+  for (let i = 0; i < 200 && !call.reply; i++) await new Promise((r) => setTimeout(r, 10));
+  return (call.reply as { ts: string }).ts;
+}
+
+/** The file bytes of a multipart upload to the fake's upload URL. */
+function uploaded(raw: Buffer): string {
+  const text = raw.toString("utf8");
+  const boundary = text.slice(0, text.indexOf("\r\n"));
+  const start = text.indexOf("\r\n\r\n") + 4;
+  return text.slice(start, text.indexOf(`\r\n${boundary}`, start));
+}
+
+describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
+  let h: SlackHarness;
+  let smtp: FakeSmtp;
+  let clockMs = 0;
+  let clockStep = 1000;
+  let files = 0;
+  let people = 0;
+
+  beforeAll(async () => {
+    smtp = await startFakeSmtp();
+    h = await startSlackHarness(kind, {
+      imports: { approvalPolicy: { kind: "atLeast", count: 10 }, approvers: [OTHER_ADMIN.email] },
+      smtpUrl: smtp.url,
+      platforms: { imports: { chunkSize: 3, progressIntervalMs: 1000, now: () => (clockMs += clockStep) } },
+    });
+    h.fake.addUser(THIRD);
+    await h.core.addUser({ actor: { email: SLACK_USERS.admin.email, platform: "slack" }, input: { email: THIRD.email, name: THIRD.name, group: "Finance", role: "Administrator" } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await smtp?.close();
+  });
+  beforeEach(() => {
+    clockStep = 1000;
+    h.t.clock.now = new Date("2026-11-24T12:00:00Z");
+  });
+
+  /** A file in the fake workspace, as events describe it. */
+  const addFile = (name: string, content: Buffer | string | Uint8Array, extra: { mimetype?: string; filetype?: string } = {}) =>
+    h.fake.addFile({ id: `F0IMP${String(++files).padStart(4, "0")}`, name, content: Buffer.from(content as Uint8Array), ...extra });
+
+  /** `count` fresh valid rows (emails nobody used yet). */
+  const freshRows = (count: number) => validRows(count, { prefix: `p${++people}x` });
+
+  /** Shares files in the DM (or mentions the bot with them) and waits for the bot's answer in the thread. */
+  async function share(file: Record<string, unknown>, options: { mention?: boolean; match?: (c: RecordedCall) => boolean } = {}) {
+    const ts = `1700${String(++files).padStart(6, "0")}.000100`;
+    const answer = await h.shareFiles([file], { mention: options.mention, ts });
+    expect(answer.status).toBe(200);
+    const [post] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && (options.match?.(c) ?? true), 1, 15_000, `answer in thread ${ts}`);
+    return { ts, post: post! };
+  }
+
+  async function summaryOf(name: string, content: Uint8Array | string | Buffer) {
+    const { ts, post } = await share(addFile(name, content));
+    expect(String(post.args.text)).toMatch(/^Import IMP-/);
+    // Once the summary's ts is stored on the batch, its buttons and progress can find it.
+    for (let i = 0; i < 500; i++) {
+      const { batch } = await h.core.getImport({ batchId: codeOf(post) });
+      if ((batch.conversation as { slack?: { summaryTs?: string } }).slack?.summaryTs) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { ts, post, code: codeOf(post), batch: await h.core.getImport({ batchId: codeOf(post) }).then((s) => s.batch) };
+  }
+
+  /** The chat.update calls of one message. */
+  const updatesOf = (ts: string) => h.fake.calls.filter((c) => c.method === "chat.update" && c.args.ts === ts);
+  const waitForUpdate = (ts: string, match: (c: RecordedCall) => boolean, what: string) =>
+    h.fake.waitForCalls((c) => c.method === "chat.update" && c.args.ts === ts && match(c), 1, 15_000, what).then((calls) => calls[calls.length - 1]!);
+  const waitForStatus = async (code: string, status: string) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { batch } = await h.core.getImport({ batchId: code });
+      if (batch.status === status) return batch;
+      if (Date.now() > deadline) throw new Error(`import ${code} is ${batch.status}, not ${status}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  describe("uploads and the validation summary", () => {
+    it.each(CSV_FIXTURES)("%s shared in the DM: counts, and the rows needing attention with their spreadsheet row numbers", async (name) => {
+      const { post, batch } = await summaryOf(name, readFileSync(path.join(FIXTURES, name)));
+      expect(post.args.channel).toBe("D0ADMIN");
+      expect(fieldsOf(post)).toEqual({
+        "Data rows": String(expectations.data_rows),
+        Ready: String(expectations.data_rows - FLAGGED.length),
+        "Need attention": String(FLAGGED.length),
+        Blank: "0",
+      });
+      const listed = [...textOf(post).matchAll(/\*Row (\d+)\*/g)].map((m) => Number(m[1]));
+      expect(listed).toEqual(FLAGGED);
+      expect(textOf(post)).toContain("Row 13*");
+      expect(buttonsOf(post)).toEqual([
+        { id: IMPORT_ACTIONS.create, label: `Create ${expectations.data_rows - FLAGGED.length} accounts`, value: batch.id },
+        { id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id },
+      ]);
+      // Downloaded from url_private_download with the bot token.
+      const download = h.fake.calls.filter((c) => c.method === "GET" && c.path.includes("/download/")).at(-1)!;
+      expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
+      // The batch remembers where its messages are.
+      expect(batch.conversation).toMatchObject({ slack: { channel: "D0ADMIN", summaryTs: expect.any(String), requester: SLACK_USERS.admin.id } });
+      // Upload audited by the core.
+      const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });
+      expect(audit?.actor).toBe(SLACK_USERS.admin.email);
+    });
+
+    it("the error report is uploaded in the thread (files.uploadV2) and is formula-safe", async () => {
+      const rows = [["bad-email", "=HYPERLINK(\"http://evil\")", "Finance", "User", "", ""], ...freshRows(2)];
+      const { ts, code } = await summaryOf("formula.csv", csvFile(rows));
+      const [complete] = await h.fake.waitForCalls((c) => c.method === "files.completeUploadExternal" && c.args.thread_ts === ts, 1, 10_000, "the report upload");
+      expect(complete!.args.channel_id).toBe("D0ADMIN");
+      const fileId = (complete!.args.files as { id: string; title: string }[])[0]!;
+      expect(fileId.title).toBe(`Rows needing attention in import ${code}`);
+      const bytes = uploaded(h.fake.uploads.get(fileId.id)!);
+      expect(bytes).toContain("Problems");
+      expect(bytes).toContain(`'=HYPERLINK`);
+      expect(bytes).not.toMatch(/(^|,)"?=HYPERLINK/m);
+      const getUrl = h.fake.calls.filter((c) => c.method === "files.getUploadURLExternal").at(-1)!;
+      expect(getUrl.args.filename).toBe(`formula-${code}-problems.csv`);
+    });
+
+    it("no report when every row is ready; posting a corrected file again starts a new summary", async () => {
+      const before = h.fake.callsTo("files.completeUploadExternal").length;
+      const first = await summaryOf("fix.csv", csvFile([["broken", "Broken", "Finance", "User", "", ""], ...freshRows(1)]));
+      await h.fake.waitFor("files.completeUploadExternal", before + 1);
+      const second = await summaryOf("fix.csv", csvFile(freshRows(2)));
+      expect(second.code).not.toBe(first.code);
+      expect(fieldsOf(second.post)).toMatchObject({ Ready: "2", "Need attention": "0" });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.fake.callsTo("files.completeUploadExternal").length).toBe(before + 1);
+    });
+
+    it.each([
+      ["a PNG renamed .csv", "photo.csv", Buffer.from("89504e470d0a1a0a0000000d4948445200000001", "hex"), "not a CSV file"],
+      ["a zip renamed .csv", "archive.csv", Buffer.concat([Buffer.from("504b0304", "hex"), Buffer.alloc(40)]), "not a CSV file"],
+      ["an Excel workbook", "users.xlsx", readFileSync(path.join(FIXTURES, "users.xlsx")), "CSV"],
+      ["an empty file", "empty.csv", Buffer.alloc(0), "The file is empty."],
+    ])("%s is refused clearly, in the thread, and nothing is staged", async (_, name, content, says) => {
+      const batches = await h.t.db.prisma.importBatch.count();
+      const { post } = await share(addFile(name, content), { match: (c) => String(c.args.text).includes("was not imported") });
+      expect(String(post.args.text)).toContain(`${name} was not imported`);
+      expect(String(post.args.text)).toContain(says);
+      expect(await h.t.db.prisma.importBatch.count()).toBe(batches);
+    });
+
+    it("a channel message mentioning the bot with the file: the summary goes in its thread", async () => {
+      const { post } = await share(addFile("mention.csv", csvFile(freshRows(3))), { mention: true });
+      expect(post.args.channel).toBe("C0ITADMINS");
+      expect(fieldsOf(post)).toMatchObject({ "Data rows": "3", Ready: "3" });
+    });
+
+    it("/hms import opens a modal with a CSV file input; its submission is acknowledged at once and the summary follows", async () => {
+      const sent = await h.command("import");
+      expect(sent.status).toBe(200);
+      const open = (await h.fake.waitFor("views.open")).at(-1)!;
+      const view = open.args.view as { callback_id: string; blocks: { type: string; element?: Record<string, unknown> }[]; private_metadata: string };
+      expect(view.callback_id).toBe("hms_import_upload");
+      expect(view.blocks.find((b) => b.type === "input")!.element).toEqual({ type: "file_input", action_id: "file", filetypes: ["csv"], max_files: 1 });
+
+      const file = addFile("modal.csv", csvFile(freshRows(4)));
+      const posts = h.fake.callsTo("chat.postMessage").length;
+      const answer = await h.submitState({ ...view, id: "V0IMPORT" }, { file: { file: { type: "file_input", files: [file] } } });
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({ response_action: "update", view: { type: "modal", title: { text: "Import users" } } });
+      const [post] = (await h.fake.waitFor("chat.postMessage", posts + 1)).slice(posts);
+      expect(post!.args).toMatchObject({ channel: "C0ITADMINS" });
+      expect(post!.args.thread_ts).toBeUndefined();
+      expect(fieldsOf(post!)).toMatchObject({ "Data rows": "4", Ready: "4" });
+    });
+
+    it("a download Slack refuses (file gone, no files:read): the admin is told briefly, the method is logged", async () => {
+      const gone = addFile("gone.csv", "x");
+      h.fake.serve(new URL(String(gone.url_private_download)).pathname, { status: 404, body: "not found" });
+      const eph = h.fake.callsTo("chat.postEphemeral").length;
+      await h.shareFiles([gone]);
+      const [told] = (await h.fake.waitFor("chat.postEphemeral", eph + 1)).slice(eph);
+      expect(String(told!.args.text)).toContain("file_not_found");
+      expect(h.logs.find({ method: "files.download", slackError: "file_not_found" })).toBeDefined();
+
+      const html = addFile("login.csv", "x");
+      h.fake.serve(new URL(String(html.url_private_download)).pathname, { headers: { "content-type": "text/html" }, body: "<html>sign in</html>" });
+      await h.shareFiles([html]);
+      const [scope] = (await h.fake.waitFor("chat.postEphemeral", eph + 2)).slice(eph + 1);
+      expect(String(scope!.args.text)).toContain("lacks the files:read permission");
+    });
+
+    it("a report upload that fails: the summary stays, the admin is told, nothing unhandled", async () => {
+      h.fake.once("files.getUploadURLExternal", FakeSlack.error("missing_scope", { needed: "files:write" }));
+      const eph = h.fake.callsTo("chat.postEphemeral").length;
+      const { code } = await summaryOf("noreport.csv", csvFile([["nope", "N", "Finance", "User", "", ""], ...freshRows(1)]));
+      const [told] = (await h.fake.waitFor("chat.postEphemeral", eph + 1)).slice(eph);
+      expect(String(told!.args.text)).toContain(`The summary of import ${code} is posted, but its error report could not be attached`);
+      expect(String(told!.args.text)).toContain("files:write");
+    });
+
+    it("someone who is not an HMS Administrator: told so, nothing staged", async () => {
+      const batches = await h.t.db.prisma.importBatch.count();
+      const eph = h.fake.callsTo("chat.postEphemeral").length;
+      await h.shareFiles([addFile("plain.csv", csvFile(freshRows(1)))], { user: SLACK_USERS.plain.id, channel: "D0PLAIN" });
+      const [told] = (await h.fake.waitFor("chat.postEphemeral", eph + 1)).slice(eph);
+      expect(String(told!.args.text)).toContain("You need the Administrator role in HMS to do this.");
+      expect(await h.t.db.prisma.importBatch.count()).toBe(batches);
+    });
+  });
+
+  describe("create, approval, progress, finish and invite", () => {
+    it("Create without approval (policy): accounts created at once, progress edited in place, then Finish", async () => {
+      clockStep = 1000; // every progress report is a second apart: each one is shown
+      const { post, batch, code } = await summaryOf("small.csv", csvFile(freshRows(7)));
+      const summaryTs = await tsOf(post);
+      const click = await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      expect(click).toMatchObject({ status: 200, text: "" });
+      const done = await waitForUpdate(summaryTs!, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
+      expect(fieldsOf(done)).toMatchObject({ Created: "7", Skipped: "0", Failed: "0" });
+      expect(buttonsOf(done).map((b) => b.label)).toEqual(["Invite the imported users to enroll", "Finish"]);
+      const progress = updatesOf(summaryTs!).map((c) => /Creating accounts… (\d+) \/ (\d+)/.exec(textOf(c))?.slice(1).join("/")).filter(Boolean);
+      expect(progress).toEqual(["0/7", "3/7", "6/7", "7/7"]);
+      expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: `p${people}x` } } })).toBe(7);
+
+      // Someone who may not: told so, and the buttons stay.
+      const edits = updatesOf(summaryTs).length;
+      const refused = await h.click(IMPORT_ACTIONS.invite, batch.id, { user: SLACK_USERS.plain.id, channel: "D0ADMIN" });
+      expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain("You need the Administrator role in HMS to do this.");
+      await h.fake.waitForCalls((c) => c.method === "chat.update" && c.args.ts === summaryTs, edits + 1, 5000);
+      expect(buttonsOf(updatesOf(summaryTs).at(-1)!).map((b) => b.id)).toEqual([IMPORT_ACTIONS.invite, IMPORT_ACTIONS.finish]);
+      expect(smtp.received.filter((m) => m.to.some((to) => to.startsWith(`p${people}x`)))).toEqual([]);
+
+      await h.click(IMPORT_ACTIONS.finish, batch.id, { channel: "D0ADMIN" });
+      const finished = await waitForUpdate(summaryTs!, (c) => String(c.args.text).includes("finished"), "finished");
+      expect(buttonsOf(finished)).toEqual([]);
+      expect(String(finished.args.text)).toBe(`Import ${code} finished: 7 accounts created, no invitations sent.`);
+      const actions = (await h.t.db.prisma.auditEvent.findMany({ where: { subject: `import:${code}` }, orderBy: { id: "asc" } })).map((a) => a.action);
+      expect(actions).toEqual(["import.upload", "import.submit", "import.create", "import.finish"]);
+
+      // An old button clicked after the decision: explained, nothing else.
+      const late = await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [answer] = await h.waitForResponse(late.responseUrl);
+      expect(answer!.args).toMatchObject({ response_type: "ephemeral" });
+      expect(answerText(answer!)).toContain(`Import ${code}: it is finished.`);
+    });
+
+    it("progress edits are throttled: with no time passing, only the first and the final state go out", async () => {
+      clockStep = 0;
+      const { post, batch } = await summaryOf("throttled.csv", csvFile(freshRows(9)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
+      const progress = updatesOf(summaryTs).filter((c) => textOf(c).includes("Creating accounts…"));
+      expect(progress.length).toBe(1);
+      expect(textOf(progress[0]!)).toContain("0 / 9");
+    });
+
+    it("with approval: the request mentions the approvers; requester, non-approver and non-admin are refused; 20 concurrent Approve clicks create once; Invite mails the users", async () => {
+      const { post, batch, code, ts: uploadTs } = await summaryOf("big.csv", csvFile(freshRows(12)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "the approval request");
+      // No SLACK_APPROVAL_CHANNEL: in the import's thread.
+      expect(request!.args).toMatchObject({ channel: "D0ADMIN", thread_ts: uploadTs });
+      expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
+      expect(textOf(request!)).toContain(`<@${SLACK_USERS.admin.id}> asks for approval`);
+      const [approve, reject] = buttonsOf(request!);
+      expect(approve).toEqual({ id: IMPORT_ACTIONS.approve, label: "Approve", value: `${batch.id}:${batch.sha256.slice(0, 12)}` });
+      expect(reject!.id).toBe(IMPORT_ACTIONS.reject);
+      const lookups = h.fake.callsTo("users.lookupByEmail").map((c) => c.args.email);
+      expect(lookups).toContain(OTHER_ADMIN.email);
+      // The summary now waits, with Cancel only.
+      const waiting = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("waiting for approval"), "waiting");
+      expect(buttonsOf(waiting).map((b) => b.id)).toEqual([IMPORT_ACTIONS.cancel]);
+      const requestTs = await tsOf(request!);
+
+      for (const [user, says] of [
+        [SLACK_USERS.admin.id, `You requested import ${code}; another Administrator must approve or reject it.`],
+        [THIRD.id, `Only ${OTHER_ADMIN.email} may approve imports.`],
+        [SLACK_USERS.plain.id, "You need the Administrator role in HMS to do this."],
+      ] as const) {
+        const refused = await h.click(IMPORT_ACTIONS.approve, approve!.value!, { user, channel: "D0ADMIN", messageTs: requestTs });
+        const [answer] = await h.waitForResponse(refused.responseUrl);
+        expect(answerText(answer!)).toContain(says);
+      }
+      expect((await h.core.getImport({ batchId: code })).batch.status).toBe("AWAITING_APPROVAL");
+      expect(updatesOf(requestTs)).toEqual([]);
+
+      // Twenty approvers' clicks at once: one approval, one creation.
+      const clicks = await Promise.all(
+        Array.from({ length: 20 }, () => h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs })),
+      );
+      expect(clicks.every((c) => c.status === 200)).toBe(true);
+      const created = await waitForStatus(code, "CREATED");
+      expect(created).toMatchObject({ createdRows: 12, decidedBy: OTHER_ADMIN.email });
+      const losers = await h.fake.waitForCalls((c) => c.method === "response_url" && clicks.some((k) => k.responseUrl.endsWith(c.path)), 19, 10_000, "19 refusals");
+      expect(losers.length).toBe(19);
+      for (const l of losers) expect(answerText(l)).toContain(`was already approved by ${OTHER_ADMIN.email}`);
+      expect(await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: { in: ["import.approve", "import.create"] } } })).toBe(2);
+      expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: `p${people}x` } } })).toBe(12);
+      // The request lost its buttons; the summary shows the result.
+      const decided = await waitForUpdate(requestTs, (c) => String(c.args.text).includes("was approved"), "approved");
+      expect(buttonsOf(decided)).toEqual([]);
+      await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.invite), "the result");
+
+      await h.click(IMPORT_ACTIONS.invite, batch.id, { channel: "D0ADMIN" });
+      const invited = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("invitation"), "invited");
+      expect(String(invited.args.text)).toBe(`Import ${code} finished: 12 invitations sent, 0 pending, 0 failed.`);
+      expect(buttonsOf(invited)).toEqual([]);
+      const mailed = smtp.received.filter((m) => m.to.some((to) => to.startsWith(`p${people}x`)));
+      expect(mailed.length).toBe(12);
+      expect(await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: "import.invite" } })).toBe(1);
+    });
+
+    it("Reject opens a form for the reason; an empty reason keeps it open; the reason is shown and nothing is created", async () => {
+      const { post, batch, code } = await summaryOf("reject.csv", csvFile(freshRows(10)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
+      const requestTs = await tsOf(request!);
+      const opens = h.fake.callsTo("views.open").length;
+      await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      const open = (await h.fake.waitFor("views.open", opens + 1))[opens]!;
+      const view = open.args.view as Record<string, unknown>;
+      expect(view).toMatchObject({ callback_id: "hms_import_reject", title: { text: "Reject import" } });
+
+      const empty = await h.submitState({ ...view, id: "V0REJECT" }, { reason: { reason: { type: "plain_text_input", value: "  " } } }, SLACK_USERS.otherAdmin.id);
+      expect(empty.json).toMatchObject({ response_action: "errors", errors: { reason: expect.stringContaining("Say why") } });
+      const ok = await h.submitState({ ...view, id: "V0REJECT" }, { reason: { reason: { type: "plain_text_input", value: "Wrong groups for the contractors" } } }, SLACK_USERS.otherAdmin.id);
+      expect(ok).toMatchObject({ status: 200, text: "" });
+      const rejected = await waitForUpdate(requestTs, (c) => String(c.args.text).includes("rejected"), "rejected request");
+      expect(buttonsOf(rejected)).toEqual([]);
+      expect(textOf(rejected)).toContain("Wrong groups for the contractors");
+      const summary = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("rejected"), "rejected summary");
+      expect(buttonsOf(summary)).toEqual([]);
+      expect((await h.core.getImport({ batchId: code })).batch).toMatchObject({ status: "REJECTED", reason: "Wrong groups for the contractors", createdRows: 0 });
+      expect(await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: "import.reject" } })).toBe(1);
+    });
+
+    it("Cancel closes the batch and removes the buttons", async () => {
+      const { post, batch } = await summaryOf("cancel.csv", csvFile(freshRows(2)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.cancel, batch.id, { channel: "D0ADMIN" });
+      const cancelled = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("cancelled"), "cancelled");
+      expect(buttonsOf(cancelled)).toEqual([]);
+    });
+
+    it("expired approval requests have their buttons replaced by “expired” (background job)", async () => {
+      const { post, batch, code } = await summaryOf("expire.csv", csvFile(freshRows(11)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
+      const requestTs = await tsOf(request!);
+      await waitForStatus(code, "AWAITING_APPROVAL");
+      h.t.clock.now = new Date("2026-11-27T13:00:00Z");
+      const expired = await h.core.expireApprovals();
+      expect(expired.map((b) => b.code)).toContain(code);
+      await h.imports.expired!(expired);
+      const edited = updatesOf(requestTs).at(-1)!;
+      expect(buttonsOf(edited)).toEqual([]);
+      expect(textOf(edited)).toContain("Expired");
+      expect(buttonsOf(updatesOf(summaryTs).at(-1)!)).toEqual([]);
+      expect(textOf(updatesOf(summaryTs).at(-1)!)).toContain("expired");
+    });
+
+    it("progress of a creation resumed by the background job edits the same summary", async () => {
+      const { post, code } = await summaryOf("resumed.csv", csvFile(freshRows(2)));
+      const summaryTs = await tsOf(post);
+      const { batch } = await h.core.getImport({ batchId: code });
+      await h.imports.progress!({ batch: { ...batch, status: "CREATING" }, done: 1, total: 2 });
+      expect(textOf(updatesOf(summaryTs).at(-1)!)).toContain("Creating accounts… 1 / 2");
+    });
+
+    it("a rate-limited progress edit is logged and skipped; the creation finishes and the final state goes out", async () => {
+      const { post, batch } = await summaryOf("ratelimited.csv", csvFile(freshRows(5)));
+      const summaryTs = await tsOf(post);
+      h.fake.once("chat.update", FakeSlack.ratelimited(3), (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts…"));
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
+      expect(h.logs.find({ method: "chat.update", slackError: "ratelimited" })).toBeDefined();
+    });
+  });
+
+  it("/hms template posts the template file with how to fill it in", async () => {
+    const before = h.fake.callsTo("files.completeUploadExternal").length;
+    const sent = await h.command("template");
+    expect(sent.status).toBe(200);
+    const [complete] = (await h.fake.waitFor("files.completeUploadExternal", before + 1)).slice(before);
+    expect(complete!.args.channel_id).toBe("C0ITADMINS");
+    expect(String(complete!.args.initial_comment)).toContain("Fill in one row per user.");
+    const id = (complete!.args.files as { id: string }[])[0]!.id;
+    expect(uploaded(h.fake.uploads.get(id)!)).toBe("\uFEFFEmail ID,Name,Group,Role,Exchange Domain,Exchange Username\r\n");
+    expect(FAKE_TEAM.id).toBe("T0HMSTEST");
+  });
+});
+
+describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
+  let h: SlackHarness;
+  beforeAll(async () => {
+    h = await startSlackHarness("pglite", { slack: { approvalChannel: "C0APPROVALS" }, imports: { approvalPolicy: { kind: "always" } } });
+  });
+  afterAll(async () => h?.close());
+
+  it("go to that channel (not the thread), mentioning every eligible approver", async () => {
+    const file = h.fake.addFile({ id: "F0CHAN1", name: "chan.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chan" }))) });
+    await h.shareFiles([file], { ts: "1700000500.000100" });
+    const [summary] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000500.000100", 1, 10_000);
+    const batchId = buttonsOf(summary!)[0]!.value!;
+    await h.click(IMPORT_ACTIONS.create, batchId, { channel: "D0ADMIN" });
+    const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith("Approval needed"), 1, 10_000);
+    expect(request!.args.channel).toBe("C0APPROVALS");
+    expect(request!.args.thread_ts).toBeUndefined();
+    expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
+  });
+
+  it("a channel the bot cannot post in: the request goes to the import's thread, and the failure is logged with the method", async () => {
+    const file = h.fake.addFile({ id: "F0CHAN2", name: "chan2.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chantwo" }))) });
+    await h.shareFiles([file], { ts: "1700000600.000100" });
+    const [summary] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000600.000100", 1, 10_000);
+    const batchId = buttonsOf(summary!)[0]!.value!;
+    h.fake.once("chat.postMessage", FakeSlack.error("not_in_channel"), (c) => c.args.channel === "C0APPROVALS");
+    await h.click(IMPORT_ACTIONS.create, batchId, { channel: "D0ADMIN" });
+    const [request] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith("Approval needed") && c.args.channel === "D0ADMIN",
+      1,
+      10_000,
+    );
+    expect(request!.args.thread_ts).toBe("1700000600.000100");
+    expect(h.logs.find({ method: "chat.postMessage", slackError: "not_in_channel" })).toBeDefined();
+  });
+});

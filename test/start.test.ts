@@ -1,0 +1,133 @@
+/**
+ * The README's `npm start`, run for real: boots on the embedded database with no
+ * configuration, answers /healthz, stops cleanly on SIGTERM, and fails fast with one line.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+const startScript: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start;
+
+/**
+ * `npm start` with only PATH/HOME from this environment plus `env`. With `direct`, the start
+ * script's command without npm in between, so the app's own exit code on a signal is seen.
+ */
+function npmStart(env: Record<string, string>, direct = false): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const [command, ...args] = direct ? startScript.split(" ") : ["npm", "start", "--silent"];
+  const child = spawn(command!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exit };
+}
+
+async function startAndWaitForPort(env: Record<string, string>, direct = false): Promise<Running> {
+  const run = npmStart({ PORT: "0", ...env }, direct);
+  const deadline = Date.now() + 40_000;
+  while (Date.now() < deadline) {
+    const match = /"port":(\d+)/.exec(run.output());
+    if (match) return { ...run, port: Number(match[1]) };
+    if (run.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`npm start did not listen:\n${run.output()}`);
+}
+
+async function healthWhenReady(port: number): Promise<{ status: number; body: unknown }> {
+  const deadline = Date.now() + 30_000;
+  let last = { status: 0, body: null as unknown };
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    last = { status: res.status, body: await res.json() };
+    if (res.status === 200) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+async function until(condition: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function stop(run: Running, signal: NodeJS.Signals = "SIGTERM") {
+  process.kill(-run.child.pid!, signal);
+  return run.exit;
+}
+
+const dirs: string[] = [];
+async function tempDir() {
+  const dir = await mkdtemp(path.join(tmpdir(), "hms-start-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+// Each test starts the real process (sometimes twice): generous time on a busy 2-core machine.
+describe("npm start", { timeout: 90_000 }, () => {
+  it("boots on the embedded database with no configuration, serves /healthz, stops cleanly, and keeps its data", async () => {
+    const dataDir = await tempDir();
+    const first = await startAndWaitForPort({ DATA_DIR: dataDir, BOOTSTRAP_ADMINS: "root@corp.example.org" });
+    expect(await healthWhenReady(first.port)).toEqual({ status: 200, body: { status: "ok", database: "pglite" } });
+    await stop(first);
+    // npm may exit a moment before the app's last line reaches us.
+    await until(() => first.output().includes('"msg":"stopped"'));
+    expect(first.output()).toContain('"msg":"stopped"');
+
+    // The data dir was closed cleanly: a second start opens it, finds the migration applied
+    // and the administrator already there.
+    expect(startScript).toBe("node --max-old-space-size=384 --import tsx src/main.ts");
+    const second = await startAndWaitForPort({ DATA_DIR: dataDir, BOOTSTRAP_ADMINS: "root@corp.example.org" }, true);
+    expect((await healthWhenReady(second.port)).status).toBe(200);
+    expect(await stop(second, "SIGINT")).toBe(0);
+    expect(second.output()).not.toContain("database migrated");
+    expect(second.output()).not.toContain("bootstrap administrators ensured");
+  });
+
+  it.runIf(TEST_DATABASE_URL)("boots on PostgreSQL when DATABASE_URL is set", async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const run = await startAndWaitForPort({ DATABASE_URL: database.url }, true);
+      expect(await healthWhenReady(run.port)).toEqual({ status: 200, body: { status: "ok", database: "postgresql" } });
+      expect(await stop(run)).toBe(0);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("exits non-zero with one line and no stack when DATABASE_URL cannot be reached", async () => {
+    const run = npmStart({ PORT: "0", DATABASE_URL: "postgresql://hms:s3cret@127.0.0.1:1/hms" });
+    expect(await run.exit).toBe(1);
+    const errors = run.output().split("\n").filter((l) => l.startsWith("hms-userbot:"));
+    expect(errors).toEqual(["hms-userbot: cannot start: cannot open PostgreSQL at postgresql://hms:***@127.0.0.1:1/hms: connect ECONNREFUSED 127.0.0.1:1"]);
+    expect(run.output()).not.toMatch(/\n\s+at /);
+    expect(run.output()).not.toContain("s3cret");
+  });
+
+  it("exits with one line naming a malformed variable", async () => {
+    const run = npmStart({ PORT: "eighty" });
+    expect(await run.exit).toBe(2);
+    expect(run.output().trim().split("\n").at(-1)).toBe("hms-userbot: cannot start: invalid configuration: PORT must be a whole number");
+  });
+});
