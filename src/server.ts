@@ -37,6 +37,11 @@ export function createHttpApp({ health, logger }: { health: Health; logger: Logg
 /** Starts listening; resolves with the server and the port actually bound (PORT=0 picks one). */
 export function listen(app: Express, port: number): Promise<{ server: Server; port: number }> {
   const server = createServer(app);
+  // Node ends an idle keep-alive connection after 5 s. PGlite's start-up holds the event loop
+  // for longer than that on a busy machine, and then that timer fires before a waiting request
+  // is read: the client gets a reset. 65 s also outlasts load balancers' 60 s idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, () => {

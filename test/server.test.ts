@@ -1,7 +1,8 @@
 import type { Server } from "node:http";
+import { connect } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { openDatabase, type Database } from "../src/db/database.ts";
 import { closeServer, createHttpApp, listen } from "../src/server.ts";
 
@@ -33,6 +34,32 @@ describe("/healthz", () => {
     ready = true;
     expect(await health()).toEqual({ status: 200, body: { status: "ok", database: "pglite" } });
   });
+
+  it("answers a keep-alive request that waited through a 6 s event-loop stall (Node's 5 s default reset it)", async () => {
+    let port = 0;
+    const app = createHttpApp({ logger: pino({ level: "silent" }), health: { database: "pglite", ready: () => false, ping: async () => {} } });
+    ({ server, port } = await listen(app, 0));
+    const socket = connect(port, "127.0.0.1");
+    let received = "";
+    const answered = (n: number) => received.split("HTTP/1.1 503").length > n;
+    const outcome = new Promise<string>((resolve) => {
+      socket.on("data", (chunk) => ((received += chunk), answered(2) && resolve("answered twice")));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+      socket.on("close", () => resolve("closed"));
+    });
+    const request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    socket.write(request);
+    await vi.waitFor(() => expect(answered(1)).toBe(true));
+    // Like PGlite's start-up: a long synchronous stretch outside the timers phase, with the
+    // second request sent and waiting to be read.
+    setImmediate(() => {
+      socket.write(request);
+      const until = Date.now() + 6_000;
+      while (Date.now() < until);
+    });
+    expect(await outcome).toBe("answered twice");
+    socket.destroy();
+  }, 15_000);
 
   it("answers 503 when the database stops answering", async () => {
     const health = await serve(() => true);

@@ -52,11 +52,13 @@ async function startAndWaitForPort(env: Record<string, string>, direct = false):
   throw new Error(`npm start did not listen:\n${run.output()}`);
 }
 
-async function healthWhenReady(port: number): Promise<{ status: number; body: unknown }> {
+async function healthWhenReady({ port, output }: Running): Promise<{ status: number; body: unknown }> {
   const deadline = Date.now() + 30_000;
   let last = { status: 0, body: null as unknown };
   while (Date.now() < deadline) {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch((error: unknown) => {
+      throw new Error(`GET /healthz failed (${String((error as Error).cause ?? error)}); the app printed:\n${output()}`);
+    });
     last = { status: res.status, body: await res.json() };
     if (res.status === 200) return last;
     await new Promise((r) => setTimeout(r, 100));
@@ -89,7 +91,7 @@ describe("npm start", { timeout: 90_000 }, () => {
   it("boots on the embedded database with no configuration, serves /healthz, stops cleanly, and keeps its data", async () => {
     const dataDir = await tempDir();
     const first = await startAndWaitForPort({ DATA_DIR: dataDir, BOOTSTRAP_ADMINS: "root@corp.example.org" });
-    expect(await healthWhenReady(first.port)).toEqual({ status: 200, body: { status: "ok", database: "pglite" } });
+    expect(await healthWhenReady(first)).toEqual({ status: 200, body: { status: "ok", database: "pglite" } });
     await stop(first);
     // npm may exit a moment before the app's last line reaches us.
     await until(() => first.output().includes('"msg":"stopped"'));
@@ -99,7 +101,7 @@ describe("npm start", { timeout: 90_000 }, () => {
     // and the administrator already there.
     expect(startScript).toBe("node --max-old-space-size=384 --import tsx src/main.ts");
     const second = await startAndWaitForPort({ DATA_DIR: dataDir, BOOTSTRAP_ADMINS: "root@corp.example.org" }, true);
-    expect((await healthWhenReady(second.port)).status).toBe(200);
+    expect((await healthWhenReady(second)).status).toBe(200);
     expect(await stop(second, "SIGINT")).toBe(0);
     expect(second.output()).not.toContain("database migrated");
     expect(second.output()).not.toContain("bootstrap administrators ensured");
@@ -109,7 +111,7 @@ describe("npm start", { timeout: 90_000 }, () => {
     const database = await createPostgresDatabase();
     try {
       const run = await startAndWaitForPort({ DATABASE_URL: database.url }, true);
-      expect(await healthWhenReady(run.port)).toEqual({ status: 200, body: { status: "ok", database: "postgresql" } });
+      expect(await healthWhenReady(run)).toEqual({ status: 200, body: { status: "ok", database: "postgresql" } });
       expect(await stop(run)).toBe(0);
     } finally {
       await database.drop();
