@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createPostgresDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -37,8 +37,22 @@ function npmStart(env: Record<string, string>, direct = false): { child: ChildPr
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  started.push({ child, exit });
   return { child, output: () => out, exit };
 }
+
+// A test that fails half-way must not leave its app running (and its data dir open).
+const started: { child: ChildProcess; exit: Promise<number | null> }[] = [];
+afterEach(async () => {
+  for (const { child, exit } of started.splice(0)) {
+    try {
+      process.kill(-child.pid!, "SIGKILL"); // the whole group: npm, its shell and the app
+    } catch {
+      // already gone
+    }
+    await exit;
+  }
+});
 
 async function startAndWaitForPort(env: Record<string, string>, direct = false): Promise<Running> {
   const run = npmStart({ PORT: "0", ...env }, direct);

@@ -112,19 +112,26 @@ const ROLE_OPTIONS = (["USER", "ADMINISTRATOR"] as const).map((role) => ({
   description: role === "ADMINISTRATOR" ? "Manages the service, users and devices." : "Uses the end-user portal only.",
 }));
 
-export function addUserForm({ email, metadata }: { email?: string; metadata?: string } = {}): Form {
+/**
+ * The Add user form: empty (the email optionally prefilled), or again with what the admin typed
+ * and a notice above it, when saving failed for a reason worth another try.
+ */
+export function addUserForm({ email, metadata, values = {}, notice }: { email?: string; metadata?: string; values?: Partial<Record<UserField, string | null>>; notice?: string } = {}): Form {
   const L = USER_FIELD_LABELS;
+  const typed = (field: UserField) => values[field] || undefined;
+  const group = typed("group");
   return {
     id: ADD_USER_FORM_ID,
     title: "Add user",
     submitLabel: "Add user",
     cancelLabel: "Cancel",
     metadata,
+    intro: notice ? [{ type: "section", text: notice }] : undefined,
     inputs: [
-      { type: "text", id: "email", label: L.email, hint: "The Email ID is also the user's logon ID.", placeholder: "jane.doe@example.com", initialValue: email || undefined },
-      { type: "text", id: "name", label: L.name, placeholder: "Jane Doe" },
-      { type: "externalSelect", id: "group", label: L.group, hint: "Type to search the groups.", placeholder: "Choose a group", minQueryLength: 0 },
-      { type: "radio", id: "role", label: L.role, options: ROLE_OPTIONS, initialValue: ROLE_LABELS.USER },
+      { type: "text", id: "email", label: L.email, hint: "The Email ID is also the user's logon ID.", placeholder: "jane.doe@example.com", initialValue: typed("email") ?? (email || undefined) },
+      { type: "text", id: "name", label: L.name, placeholder: "Jane Doe", initialValue: typed("name") },
+      { type: "externalSelect", id: "group", label: L.group, hint: "Type to search the groups.", placeholder: "Choose a group", minQueryLength: 0, initialOption: group ? { value: group, label: group } : undefined },
+      { type: "radio", id: "role", label: L.role, options: ROLE_OPTIONS, initialValue: typed("role") ?? ROLE_LABELS.USER },
       {
         type: "text",
         id: "exchangeDomain",
@@ -132,8 +139,9 @@ export function addUserForm({ email, metadata }: { email?: string; metadata?: st
         optional: true,
         hint: "Only for Exchange ActiveSync, with the username: a NetBIOS name (CORP) or a DNS domain (corp.example.com).",
         placeholder: "CORP",
+        initialValue: typed("exchangeDomain"),
       },
-      { type: "text", id: "exchangeUsername", label: L.exchangeUsername, optional: true, hint: "Only for Exchange ActiveSync, with the domain.", placeholder: "jdoe" },
+      { type: "text", id: "exchangeUsername", label: L.exchangeUsername, optional: true, hint: "Only for Exchange ActiveSync, with the domain.", placeholder: "jdoe", initialValue: typed("exchangeUsername") },
     ],
   };
 }

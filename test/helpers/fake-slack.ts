@@ -449,7 +449,7 @@ export class FakeSlack {
   }
 
   /** Slack's answer when a method's rate limit is hit. */
-  static ratelimited(retryAfterSeconds: number): Reply {
+  static ratelimited(retryAfterSeconds: number): Exclude<Reply, "network-error"> {
     return { status: 429, headers: { "retry-after": String(retryAfterSeconds) }, body: { ok: false, error: "ratelimited" } };
   }
 

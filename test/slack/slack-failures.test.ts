@@ -84,18 +84,46 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     expect(h.logs.lines.find((l) => l.method === "views.open" && l.retryAfter === 12)).toMatchObject({ subcommand: "add-user" });
   });
 
-  it("users.info rate limited at submission: nothing is written and the admin is told", async () => {
+  it("users.info rate limited at submission: nothing is written, the form stays open with what was typed, and a second submit saves it", async () => {
     const user = freshAdmin();
     h.fake.once("users.info", FakeSlack.ratelimited(20), usersInfoFor(user));
     // The modal opens anyway; the admin check at opening hit the rate limit and is left to the submission.
     h.fake.once("users.info", FakeSlack.ratelimited(20), usersInfoFor(user));
     const { view, responseUrl } = await h.openAddUser(undefined, user);
     const before = await h.t.db.prisma.user.count();
-    const answer = await h.submit(view, { email: "rl@corp.example.org", name: "Rate Limited", group: "Finance" }, user);
-    expect(answer).toMatchObject({ status: 200, text: "" });
-    const [told] = await h.waitForResponse(responseUrl);
-    expect((told!.args as { text: string }).text).toBe("Slack is rate-limiting HMS userbot right now. Try again in 20 seconds.");
+    const typed = { email: "rl@corp.example.org", name: "Rate Limited", group: "Finance", role: "Administrator", exchangeDomain: "CORP", exchangeUsername: "rlimited" };
+    const answer = await h.submit(view, typed, user);
+    expect(answer.status).toBe(200);
+    const kept = (answer.json as { response_action: string; view: Record<string, unknown> }).view;
+    expect(answer.json).toMatchObject({ response_action: "update" });
+    expect(kept).toMatchObject({ callback_id: "hms_add_user", private_metadata: view.private_metadata, submit: { text: "Add user" } });
+    const blocks = kept.blocks as { block_id?: string; text?: { text: string }; element?: Record<string, unknown> }[];
+    expect(blocks[0]!.text!.text).toBe("Not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds. What you typed is kept below.");
+    const element = (id: string) => blocks.find((b) => b.block_id === id)!.element!;
+    expect(element("email").initial_value).toBe("rl@corp.example.org");
+    expect(element("name").initial_value).toBe("Rate Limited");
+    expect(element("group").initial_option).toMatchObject({ value: "Finance", text: { text: "Finance" } });
+    expect(element("role").initial_option).toMatchObject({ value: "Administrator" });
+    expect(element("exchangeDomain").initial_value).toBe("CORP");
+    expect(element("exchangeUsername").initial_value).toBe("rlimited");
     expect(await h.t.db.prisma.user.count()).toBe(before);
+    expect(h.responses(responseUrl)).toEqual([]);
+
+    // Slack calmed down: submitting the kept form adds the user.
+    expect((await h.submit(kept, typed, user)).text).toBe("");
+    const [confirmation] = await h.waitForResponse(responseUrl);
+    expect(confirmation!.args).toMatchObject({ text: "Added Rate Limited (rl@corp.example.org) to Finance as Administrator." });
+    expect(await h.t.db.prisma.user.findUnique({ where: { email: "rl@corp.example.org" } })).toMatchObject({ exchangeDomain: "CORP", exchangeUsername: "rlimited" });
+  });
+
+  it("a failure worth retrying that comes after the modal closed: told to run the command again", async () => {
+    const { view, responseUrl } = await h.openAddUser(undefined, SLACK_USERS.admin.id);
+    const user = freshAdmin();
+    h.fake.once("users.info", { ...FakeSlack.ratelimited(20), delayMs: 2000 }, usersInfoFor(user));
+    expect((await h.submit(view, { email: "late-rl@corp.example.org", name: "Late Limit", group: "Finance" }, user)).text).toBe("");
+    const [message] = await h.waitForResponse(responseUrl);
+    expect((message!.args as { text: string }).text).toBe("The form was not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds.");
+    expect(await h.t.db.prisma.user.count({ where: { email: "late-rl@corp.example.org" } })).toBe(0);
   });
 
   it("the Group select with users.info rate limited offers nothing and logs it", async () => {

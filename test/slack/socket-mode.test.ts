@@ -22,6 +22,8 @@ describe.each(databaseKinds)("Slack over Socket Mode (%s)", (kind) => {
     expect(open!.token).toBe("xapp-1-A0HMSAPP-1-abcdef");
     expect((await fetch(h.eventsUrl, { method: "POST" })).status).toBe(404);
     expect(h.logs.find({ msg: "Slack connected with Socket Mode" })).toMatchObject({ mode: "socket" });
+    // The harness also sets SLACK_SIGNING_SECRET: the admin is told which one won.
+    expect(h.logs.find({ msg: "SLACK_APP_TOKEN is set, so Slack uses Socket Mode: SLACK_SIGNING_SECRET is ignored and POST /slack/events is not served" })).toMatchObject({ level: 40 });
   });
 
   it("answers /hms help in the acknowledgement", async () => {

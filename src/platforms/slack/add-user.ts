@@ -106,7 +106,9 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
     const input: UserInput = readFormValues(view.state.values as Record<string, Record<string, StateValue>>);
     const answer = (message: Message) => replyOrLog(client, target, message, edge.logger, where);
 
-    const work = (async (): Promise<{ errors: FormErrors } | { message: Message }> => {
+    // Field problems go next to their fields; a failure worth another try (Slack or the database
+    // busy) keeps the form open with what was typed; anything else closes it with an explanation.
+    const work = (async (): Promise<{ errors: FormErrors } | { retry: string } | { message: Message }> => {
       try {
         const actor = await edge.identities.resolve(client, teamId, body.user.id);
         const added = await edge.core.addUser({ actor, input });
@@ -114,7 +116,9 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
         return { message: userAddedMessage(added) };
       } catch (error) {
         const errors = isAppError(error, ErrorCode.VALIDATION_FAILED) ? addUserErrors(error.fieldIssues) : undefined;
-        return errors ? { errors } : { message: noticeMessage(logFailure(edge.logger, error, where).text) };
+        if (errors) return { errors };
+        const failure = logFailure(edge.logger, error, where);
+        return failure.retry ? { retry: failure.text } : { message: noticeMessage(failure.text) };
       }
     })();
 
@@ -129,6 +133,11 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
         await ack(renderFormErrors(outcome.errors)); // keeps the modal open with what was typed
         return;
       }
+      if ("retry" in outcome) {
+        const notice = `Not saved: ${outcome.retry} What you typed is kept below.`;
+        await ack({ response_action: "update", view: renderModal(addUserForm({ values: input, notice, metadata: view.private_metadata })) });
+        return;
+      }
       await ack(); // closes the modal
       await answer(outcome.message);
       return;
@@ -136,6 +145,9 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
     await ack();
     edge.logger.warn(where, `add-user submission took longer than ${edge.submitDeadlineMs} ms; the modal was closed and the outcome follows as a message`);
     const late = await work;
-    await answer("errors" in late ? formClosedMessage({ errors: late.errors, invoke: `${HMS_COMMAND} add-user` }) : late.message);
+    const invoke = `${HMS_COMMAND} add-user`;
+    if ("errors" in late) await answer(formClosedMessage({ errors: late.errors, invoke }));
+    else if ("retry" in late) await answer(formClosedMessage({ errors: { form: late.retry }, invoke }));
+    else await answer(late.message);
   });
 }

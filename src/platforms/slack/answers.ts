@@ -12,6 +12,8 @@ export interface Answer {
   text: string;
   /** How the failure is logged: info for the person's own mistakes, error for ours. */
   level: "info" | "warn" | "error";
+  /** The same request may well succeed in a moment (a busy or unreachable Slack or database). */
+  retry?: true;
 }
 
 const ASK_OPERATOR = "If it keeps happening, tell whoever runs HMS userbot.";
@@ -24,14 +26,15 @@ const APP_ERRORS: Partial<Record<ErrorCode, (error: AppError) => Answer>> = {
     text: e.fieldIssues.length > 0 ? e.fieldIssues.map((i) => i.message).join(" ") : e.message,
     level: "info",
   }),
-  [ErrorCode.DATABASE_UNAVAILABLE]: () => ({ text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`, level: "error" }),
-  [ErrorCode.INTERNAL]: () => ({ text: SOMETHING_WENT_WRONG, level: "error" }),
+  [ErrorCode.DATABASE_UNAVAILABLE]: () => ({ text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`, level: "error", retry: true }),
+  [ErrorCode.INTERNAL]: () => ({ text: SOMETHING_WENT_WRONG, level: "error", retry: true }),
 };
 
 const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
   ratelimited: (e) => ({
     text: `Slack is rate-limiting HMS userbot right now. Try again in ${e.detail.retryAfter ?? 30} seconds.`,
     level: "warn",
+    retry: true,
   }),
   auth: (e) => ({
     text: `Slack refused HMS userbot's token (${e.detail.slackError}). Ask whoever runs HMS userbot to check SLACK_BOT_TOKEN.`,
@@ -41,8 +44,8 @@ const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
     text: `The HMS userbot Slack app lacks the ${e.detail.needed ?? "needed"} permission. Ask a workspace admin to update it from the manifest and reinstall it.`,
     level: "error",
   }),
-  network: () => ({ text: "HMS userbot could not reach Slack. Try again in a moment.", level: "warn" }),
-  platform: (e) => ({ text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`, level: "error" }),
+  network: () => ({ text: "HMS userbot could not reach Slack. Try again in a moment.", level: "warn", retry: true }),
+  platform: (e) => ({ text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`, level: "error", retry: true }),
 };
 
 export function answerFor(error: unknown): Answer {
@@ -57,7 +60,7 @@ export function answerFor(error: unknown): Answer {
       level: "warn",
     };
   }
-  return { text: SOMETHING_WENT_WRONG, level: "error" };
+  return { text: SOMETHING_WENT_WRONG, level: "error", retry: true };
 }
 
 /** Logs a failure at the level its answer calls for, with where it happened; returns the answer. */

@@ -87,6 +87,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   let receiver: Receiver;
   let httpReceiver: SlackHttpReceiver | undefined;
   if (config.appToken) {
+    if (config.signingSecret) log.warn("SLACK_APP_TOKEN is set, so Slack uses Socket Mode: SLACK_SIGNING_SECRET is ignored and POST /slack/events is not served");
     receiver = new SocketModeReceiver({ appToken: config.appToken, logger: sdkLogger, installerOptions: { clientOptions } });
   } else {
     if (!config.signingSecret) throw new Error("SLACK_SIGNING_SECRET is required for Slack over HTTP");
