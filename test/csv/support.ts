@@ -6,9 +6,10 @@ import { AppError, type ErrorCode } from "../../src/core/errors.ts";
 import type { Group } from "../../src/core/types.ts";
 import { readCsv, type ReadCsvOptions } from "../../src/csv/read.ts";
 import type { CsvReader, CsvRow, DirectoryView } from "../../src/csv/types.ts";
+import { CSV_FIXTURES } from "../helpers/shared.ts";
 
-/** The shared CSV fixtures; CI runs in a clone with shared/ beside it. */
-export const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/csv");
+/** The shared CSV fixtures. */
+export const FIXTURES = CSV_FIXTURES;
 
 export const FIXTURE_FILES = [
   "users.libreoffice-comma-utf8.csv",

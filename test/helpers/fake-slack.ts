@@ -26,8 +26,9 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
+import { SLACK_SPECS } from "./shared.ts";
 
-export const SAMPLES_DIR = path.resolve(import.meta.dirname, "../../../shared/specs/slack/java-slack-sdk-json-samples");
+export const SAMPLES_DIR = path.join(SLACK_SPECS, "java-slack-sdk-json-samples");
 
 export interface RecordedCall {
   /** The Web API method ("views.open"), "response_url", or "GET" for file downloads. */

@@ -9,9 +9,9 @@ import { csvFile, validRows } from "../helpers/csv.ts";
 import { appErrorOf } from "../helpers/errors.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
+import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
 
-const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/csv");
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;

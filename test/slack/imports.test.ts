@@ -12,10 +12,10 @@ import { databaseKinds } from "../helpers/db.ts";
 import { FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN } from "../helpers/fixtures.ts";
 import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
+import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
 import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
 
-const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/csv");
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
   row_notes_spreadsheet_numbering: Record<string, string>;

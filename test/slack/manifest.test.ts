@@ -10,9 +10,10 @@ import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { SLACK_EVENTS_PATH } from "../../src/platforms/slack/index.ts";
 import { HMS_COMMAND } from "../../src/platforms/slack/context.ts";
+import { SLACK_SPECS } from "../helpers/shared.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const SPECS = path.resolve(ROOT, "../shared/specs/slack");
+const SPECS = SLACK_SPECS;
 const read = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
 
 function validator() {
