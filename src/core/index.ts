@@ -14,7 +14,7 @@ import { requireAdministrator } from "./authorize.ts";
 import { createGate } from "./gate.ts";
 import { normalizeEmail } from "./schemas.ts";
 import { createAccounts, resumeInterruptedImports, type CreateAccountsOptions } from "./import/create-accounts.ts";
-import { approveImport, cancelImport, expireApprovals, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
+import { approveImport, cancelImport, checkImportDecision, expireApprovals, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
 import { finishImport } from "./import/finish-import.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
@@ -63,6 +63,7 @@ export function createCore(options: CoreDeps) {
       return batch;
     },
     submitImport: (options: { actor: Actor; batchId: string }) => submitImport(deps, asActor(options)),
+    checkImportDecision: (options: DecideImportOptions) => checkImportDecision(deps, asActor(options)),
     approveImport: (options: DecideImportOptions) => approveImport(deps, asActor(options)),
     rejectImport: (options: DecideImportOptions & { reason: string }) => rejectImport(deps, asActor(options)),
     cancelImport: (options: { actor: Actor; batchId: string }) => cancelImport(deps, asActor(options)),

@@ -92,6 +92,12 @@ export function importFileRefusedMessage({ fileName, problem }: { fileName: stri
   };
 }
 
+/** What an older summary of a batch becomes when the same file is shared again (it keeps no buttons). */
+export function importSupersededMessage({ batch }: { batch: Pick<ImportBatch, "code" | "fileName"> }): Message {
+  const text = `Import ${batch.code} (${batch.fileName}): the same file was shared again, so this summary moved to a newer message. Use the buttons there.`;
+  return { summary: text, blocks: [{ type: "section", text }] };
+}
+
 export interface ImportView {
   batch: ImportBatch;
   /** The first rows needing attention (or skipped, or failed), in row order. */

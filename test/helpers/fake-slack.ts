@@ -42,6 +42,8 @@ export interface RecordedCall {
   raw: Buffer;
   /** What the fake answered (the parsed body), once it has. */
   reply?: unknown;
+  /** When the fake received it (Date.now()). */
+  at?: number;
 }
 
 export type Reply = { status?: number; headers?: Record<string, string>; body?: unknown; delayMs?: number } | "network-error";
@@ -460,6 +462,7 @@ export class FakeSlack {
   }
 
   private record(call: RecordedCall): void {
+    call.at = Date.now();
     this.calls.push(call);
     for (const wake of [...this.waiters]) wake();
   }

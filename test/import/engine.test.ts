@@ -218,6 +218,21 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect((await t.store.imports.findById(batch.id))?.status).toBe("AWAITING_APPROVAL");
     });
 
+    it("checkImportDecision answers as Approve would, before anyone types a reject reason, and changes nothing", async () => {
+      const core = coreWith({ approvalTtlHours: 1 });
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "chk" })) } });
+      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_WRONG_STATE");
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      expect((await appErrorOf(core.checkImportDecision({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
+      expect((await appErrorOf(core.checkImportDecision({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
+      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe("BATCH_WRONG_STATE");
+      expect(await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) })).toMatchObject({ id: batch.id, status: "AWAITING_APPROVAL" });
+      expect(await t.db.prisma.auditEvent.count({ where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } } })).toBe(0);
+      t.clock.now = new Date("2026-11-24T13:00:01Z");
+      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_EXPIRED");
+      expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
+    });
+
     it("says plainly when nobody could approve, and leaves the batch as it was", async () => {
       const core = coreWith({ approvers: [ADMIN.email] });
       const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "lone" })) } });

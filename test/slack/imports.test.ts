@@ -180,6 +180,18 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect(h.fake.callsTo("files.completeUploadExternal").length).toBe(before + 1);
     });
 
+    it("the same file shared again while its import is open: one batch, and the older summary loses its buttons", async () => {
+      const bytes = csvFile(freshRows(3));
+      const first = await summaryOf("again.csv", bytes);
+      const firstTs = await tsOf(first.post);
+      const second = await summaryOf("again.csv", bytes);
+      expect(second.code).toBe(first.code);
+      expect(buttonsOf(second.post).map((b) => b.id)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.cancel]);
+      const moved = await waitForUpdate(firstTs, (c) => textOf(c).includes("shared again"), "the older summary");
+      expect(buttonsOf(moved)).toEqual([]);
+      expect(String(moved.args.text)).toBe(`Import ${first.code} (again.csv): the same file was shared again, so this summary moved to a newer message. Use the buttons there.`);
+    });
+
     it.each([
       ["a PNG renamed .csv", "photo.csv", Buffer.from("89504e470d0a1a0a0000000d4948445200000001", "hex"), "not a CSV file"],
       ["a zip renamed .csv", "archive.csv", Buffer.concat([Buffer.from("504b0304", "hex"), Buffer.alloc(40)]), "not a CSV file"],
@@ -364,6 +376,16 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
       const requestTs = await tsOf(request!);
       const opens = h.fake.callsTo("views.open").length;
+      // Whoever may not reject is told so at once, without a form to type a reason in vain.
+      for (const [user, says] of [
+        [SLACK_USERS.admin.id, `You requested import ${code}; another Administrator must approve or reject it.`],
+        [THIRD.id, `Only ${OTHER_ADMIN.email} may approve imports.`],
+        [SLACK_USERS.plain.id, "You need the Administrator role in HMS to do this."],
+      ] as const) {
+        const refused = await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, { user, channel: "D0ADMIN", messageTs: requestTs });
+        expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain(says);
+      }
+      expect(h.fake.callsTo("views.open").length).toBe(opens);
       await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
       const open = (await h.fake.waitFor("views.open", opens + 1))[opens]!;
       const view = open.args.view as Record<string, unknown>;
@@ -408,6 +430,41 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect(textOf(updatesOf(summaryTs).at(-1)!)).toContain("expired");
     });
 
+    it("Approve or Reject clicked after the request expired: told so, and both messages lose their buttons at once", async () => {
+      const { post, batch, code } = await summaryOf("late.csv", csvFile(freshRows(11)));
+      const summaryTs = await tsOf(post);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
+      const requestTs = await tsOf(request!);
+      await waitForStatus(code, "AWAITING_APPROVAL");
+      h.t.clock.now = new Date("2026-11-27T13:00:00Z"); // past the 72 h; the background job has not run yet
+      const [approve, reject] = buttonsOf(request!);
+      const late = await h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      expect(answerText((await h.waitForResponse(late.responseUrl))[0]!)).toContain("expired");
+      const edited = await waitForUpdate(requestTs, (c) => textOf(c).includes("Expired"), "the expired request");
+      expect(buttonsOf(edited)).toEqual([]);
+      const summary = await waitForUpdate(summaryTs, (c) => textOf(c).includes("expired"), "the expired summary");
+      expect(buttonsOf(summary)).toEqual([]);
+      expect((await h.core.getImport({ batchId: code })).batch.status).toBe("EXPIRED");
+
+      const opens = h.fake.callsTo("views.open").length;
+      const lateReject = await h.click(IMPORT_ACTIONS.reject, reject!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      expect(answerText((await h.waitForResponse(lateReject.responseUrl))[0]!)).toContain("expired");
+      expect(h.fake.callsTo("views.open").length).toBe(opens);
+    });
+
+    it("a rate-limited final edit is tried again after Retry-After: Finish and Invite appear", async () => {
+      const { post, batch } = await summaryOf("final-limited.csv", csvFile(freshRows(4)));
+      const summaryTs = await tsOf(post);
+      const isResult = (c: RecordedCall) => c.args.ts === summaryTs && buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish);
+      h.fake.once("chat.update", FakeSlack.ratelimited(1), isResult);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      const [refused, shown] = await h.fake.waitForCalls((c) => c.method === "chat.update" && isResult(c), 2, 10_000, "the result, twice");
+      expect(refused!.reply).toMatchObject({ ok: false, error: "ratelimited" });
+      expect(shown!.at! - refused!.at!).toBeGreaterThanOrEqual(1000);
+      expect(h.logs.find({ msg: "import message edit rate-limited; trying again after Retry-After" })).toMatchObject({ waitMs: 1000 });
+    });
+
     it("progress of a creation resumed by the background job edits the same summary", async () => {
       const { post, code } = await summaryOf("resumed.csv", csvFile(freshRows(2)));
       const summaryTs = await tsOf(post);
@@ -419,7 +476,8 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     it("a rate-limited progress edit is logged and skipped; the creation finishes and the final state goes out", async () => {
       const { post, batch } = await summaryOf("ratelimited.csv", csvFile(freshRows(5)));
       const summaryTs = await tsOf(post);
-      h.fake.once("chat.update", FakeSlack.ratelimited(3), (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts…"));
+      // Not the first "0 / 5" edit (it removes the Create button, so it is waited for): a later one.
+      h.fake.once("chat.update", FakeSlack.ratelimited(3), (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts… 3 / 5"));
       await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
       await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
       expect(h.logs.find({ method: "chat.update", slackError: "ratelimited" })).toBeDefined();

@@ -29,15 +29,26 @@ async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, s
 }
 
 /**
+ * Whether `actor` may approve or reject the batch now: it waits for approval, the request has
+ * not expired (one found expired is marked so), and the actor is an eligible approver. Edges
+ * call it before asking for a reject reason, so nobody types one in vain.
+ */
+export async function checkImportDecision(deps: CoreDeps, { actor, batchId, sha256Prefix }: DecideImportOptions): Promise<ImportBatch> {
+  await requireAdministrator(deps.store, actor);
+  const batch = await loadBatch(deps.store, batchId);
+  if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
+  if (batch.approvalExpiresAt && batch.approvalExpiresAt <= deps.now()) throw stateError(await expireIfDue(deps, batch.id, deps.now()));
+  await checkApprover(deps, actor, batch, sha256Prefix);
+  return batch;
+}
+
+/**
  * Approve: a compare-and-set AWAITING_APPROVAL → APPROVED while the request has not expired.
  * Of any number of concurrent clicks exactly one wins; the others get "already approved by X at T".
  */
 export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Prefix }: DecideImportOptions): Promise<ImportBatch> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
-  if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
-  await checkApprover(deps, actor, batch, sha256Prefix);
+  const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
   const approved = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "APPROVED", { decidedBy: normalizeEmail(actor.email), decidedAt: now }, now);
@@ -56,9 +67,7 @@ export async function rejectImport(deps: CoreDeps, { actor, batchId, reason, sha
   await requireAdministrator(store, actor);
   const text = reason.trim();
   if (!text) throw new AppError(ErrorCode.REASON_REQUIRED, "Say why the import is rejected; the requester will see it.");
-  const batch = await loadBatch(store, batchId);
-  if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
-  await checkApprover(deps, actor, batch, sha256Prefix);
+  const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
   const rejected = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "REJECTED", { decidedBy: normalizeEmail(actor.email), decidedAt: now, reason: text.slice(0, 500) }, now);

@@ -20,6 +20,7 @@ import {
   importFileForm,
   importFileRefusedMessage,
   importMessage,
+  importSupersededMessage,
   importTemplateMessage,
   parseApprovalValue,
   rejectReasonForm,
@@ -144,14 +145,27 @@ export class SlackImports {
     return result.ts;
   }
 
-  private async update(channel: string, ts: string, message: Message, where: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Edits a message. `settle` marks an edit that carries a state change (buttons going or
+   * coming): Slack's rate limit is waited out for it (up to three times, at most 30 s each),
+   * since no later edit may come to fix a stale message. Progress edits just skip a beat.
+   */
+  private async update(channel: string, ts: string, message: Message, where: Record<string, unknown>, { settle = false } = {}): Promise<boolean> {
     const { text, blocks } = renderMessage(message);
-    try {
-      await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
-      return true;
-    } catch (error) {
-      logFailure(this.log, error, { ...where, while: "updating an import message" });
-      return false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
+        return true;
+      } catch (error) {
+        const limited = error instanceof SlackApiError && error.failure === "ratelimited";
+        if (!settle || !limited || attempt === 3) {
+          logFailure(this.log, error, { ...where, while: "updating an import message" });
+          return false;
+        }
+        const waitMs = Math.min(error.detail.retryAfter ?? 1, 30) * 1000;
+        this.log.warn({ ...where, method: "chat.update", waitMs }, "import message edit rate-limited; trying again after Retry-After");
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
   }
 
@@ -268,6 +282,10 @@ export class SlackImports {
         requester: place.user,
       };
       await this.edge.core.setImportConversation({ batchId: batch.id, conversation: { slack: conversation } });
+      // The same file again while its batch is open: one batch, so one live summary.
+      if (previous?.summaryTs && previous.summaryTs !== posted?.ts) {
+        await this.update(previous.channel, previous.summaryTs, importSupersededMessage({ batch: summary.batch }), { batch: batch.code }, { settle: true });
+      }
       if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED") await this.attachReport(actor, summary.batch, conversation, place);
     } catch (error) {
       await this.fail(place, error, { ...where, batch: batch.code, while: "posting the summary" });
@@ -305,16 +323,21 @@ export class SlackImports {
     const where = { batch: summary.batch.code };
     const approvers = await this.approverPeople(conversation);
     if (conversation.summaryTs) {
-      await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where);
+      await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where, { settle: true });
     }
     if (approval && conversation.approvalTs && conversation.approvalChannel) {
       const requester = { name: summary.batch.requesterEmail, platformId: conversation.requester };
-      await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where);
+      await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where, { settle: true });
     }
   }
 
   private async refreshOrLog(batchId: string, extra: Partial<ImportView> = {}, options: { approval?: boolean } = {}): Promise<void> {
     await this.refresh(batchId, extra, options).catch((error: unknown) => logFailure(this.log, error, { batchId, while: "refreshing import messages" }));
+  }
+
+  /** After a click refused because the batch had moved on (decided, expired): its messages catch up, so stale buttons go. */
+  async refreshIfMovedOn(error: unknown, batchId: string): Promise<void> {
+    if (isAppError(error) && BATCH_STATE_ERRORS.includes(error.code)) await this.refreshOrLog(batchId);
   }
 
   // ------------------------------------------------------------------ clicks
@@ -332,7 +355,7 @@ export class SlackImports {
       await this.requestApproval(submitted.batch, submitted.approvers, place);
     } catch (error) {
       await this.fail(place, error, where);
-      if (isAppError(error) && BATCH_STATE_ERRORS.includes(error.code)) await this.refreshOrLog(batchId);
+      await this.refreshIfMovedOn(error, batchId);
     }
   }
 
@@ -374,20 +397,24 @@ export class SlackImports {
       this.log.info({ ...where, batch: approved.code, approver: actor.email }, "import approved");
       await this.runCreation(actor, approved);
     } catch (error) {
-      // The requester, a non-approver, a late click: they are told why; nothing else happens.
+      // The requester, a non-approver, a late click: they are told why; nothing else happens
+      // (but a request found expired or decided loses its buttons).
       await this.fail(place, error, where);
+      await this.refreshIfMovedOn(error, batchId);
     }
   }
 
-  /** Reject opens a small form for the reason. */
+  /** Reject opens a small form for the reason, only for someone who may reject now. */
   async openReject(place: Place & { triggerId: string }, value: string): Promise<void> {
     const { batchId, sha256Prefix } = parseApprovalValue(value);
     try {
-      const batch = (await this.edge.core.getImport({ batchId, attentionLimit: 0 })).batch;
+      const actor = await this.edge.identities.resolve(this.client, place.team, place.user);
+      const batch = await this.edge.core.checkImportDecision({ actor, batchId, sha256Prefix });
       const metadata = JSON.stringify({ batchId, sha256Prefix, channel: place.channel, responseUrl: place.responseUrl });
       await callSlack("views.open", () => this.client.views.open({ trigger_id: place.triggerId, view: renderModal(rejectReasonForm({ code: batch.code, metadata })) }));
     } catch (error) {
       await this.fail(place, error, { action: "import reject", slackUser: place.user, team: place.team, batchId });
+      await this.refreshIfMovedOn(error, batchId);
     }
   }
 
@@ -585,6 +612,7 @@ export function registerImports(app: App, edge: SlackEdgeContext, imports: Slack
     }
     const text = "reasonError" in outcome ? outcome.reasonError : logFailure(edge.logger, outcome.failed, where).text;
     await replyEphemeral(imports.client, target, noticeMessage(text)).catch((e: unknown) => logFailure(edge.logger, e, { ...where, while: "answering" }));
+    if ("failed" in outcome && metadata.batchId) await imports.refreshIfMovedOn(outcome.failed, metadata.batchId);
   });
 }
 
