@@ -36,9 +36,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Key under which group names are compared (trimmed, case-insensitive). */
+/** A group name as stored: trimmed, inner runs of whitespace made one space. */
+export function tidyGroupName(name: string): string {
+  return name.trim().replace(/\s+/g, " ");
+}
+
+/** Key under which group names are compared (tidied, case-insensitive). */
 export function groupKey(name: string): string {
-  return name.trim().toLowerCase();
+  return tidyGroupName(name).toLowerCase();
 }
 
 /** Parses Administrator / User (any case, "admin" accepted); undefined when not a role. */
@@ -69,7 +74,7 @@ export const fieldMessages = {
   EXCHANGE_DOMAIN_INVALID: (v: string) =>
     `Exchange domain ${quote(v)} is neither a NetBIOS name (like CORP) nor a DNS domain (like corp.example.com).`,
   EXCHANGE_USERNAME_INVALID: (v: string) =>
-    `Exchange username ${quote(v)} is not valid: at most ${EXCHANGE_USERNAME_MAX} characters, no spaces or any of " / \\ [ ] : ; | = , + * ? < >.`,
+    `Exchange username ${quote(v)} is not valid: at most ${EXCHANGE_USERNAME_MAX} characters, no spaces, control characters or any of " / \\ [ ] : ; | = , + * ? < >.`,
   GROUP_NAME_REQUIRED: () => "Group name is required.",
   GROUP_NAME_TOO_LONG: (v: string) => `Group name is ${[...v].length} characters long; the limit is ${GROUP_NAME_MAX}.`,
   GROUP_NAME_CONTROL_CHARS: () => "Group name contains a control character.",
@@ -143,7 +148,7 @@ export function validateUserFields(raw: RawUserFields): { value: ValidUserFields
     issues.push(fieldIssue("exchangeDomain", "EXCHANGE_DOMAIN_INVALID", exchangeDomain));
   if (
     exchangeUsername &&
-    (exchangeUsername.length > EXCHANGE_USERNAME_MAX || !EXCHANGE_USERNAME.test(exchangeUsername))
+    ([...exchangeUsername].length > EXCHANGE_USERNAME_MAX || !EXCHANGE_USERNAME.test(exchangeUsername) || CONTROL_CHARS.test(exchangeUsername))
   )
     issues.push(fieldIssue("exchangeUsername", "EXCHANGE_USERNAME_INVALID", exchangeUsername));
 
@@ -184,7 +189,7 @@ export const groupInputSchema = z
     if (CONTROL_CHARS.test(raw.policy)) issues.push(fieldIssue("policy", "POLICY_CONTROL_CHARS"));
     if ([...raw.policy].length > POLICY_MAX) issues.push(fieldIssue("policy", "POLICY_TOO_LONG", raw.policy));
     addIssues(ctx, issues);
-    return { name: raw.name.replace(/\s+/g, " "), policy: raw.policy || DEFAULT_POLICY };
+    return { name: tidyGroupName(raw.name), policy: raw.policy || DEFAULT_POLICY };
   });
 export type GroupInput = z.input<typeof groupInputSchema>;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AuditRepository, GroupRepository, ProcessedEventRepository, Repositories, Store, UserRepository } from "../core/ports.ts";
 import type { Group, GroupSummary } from "../core/types.ts";
+import { tidyGroupName } from "../core/schemas.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { Database } from "./database.ts";
 import { translated, translating } from "./errors.ts";
@@ -43,7 +44,7 @@ function groupRepository(db: Client): GroupRepository {
     fragment ? { name: { contains: literal(fragment), mode: "insensitive" } } : {};
   return {
     // Insensitive `equals` is an ILIKE: escaped, so "Fin%" does not find "Finance".
-    findByName: (name) => db.group.findFirst({ where: { name: { equals: literal(name.trim()), mode: "insensitive" } } }),
+    findByName: (name) => db.group.findFirst({ where: { name: { equals: literal(tidyGroupName(name)), mode: "insensitive" } } }),
     create: (group) => db.group.create({ data: group }),
     async list({ fragment, limit } = {}): Promise<GroupSummary[]> {
       const groups = await db.group.findMany({

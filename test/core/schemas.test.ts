@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.ts";
 import {
   check,
+  EXCHANGE_USERNAME_MAX,
+  groupKey,
   groupInputSchema,
   NAME_MAX,
   normalizeEmail,
@@ -71,6 +73,8 @@ describe("user field rules", () => {
     [{ exchangeDomain: "corp..example.com", exchangeUsername: "jdoe" }, "exchangeDomain:EXCHANGE_DOMAIN_INVALID"],
     [{ exchangeDomain: "CORP", exchangeUsername: "j doe" }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
     [{ exchangeDomain: "CORP", exchangeUsername: "a".repeat(65) }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
+    [{ exchangeDomain: "CORP", exchangeUsername: "j\u0001doe" }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
+    [{ exchangeDomain: "CORP", exchangeUsername: "jdoe\u0085" }, "exchangeUsername:EXCHANGE_USERNAME_INVALID"],
   ])("%j → %s", (input, expected) => {
     expect(codes(input)).toEqual([expected]);
   });
@@ -78,6 +82,15 @@ describe("user field rules", () => {
   it("names of exactly the limit pass, counting characters not UTF-16 units", () => {
     expect(codes({ name: "小".repeat(NAME_MAX) })).toEqual([]);
     expect(codes({ name: "😀".repeat(NAME_MAX) })).toEqual([]);
+  });
+
+  it("Exchange usernames of exactly the limit pass, counting characters not UTF-16 units", () => {
+    expect(codes({ exchangeDomain: "CORP", exchangeUsername: "𝒿".repeat(EXCHANGE_USERNAME_MAX) })).toEqual([]);
+  });
+
+  it("compares group names trimmed, with inner spaces collapsed, in any case (as groups are stored)", () => {
+    expect(groupKey("  Field   Sales ")).toBe(groupKey("field sales"));
+    expect(groupKey("Field\tSales")).toBe("field sales");
   });
 
   it.each(["CORP", "corp-eu", "corp.example.com", "EU.CORP.EXAMPLE.COM", "ad_1"])("accepts Exchange domain %s", (d) => {

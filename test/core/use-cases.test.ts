@@ -113,6 +113,12 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "group.add", subject: "group:Field Sales" } })).toBe(1);
     });
 
+    it("finds a group however the admin spaces its name: “north   region ” is North Region", async () => {
+      await t.core.addGroup({ actor: ADMIN, input: { name: "North  Region" } });
+      const { group } = await t.core.addUser({ actor: ADMIN, input: input({ email: "spaced@corp.example.org", group: " north   region " }) });
+      expect(group.name).toBe("North Region");
+    });
+
     it("refuses a name that exists in another case", async () => {
       const error = await appErrorOf(t.core.addGroup({ actor: ADMIN, input: { name: "FIELD sales" } }));
       expect(error.fieldIssues.map((i) => i.code)).toEqual(["GROUP_NAME_TAKEN"]);

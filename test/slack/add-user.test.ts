@@ -129,7 +129,7 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
       { exchangeDomain: "corp domain", exchangeUsername: "new person" },
       {
         exchangeDomain: "Exchange domain “corp domain” is neither a NetBIOS name (like CORP) nor a DNS domain (like corp.example.com).",
-        exchangeUsername: 'Exchange username “new person” is not valid: at most 64 characters, no spaces or any of " / \\ [ ] : ; | = , + * ? < >.',
+        exchangeUsername: 'Exchange username “new person” is not valid: at most 64 characters, no spaces, control characters or any of " / \\ [ ] : ; | = , + * ? < >.',
       },
     ],
     ["nothing at all", { email: "", name: "", group: undefined, role: "" }, { email: "Email ID is required.", name: "Name is required.", group: "Group is required." }],
