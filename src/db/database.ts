@@ -134,6 +134,8 @@ export function describeUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";
+    // pg also takes secrets as parameters (?password=…, ?sslpassword=…).
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, "***");
     return `PostgreSQL at ${u.toString()}`;
   } catch {
     return "PostgreSQL (DATABASE_URL is not a valid URL)";
