@@ -51,10 +51,21 @@ export function listen(app: Express, port: number): Promise<{ server: Server; po
   });
 }
 
-/** Stops accepting connections and ends idle keep-alive ones; resolves when all are closed. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting connections and resolves when all are closed: idle keep-alive connections at
+ * once, busy ones as soon as their response is sent, any still open after `graceMs` cut.
+ */
+export function closeServer(server: Server, { graceMs = 10_000 } = {}): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    // A connection busy at close() goes idle afterwards and would then be kept for the 65 s
+    // keep-alive, holding the database open; sweep until none is left.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

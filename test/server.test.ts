@@ -61,6 +61,35 @@ describe("/healthz", () => {
     socket.destroy();
   }, 15_000);
 
+  it("closes as soon as the requests in flight are answered, though it keeps connections alive for 65 s", async () => {
+    let port = 0;
+    const slowPing = () => new Promise<void>((r) => setTimeout(r, 300));
+    const app = createHttpApp({ logger: pino({ level: "silent" }), health: { database: "pglite", ready: () => true, ping: slowPing } });
+    ({ server, port } = await listen(app, 0));
+    const url = `http://127.0.0.1:${port}/healthz`;
+    await (await fetch(url)).json(); // a keep-alive connection, idle now
+    const inFlight = fetch(url).then(async (res) => ({ status: res.status, body: await res.json() }));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const closing = closeServer(server);
+    server = undefined;
+    expect(await inFlight).toEqual({ status: 200, body: { status: "ok", database: "pglite" } });
+    await closing;
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("cuts connections still busy after the grace period", async () => {
+    let port = 0;
+    const app = createHttpApp({ logger: pino({ level: "silent" }), health: { database: "pglite", ready: () => true, ping: () => new Promise<void>(() => {}) } });
+    ({ server, port } = await listen(app, 0));
+    const hanging = fetch(`http://127.0.0.1:${port}/healthz`).then(() => "answered", () => "cut");
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = closeServer(server, { graceMs: 200 });
+    server = undefined;
+    await closing;
+    expect(await hanging).toBe("cut");
+  });
+
   it("answers 503 when the database stops answering", async () => {
     const health = await serve(() => true);
     await db!.close();
