@@ -50,11 +50,15 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
+  let starting: Promise<void> = Promise.resolve();
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
     ready = false;
+    // A signal during start-up waits for the step under way (opening the database, a
+    // migration): closing the database under it could leave PGlite's files half-written.
+    await starting;
     // Every step runs whatever the one before it did: the database is always closed last
     // (PGlite flushes its files on close).
     let clean = true;
@@ -77,27 +81,37 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
 
-  try {
-    db = await openDatabase(config.database);
-    const applied = await applyMigrations(db);
-    if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-    mailer = createSmtpMailer(config.mail);
-    if (!mailer.configured) logger.info("SMTP_URL is not set: enrollment invitations will stay pending until it is");
-    const core = createCore({ store: createStore(db), now: () => new Date(), imports: config.imports, mailer });
-    const bootstrap = await core.ensureBootstrapAdmins({ emails: config.bootstrapAdmins });
-    if (bootstrap.created.length + bootstrap.promoted.length > 0) logger.info(bootstrap, "bootstrap administrators ensured");
-    if (config.bootstrapAdmins.length === 0) {
-      logger.warn("BOOTSTRAP_ADMINS is empty: unless the directory already has an Administrator, nobody can use the bot");
-    }
-    platforms = await startPlatforms({ config, core, http: app, logger });
-    jobs = startJobs({ core, logger, listeners: platforms.imports });
-    void jobs.runOnce();
-  } catch (error) {
-    await db?.close().catch(() => {});
-    fail(error instanceof Error ? error.message : String(error), error, verbose);
-  }
+  starting = startUp();
+  await starting;
+  if (stopping) return;
   ready = true;
   logger.info("ready");
+
+  /** Opens the database, migrates it and starts the rest; stops early when a signal came meanwhile. */
+  async function startUp(): Promise<void> {
+    try {
+      db = await openDatabase(config.database);
+      const applied = await applyMigrations(db);
+      if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+      if (stopping) return;
+      mailer = createSmtpMailer(config.mail);
+      if (!mailer.configured) logger.info("SMTP_URL is not set: enrollment invitations will stay pending until it is");
+      const core = createCore({ store: createStore(db), now: () => new Date(), imports: config.imports, mailer });
+      const bootstrap = await core.ensureBootstrapAdmins({ emails: config.bootstrapAdmins });
+      if (bootstrap.created.length + bootstrap.promoted.length > 0) logger.info(bootstrap, "bootstrap administrators ensured");
+      if (config.bootstrapAdmins.length === 0) {
+        logger.warn("BOOTSTRAP_ADMINS is empty: unless the directory already has an Administrator, nobody can use the bot");
+      }
+      if (stopping) return;
+      platforms = await startPlatforms({ config, core, http: app, logger });
+      if (stopping) return;
+      jobs = startJobs({ core, logger, listeners: platforms.imports });
+      void jobs.runOnce();
+    } catch (error) {
+      await db?.close().catch(() => {});
+      fail(error instanceof Error ? error.message : String(error), error, verbose);
+    }
+  }
 }
 
 /** Prints one line for the operator (and the stack only when asked for) and exits. */

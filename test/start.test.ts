@@ -121,6 +121,22 @@ describe("npm start", { timeout: 90_000 }, () => {
     expect(second.output()).not.toContain("bootstrap administrators ensured");
   });
 
+  it("a SIGTERM during start-up waits for the database step under way, then closes it cleanly", async () => {
+    const dataDir = await tempDir();
+    const first = await startAndWaitForPort({ DATA_DIR: dataDir }, true);
+    // Still opening and migrating the fresh data directory.
+    expect(first.output()).not.toContain('"msg":"database migrated"');
+    expect(await stop(first)).toBe(0);
+    expect(first.output()).toContain('"msg":"stopped"');
+    expect(first.output()).not.toContain('"msg":"ready"');
+
+    const second = await startAndWaitForPort({ DATA_DIR: dataDir }, true);
+    expect((await healthWhenReady(second)).status).toBe(200);
+    expect(await stop(second)).toBe(0);
+    // The first run finished the migration before it closed: nothing left to apply.
+    expect(second.output()).not.toContain('"msg":"database migrated"');
+  });
+
   it.runIf(TEST_DATABASE_URL)("boots on PostgreSQL when DATABASE_URL is set", async () => {
     const database = await createPostgresDatabase();
     try {
