@@ -36,6 +36,7 @@ describe("Slack payload fixtures", () => {
     ["block-actions", "app-backend/BlockActionPayload.json", []],
     ["event-message-file-share", "events/MessageFileSharePayload.json", []],
     ["event-app-mention", "events/AppMentionPayload.json", []],
+    ["event-file-shared", "events/FileSharedPayload.json", []],
   ])("%s has only keys of %s", (name, samplePath, allowed) => {
     expect(unknownKeys(fixture(name), readSample(samplePath)).filter((k) => !allowed.includes(k))).toEqual([]);
   });

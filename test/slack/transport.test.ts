@@ -89,6 +89,14 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     expect(await h.t.db.prisma.processedEvent.count({ where: { key: "slack:event:Ev0RETRIED01" } })).toBe(1);
   });
 
+  it("acknowledges file_shared (the manifest subscribes to it) without acting or recording it", async () => {
+    const calls = h.fake.calls.length;
+    expect((await h.event(fixture("event-file-shared"))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.fake.calls.length).toBe(calls);
+    expect(await h.t.db.prisma.processedEvent.count({ where: { key: "slack:event:Ev0HMSFILE01" } })).toBe(0);
+  });
+
   it("ignores the bot's own messages and message edits in its DMs", async () => {
     const before = h.fake.callsTo("chat.postMessage").length;
     const own = fixture("event-message-im");

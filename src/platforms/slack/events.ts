@@ -12,14 +12,20 @@ import { slackBlocks } from "./reply.ts";
 import { receiveFiles, type FileMessage } from "./imports.ts";
 import { callSlack } from "./web.ts";
 
-/** Global middleware: an event whose event_id was already claimed goes no further. */
+/** The event types the bot acts on; the manifest also subscribes to file_shared, which needs no action. */
+const HANDLED_EVENTS: ReadonlySet<string> = new Set(["message", "app_mention"]);
+
+/** Global middleware: an event whose event_id was already claimed goes no further (nor does one the bot does not act on). */
 export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewareArgs> {
   return async ({ body, context, next }) => {
-    const eventId = (body as { type?: string; event_id?: unknown }).type === "event_callback" ? (body as { event_id?: unknown }).event_id : undefined;
+    const callback = body as { type?: string; event_id?: unknown; event?: { type?: unknown } };
+    const eventId = callback.type === "event_callback" ? callback.event_id : undefined;
     if (typeof eventId !== "string" || eventId === "") {
       await next();
       return;
     }
+    // Nothing to do, so nothing to remember (every file shared where the bot is would otherwise add a row).
+    if (!HANDLED_EVENTS.has(String(callback.event?.type))) return;
     let first: boolean;
     try {
       first = await edge.core.claimDelivery(`slack:event:${eventId}`);
