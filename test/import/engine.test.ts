@@ -195,6 +195,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const late = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
       expect(late.code).toBe("BATCH_EXPIRED");
       expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
+      // Found expired by a click, not by the job: the expiry is in the audit trail all the same, once.
+      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_EXPIRED");
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
     });
 
     it("expireApprovals closes every request past its time", async () => {
@@ -204,6 +207,50 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await core.expireApprovals()).toEqual([]);
       t.clock.now = new Date("2026-11-24T13:30:00Z");
       expect((await core.expireApprovals()).map((b) => b.id)).toContain(batch.id);
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("Cancel: allowed before creation (VALIDATED, AWAITING_APPROVAL, APPROVED), once, audited; refused after, nothing changes", async () => {
+      const core = coreWith();
+      const staged = async (prefix: string) => (await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix })) } })).batch;
+      const validated = await staged("cv");
+      const awaiting = await staged("ca");
+      await core.submitImport({ actor: ADMIN, batchId: awaiting.id });
+      const approved = await staged("cp");
+      await core.submitImport({ actor: ADMIN, batchId: approved.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: approved.id });
+      for (const batch of [validated, awaiting, approved]) {
+        expect(await core.cancelImport({ actor: OTHER_ADMIN, batchId: batch.id })).toMatchObject({ status: "CANCELLED", decidedBy: OTHER_ADMIN.email });
+        expect((await appErrorOf(core.cancelImport({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
+        expect(await t.db.prisma.auditEvent.count({ where: { action: "import.cancel", subject: `import:${batch.code}` } })).toBe(1);
+      }
+      // A cancelled batch creates nothing.
+      expect((await appErrorOf(core.createAccounts({ actor: ADMIN, batchId: approved.id }))).code).toBe("BATCH_ALREADY_DECIDED");
+      expect(await t.db.prisma.user.count({ where: { email: { startsWith: "cp" } } })).toBe(0);
+
+      const created = await staged("cc");
+      await core.submitImport({ actor: ADMIN, batchId: created.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: created.id });
+      await core.createAccounts({ actor: OTHER_ADMIN, batchId: created.id });
+      expect((await appErrorOf(core.cancelImport({ actor: ADMIN, batchId: created.id }))).code).toMatch(/^BATCH_/);
+      expect((await t.store.imports.findById(created.id))?.status).toBe("CREATED");
+      expect((await appErrorOf(core.cancelImport({ actor: PLAIN_USER, batchId: validated.id }))).code).toBe("NOT_ADMINISTRATOR");
+    });
+
+    it("Cancel racing Create on an approved batch: exactly one wins; cancelled means no account, created means not cancelled", async () => {
+      const core = coreWith();
+      for (let i = 0; i < 6; i++) {
+        const prefix = `race${i}x`;
+        const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "r.csv", bytes: uniqueFile(validRows(2, { prefix })) } });
+        await core.submitImport({ actor: ADMIN, batchId: batch.id });
+        await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+        const [cancel, create] = await Promise.allSettled([core.cancelImport({ actor: ADMIN, batchId: batch.id }), core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id })]);
+        expect([cancel.status, create.status].sort()).toEqual(["fulfilled", "rejected"]);
+        const status = (await t.store.imports.findById(batch.id))?.status;
+        const users = await t.db.prisma.user.count({ where: { email: { startsWith: prefix } } });
+        if (cancel.status === "fulfilled") expect({ status, users }).toEqual({ status: "CANCELLED", users: 0 });
+        else expect({ status, users }).toEqual({ status: "CREATED", users: 2 });
+      }
     });
 
     it("refuses the requester, a non-approver and a plain user; nothing changes", async () => {
@@ -437,6 +484,32 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 2, failed: 0 });
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
       expect(smtp.received.length - before).toBe(2);
+    });
+
+    it("a mail sent whose SENT could not be recorded at once is recorded on a second try, never sent again", async () => {
+      let failures = 1;
+      const flaky = {
+        ...t.store,
+        invitations: {
+          ...t.store.invitations,
+          markSent: (...args: Parameters<typeof t.store.invitations.markSent>) =>
+            failures-- > 0 ? Promise.reject(new Error("connection reset")) : t.store.invitations.markSent(...args),
+        },
+      };
+      const core = createCore({
+        store: flaky,
+        now: () => t.clock.now,
+        imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
+        mailer: createSmtpMailer({ smtpUrl: smtp.url, from: "HMS <hms@corp.example.org>", enrollUrl: "https://hms.example.com/enroll" }),
+      });
+      const batch = await createdBatch(core, 0, "flaky");
+      await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
+      const before = smtp.received.length;
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 1, failed: 0 });
+      expect(await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } })).toMatchObject([{ status: "SENT", attempts: 1 }]);
+      t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
+      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect(smtp.received.length - before).toBe(1);
     });
 
     it("a sender whose claim lapsed cannot overwrite what the sender that took over recorded", async () => {

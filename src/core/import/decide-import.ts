@@ -1,5 +1,6 @@
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
+import type { Repositories } from "../ports.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
@@ -98,16 +99,25 @@ export async function cancelImport(deps: CoreDeps, { actor, batchId }: { actor: 
 async function expireIfDue(deps: CoreDeps, batchId: string, now: Date): Promise<ImportBatch> {
   const batch = await loadBatch(deps.store, batchId);
   if (batch.status === "AWAITING_APPROVAL" && batch.approvalExpiresAt && batch.approvalExpiresAt <= now) {
-    return (await deps.store.imports.transition(batch.id, ["AWAITING_APPROVAL"], "EXPIRED", { decidedAt: now, reason: "The approval request expired." })) ?? loadBatch(deps.store, batchId);
+    const expired = await deps.store.transaction(async (tx) => {
+      const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "EXPIRED", { decidedAt: now, reason: "The approval request expired." });
+      if (moved) await recordExpiry(tx, moved);
+      return moved;
+    });
+    return expired ?? loadBatch(deps.store, batchId);
   }
   return batch;
 }
 
+function recordExpiry(tx: Repositories, batch: ImportBatch): Promise<void> {
+  return tx.audit.record({ actor: "system:expiry", action: "import.expire", subject: `import:${batch.code}`, details: { batchId: batch.id } });
+}
+
 /** Expires every approval request past its time; returns those batches so edges update their buttons. */
 export async function expireApprovals(deps: CoreDeps): Promise<ImportBatch[]> {
-  const expired = await deps.store.imports.expireApprovals(deps.now());
-  for (const batch of expired) {
-    await deps.store.audit.record({ actor: "system:expiry", action: "import.expire", subject: `import:${batch.code}`, details: { batchId: batch.id } });
-  }
-  return expired;
+  return deps.store.transaction(async (tx) => {
+    const expired = await tx.imports.expireApprovals(deps.now());
+    for (const batch of expired) await recordExpiry(tx, batch);
+    return expired;
+  });
 }

@@ -87,16 +87,35 @@ export async function deliverInvitations(
     for (const invitation of due) {
       try {
         await mailer.send({ to: invitation.email, name: invitation.name, token: invitation.token, invitationId: invitation.id });
-        await store.invitations.markSent(invitation.id, deps.now(), invitation.claimedUntil);
-        result.sent++;
       } catch (error) {
         const retry = invitation.attempts < MAX_INVITATION_ATTEMPTS ? new Date(deps.now().getTime() + 60_000 * 2 ** (invitation.attempts - 1)) : null;
         await store.invitations.markFailed(invitation.id, error instanceof Error ? error.message : String(error), retry, invitation.claimedUntil);
         result.failed++;
+        continue;
       }
+      // The mail is out: a failure to record that must never turn into a retry that sends it again.
+      await recordSent(deps, invitation);
+      result.sent++;
     }
   }
   return result;
+}
+
+/**
+ * Records a sent invitation, trying again over a few seconds when the database does not answer.
+ * Until it is recorded the invitation stays claimed, so no other pass sends it meanwhile; if the
+ * database stays away longer, the error propagates and the claim (5 minutes) still holds it.
+ */
+async function recordSent(deps: CoreDeps, invitation: { id: string; claimedUntil: Date }): Promise<void> {
+  for (const waitMs of [250, 1000, 3000, 0]) {
+    try {
+      await deps.store.invitations.markSent(invitation.id, deps.now(), invitation.claimedUntil);
+      return;
+    } catch (error) {
+      if (waitMs === 0) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
 
 /** An INVITING batch untouched this long lost its process mid-pass: its invitations exist. */
