@@ -22,14 +22,33 @@ function uniqueViolationTarget(error: unknown): string | undefined {
 const UNREACHABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "TooManyConnections", "SocketTimeout", "TlsConnectionError"]);
 const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03"]);
 
+type ErrorLink = { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
+
+/** An error and what it wraps: its causes, and the driver adapter's error Prisma keeps in `meta` (raw queries, P2010). */
+function errorChain(error: unknown, depth = 0): ErrorLink[] {
+  if (!error || typeof error !== "object" || depth > 4) return [];
+  const e = error as ErrorLink;
+  return [e, ...errorChain(e.cause, depth + 1), ...errorChain(e.meta?.driverAdapterError, depth + 1)];
+}
+
 /** The database is down or the connection was lost (not a problem with the request). */
 function isUnreachable(error: unknown): boolean {
-  for (let e = error as { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    if (typeof e.kind === "string" && UNREACHABLE_KINDS.has(e.kind)) return true;
-    if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
-    if (typeof e.message === "string" && /PGlite is closed|Connection terminated|Cannot use a pool after calling end/i.test(e.message)) return true;
-  }
-  return false;
+  return errorChain(error).some(
+    (e) =>
+      (typeof e.kind === "string" && UNREACHABLE_KINDS.has(e.kind)) ||
+      (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) ||
+      (typeof e.message === "string" && /PGlite is closed|Connection terminated|Cannot use a pool after calling end/i.test(e.message)),
+  );
+}
+
+// Deadlock, serialization failure, lock not available, statement timeout; Prisma's write
+// conflict and its interactive transaction timing out.
+const BUSY_KINDS = new Set(["TransactionWriteConflict"]);
+const BUSY_CODES = new Set(["40P01", "40001", "55P03", "57014", "P2034", "P2028"]);
+
+/** The database turned this work down for now (a conflict with other work), not for good. */
+function isBusy(error: unknown): boolean {
+  return errorChain(error).some((e) => (typeof e.kind === "string" && BUSY_KINDS.has(e.kind)) || (typeof e.code === "string" && BUSY_CODES.has(e.code)));
 }
 
 /**
@@ -41,6 +60,9 @@ export function translatePrismaError(error: unknown): unknown {
   if (error instanceof AppError) return error;
   if (isUnreachable(error)) {
     return new AppError(ErrorCode.DATABASE_UNAVAILABLE, "The database is not answering.", { cause: error });
+  }
+  if (isBusy(error)) {
+    return new AppError(ErrorCode.DATABASE_BUSY, "The database was busy with other work.", { cause: error });
   }
   const target = uniqueViolationTarget(error);
   if (target === undefined) return error;

@@ -377,6 +377,31 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.fail", subject: `import:${batch.code}` } })).toBe(1);
     });
 
+    /** The same core over a store whose transactions first fail `times` times with a conflict. */
+    const coreWithConflicts = (times: number) => {
+      let left = times;
+      const busy = () => new AppError("DATABASE_BUSY", "The database was busy with other work.");
+      const store = { ...t.store, transaction: ((work, options) => (left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options))) as typeof t.store.transaction };
+      return createCore({ store, now: () => t.clock.now, imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 } });
+    };
+
+    it("a chunk rolled back by a deadlock or serialization failure is tried again: every row created once", async () => {
+      const batch = await approvedBatch(coreWith(), validRows(9, { prefix: "conflict" }));
+      const { batch: done } = await coreWithConflicts(2).createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 4 });
+      expect(done).toMatchObject({ status: "CREATED", createdRows: 10, failedRows: 0 });
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(10);
+    });
+
+    it("a conflict that lasts leaves the batch CREATING (not FAILED) for the background job to resume", async () => {
+      const batch = await approvedBatch(coreWith(), validRows(3, { prefix: "lasting" }));
+      const error = await appErrorOf(coreWithConflicts(4).createAccounts({ actor: OTHER_ADMIN, batchId: batch.id }));
+      expect(error.code).toBe("DATABASE_BUSY");
+      expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "CREATING", reason: null });
+      t.clock.now = new Date(t.clock.now.getTime() + 61_000);
+      const [resumed] = (await coreWith().resumeInterruptedImports()).filter((r) => r.batch.id === batch.id);
+      expect(resumed?.batch).toMatchObject({ status: "CREATED", createdRows: 4 });
+    });
+
     it("resumes an APPROVED batch whose process died before any worker started", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(4, { prefix: "orphan" }));

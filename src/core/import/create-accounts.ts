@@ -56,10 +56,10 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
   for (;;) {
     let chunk;
     try {
-      chunk = await store.transaction((tx) => tx.imports.createChunk(batch!.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil()));
+      chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
     } catch (error) {
-      // An outage is resumed later (the lease expires); anything else would fail again.
-      if (!isAppError(error, ErrorCode.DATABASE_UNAVAILABLE)) await markFailed(deps, batch!, owner, error, options.actor);
+      // An outage or a lasting conflict is resumed later (the lease expires); anything else would fail again.
+      if (!isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) && !isAppError(error, ErrorCode.DATABASE_BUSY)) await markFailed(deps, batch!, owner, error, options.actor);
       throw error;
     }
     // Lost the lease (we stalled past it and another worker took over): stop writing.
@@ -93,6 +93,18 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
 }
 
 /** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
+/** One chunk in its transaction; a deadlock or serialization failure rolled it back whole, so it is tried again. */
+async function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: string, size: number, leaseUntil: () => Date) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.store.transaction((tx) => tx.imports.createChunk(batchId, owner, size, leaseUntil()));
+    } catch (error) {
+      if (attempt === 4 || !isAppError(error, ErrorCode.DATABASE_BUSY)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1))); // 0.1, 0.4, 1.6 s
+    }
+  }
+}
+
 async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
   const reason = `account creation stopped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`.slice(0, 500);
   await deps.store.transaction(async (tx) => {

@@ -27,6 +27,7 @@ const APP_ERRORS: Partial<Record<ErrorCode, (error: AppError) => Answer>> = {
     level: "info",
   }),
   [ErrorCode.DATABASE_UNAVAILABLE]: () => ({ text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`, level: "error", retry: true }),
+  [ErrorCode.DATABASE_BUSY]: () => ({ text: "The HMS database was busy with other work. Try again in a moment.", level: "warn", retry: true }),
   [ErrorCode.INTERNAL]: () => ({ text: SOMETHING_WENT_WRONG, level: "error", retry: true }),
 };
 
