@@ -220,10 +220,22 @@ export function importMessage(view: ImportView): Message {
       summary = `The approval request for import ${batch.code} expired.`;
       blocks.push({ type: "section", text: "The approval request expired. Nothing was created; upload the file again to start over." });
       break;
-    case "FAILED":
+    case "FAILED": {
       summary = `Import ${batch.code} failed.`;
       blocks.push({ type: "section", text: `Failed${batch.reason ? `: ${batch.reason}` : "."}` });
+      const notCreated = batch.readyRows - batch.createdRows - batch.skippedRows - batch.failedRows;
+      const again = notCreated > 0 ? ` Not reached: ${plural(notCreated, "ready row")}; upload the file again to create them (the accounts made already will show as existing).` : "";
+      if (batch.createdRows > 0) {
+        blocks.push({ type: "section", text: `Created before it stopped: ${plural(batch.createdRows, "account")}.${again} Invite the new users to enroll, or finish.` });
+        buttons.push(
+          { id: IMPORT_ACTIONS.invite, label: "Invite the imported users to enroll", value: batch.id, style: "primary" },
+          { id: IMPORT_ACTIONS.finish, label: "Finish", value: batch.id },
+        );
+      } else if (again) {
+        blocks.push({ type: "section", text: `Nothing was created.${again}` });
+      }
       break;
+    }
   }
 
   const listed = created ? view.attention.filter((r) => r.status === "SKIPPED" || r.status === "FAILED") : view.attention.filter((r) => r.status === "NEEDS_ATTENTION");

@@ -375,6 +375,26 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       t.clock.now = new Date(t.clock.now.getTime() + 60_000);
       expect((await core.resumeInterruptedImports()).filter((r) => r.batch.id === batch.id)).toEqual([]);
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.fail", subject: `import:${batch.code}` } })).toBe(1);
+
+      // The five accounts made can still be invited (or the batch finished).
+      const outcome = await coreWith({}, { smtpUrl: smtp.url }).inviteImportedUsers({ actor: ADMIN, batchId: batch.id });
+      expect(outcome.batch.status).toBe("FINISHED");
+      expect(outcome.counts).toEqual({ sent: 5, pending: 0, failed: 0 });
+    });
+
+    it("Finish closes a batch that failed part-way; one that failed before creating anything is not invited", async () => {
+      const core = coreWith();
+      const partial = await approvedBatch(core, validRows(12, { prefix: "part" }));
+      await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 9`, [partial.id]);
+      await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: partial.id, chunkSize: 5 })).rejects.toThrow();
+      expect((await core.finishImport({ actor: ADMIN, batchId: partial.id })).status).toBe("FINISHED");
+
+      const none = await approvedBatch(core, validRows(3, { prefix: "none" }));
+      await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 2`, [none.id]);
+      await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: none.id })).rejects.toThrow();
+      expect(await t.store.imports.findById(none.id)).toMatchObject({ status: "FAILED", createdRows: 0 });
+      expect((await appErrorOf(core.inviteImportedUsers({ actor: ADMIN, batchId: none.id }))).code).toMatch(/^BATCH_/);
+      expect((await appErrorOf(core.finishImport({ actor: ADMIN, batchId: none.id }))).code).toMatch(/^BATCH_/);
     });
 
     /** The same core over a store whose transactions first fail `times` times with a conflict. */

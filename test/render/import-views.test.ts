@@ -164,6 +164,21 @@ describe("the import summary", () => {
     );
   });
 
+  it("a creation that failed part-way: what was created and what was not, and Invite / Finish for the accounts made", () => {
+    const failed = renderMessage(importMessage({ batch: batch({ status: "FAILED", reason: "account creation stopped: boom", createdRows: 100, skippedRows: 2, failedRows: 1 }), attention: [] }));
+    expect(failed.text).toBe("Import IMP-7K3Q failed.");
+    expect(failed.blocks.slice(1, 3)).toEqual([
+      { type: "section", text: plain("Failed: account creation stopped: boom") },
+      {
+        type: "section",
+        text: plain("Created before it stopped: 100 accounts. Not reached: 11 ready rows; upload the file again to create them (the accounts made already will show as existing). Invite the new users to enroll, or finish."),
+      },
+    ]);
+    expect(failed.blocks.at(-1)).toMatchObject({ type: "actions", elements: [{ action_id: "hms_import_invite" }, { action_id: "hms_import_finish" }] });
+    const nothing = renderMessage(importMessage({ batch: batch({ status: "FAILED", reason: "boom" }), attention: [] }));
+    expect(nothing.blocks[2]).toEqual({ type: "section", text: plain("Nothing was created. Not reached: 114 ready rows; upload the file again to create them (the accounts made already will show as existing).") });
+  });
+
   it("closed states carry no buttons", () => {
     for (const over of [
       { status: "CANCELLED", decidedBy: "admin@corp.example.org" },

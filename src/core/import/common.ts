@@ -16,6 +16,14 @@ export async function loadBatch(repos: Repositories, idOrCode: string): Promise<
   return batch;
 }
 
+/**
+ * The state Invite and Finish move a batch from: CREATED, or FAILED when creation stopped
+ * after some accounts were made (their users deserve an invitation, and the batch an end).
+ */
+export function closableFrom(batch: ImportBatch): "CREATED" | "FAILED" {
+  return batch.status === "FAILED" && batch.createdRows > 0 ? "FAILED" : "CREATED";
+}
+
 /** Whether policy asks an approver's click before creating this batch's accounts. */
 export function needsApproval(policy: ApprovalPolicy, counts: { readyRows: number; adminRows: number }): boolean {
   switch (policy.kind) {

@@ -3,7 +3,7 @@ import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { loadBatch, stateError } from "./common.ts";
+import { closableFrom, loadBatch, stateError } from "./common.ts";
 import type { ImportBatch, InvitationCounts } from "./types.ts";
 
 /** Sends are retried with backoff (1, 2, 4, 8 minutes) up to this many attempts in all. */
@@ -22,8 +22,8 @@ export interface InvitationOutcome {
 }
 
 /**
- * Invite: an enrollment invitation for every user the batch created (CREATED → INVITING →
- * FINISHED), then one delivery pass. Without SMTP the invitations stay PENDING and the result
+ * Invite: an enrollment invitation for every user the batch created (CREATED, or FAILED
+ * part-way, → INVITING → FINISHED), then one delivery pass. Without SMTP the invitations stay PENDING and the result
  * says so; failed sends are retried later by deliverInvitations.
  */
 export async function inviteImportedUsers(
@@ -34,7 +34,7 @@ export async function inviteImportedUsers(
   await requireAdministrator(store, actor);
   const batch = await loadBatch(store, batchId);
   const inviting = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["CREATED"], "INVITING");
+    const moved = await tx.imports.transition(batch.id, [closableFrom(batch)], "INVITING");
     if (!moved) return null;
     const made = await tx.invitations.createForBatch(batch.id, normalizeEmail(actor.email), deps.now());
     await tx.audit.record({ actor: actor.email, action: "import.invite", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, invitations: made } });

@@ -440,7 +440,8 @@ export class SlackImports {
   private async showInviting(batchId: string): Promise<void> {
     const { batch } = await this.edge.core.getImport({ batchId, attentionLimit: 0 });
     const conversation = conversationOf(batch);
-    if (batch.status !== "CREATED" || !conversation?.summaryTs) return;
+    const closable = batch.status === "CREATED" || (batch.status === "FAILED" && batch.createdRows > 0);
+    if (!closable || !conversation?.summaryTs) return;
     await this.update(conversation.channel, conversation.summaryTs, importMessage({ batch: { ...batch, status: "INVITING" }, attention: [] }), { batch: batch.code });
   }
 
