@@ -36,10 +36,10 @@ export function startJobs({ core, logger, listeners = {}, intervalMs = 15_000 }:
           if (ran) logger.info({ batch: batch.code, created: batch.createdRows }, "resumed an interrupted import");
         }
       });
-      await step("expire approvals", async () => {
-        const expired = await core.expireApprovals();
+      await step("expire imports", async () => {
+        const expired = await core.expireImports();
         if (expired.length > 0) {
-          logger.info({ batches: expired.map((b) => b.code) }, "approval requests expired");
+          logger.info({ batches: expired.map((b) => b.code) }, "imports expired (approval request, or summary never confirmed)");
           await listeners.expired?.(expired);
         }
       });

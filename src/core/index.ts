@@ -14,7 +14,7 @@ import { requireAdministrator } from "./authorize.ts";
 import { createGate } from "./gate.ts";
 import { normalizeEmail } from "./schemas.ts";
 import { createAccounts, resumeInterruptedImports, type CreateAccountsOptions } from "./import/create-accounts.ts";
-import { approveImport, cancelImport, checkImportDecision, expireApprovals, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
+import { approveImport, cancelImport, checkImportDecision, expireImports, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
 import { finishImport } from "./import/finish-import.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
@@ -69,7 +69,7 @@ export function createCore(options: CoreDeps) {
     cancelImport: (options: { actor: Actor; batchId: string }) => cancelImport(deps, asActor(options)),
     createAccounts: (options: CreateAccountsOptions) => createAccounts(deps, asActor(options)),
     resumeInterruptedImports: (options?: Parameters<typeof resumeInterruptedImports>[1]) => resumeInterruptedImports(deps, options),
-    expireApprovals: () => expireApprovals(deps),
+    expireImports: () => expireImports(deps),
     finishImport: (options: { actor: Actor; batchId: string }) => finishImport(deps, asActor(options)),
     inviteImportedUsers: (options: { actor: Actor; batchId: string }) => inviteImportedUsers(deps, asActor(options)),
     inviteUser: (options: { actor: Actor; email: string }) => inviteUser(deps, asActor(options)),

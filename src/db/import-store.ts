@@ -192,11 +192,17 @@ export function importRepository(db: Client): ImportRepository {
         orderBy: { createdAt: "asc" },
       })) as ImportBatch[],
 
-    expireApprovals: async (now) =>
-      (await db.importBatch.updateManyAndReturn({
-        where: { status: "AWAITING_APPROVAL", approvalExpiresAt: { lte: now } },
-        data: { status: "EXPIRED", decidedAt: now, reason: "The approval request expired." },
-      })) as ImportBatch[],
+    expire: async ({ now, unconfirmedBefore, unconfirmedReason }) =>
+      [
+        ...(await db.importBatch.updateManyAndReturn({
+          where: { status: "AWAITING_APPROVAL", approvalExpiresAt: { lte: now } },
+          data: { status: "EXPIRED", decidedAt: now, reason: "The approval request expired." },
+        })),
+        ...(await db.importBatch.updateManyAndReturn({
+          where: { status: "VALIDATED", createdAt: { lte: unconfirmedBefore } },
+          data: { status: "EXPIRED", decidedAt: now, reason: unconfirmedReason },
+        })),
+      ] as ImportBatch[],
 
     findByStatus: async (statuses) =>
       (await db.importBatch.findMany({ where: { status: { in: [...statuses] } }, orderBy: { createdAt: "asc" } })) as ImportBatch[],

@@ -100,6 +100,8 @@ export function importSupersededMessage({ batch }: { batch: Pick<ImportBatch, "c
 
 export interface ImportView {
   batch: ImportBatch;
+  /** The same file uploaded again while its batch was open: this is the earlier check. */
+  reused?: boolean;
   /** The first rows needing attention (or skipped, or failed), in row order. */
   attention: readonly ImportRowRecord[];
   invitations?: InvitationCounts;
@@ -217,8 +219,13 @@ export function importMessage(view: ImportView): Message {
       blocks.push({ type: "section", text: [`Rejected by ${batch.decidedBy ?? "an approver"}`, batch.reason ? `: “${batch.reason}”` : "", ". Nothing was created."] });
       break;
     case "EXPIRED":
-      summary = `The approval request for import ${batch.code} expired.`;
-      blocks.push({ type: "section", text: "The approval request expired. Nothing was created; upload the file again to start over." });
+      if (batch.approvalRequestedAt) {
+        summary = `The approval request for import ${batch.code} expired.`;
+        blocks.push({ type: "section", text: "The approval request expired. Nothing was created; upload the file again to start over." });
+      } else {
+        summary = `Import ${batch.code} expired before anyone clicked Create.`;
+        blocks.push({ type: "section", text: `${batch.reason ?? "Not confirmed in time."} Nothing was created; upload the file again to check it against the directory as it is now.` });
+      }
       break;
     case "FAILED": {
       summary = `Import ${batch.code} failed.`;
@@ -245,6 +252,9 @@ export function importMessage(view: ImportView): Message {
     blocks.push({ type: "list", items: listed.map(rowLine), total: listedTotal });
   }
   if (view.unknownColumns?.length) blocks.push({ type: "context", text: `Ignored columns: ${view.unknownColumns.join(", ")}.` });
+  if (view.reused && batch.status === "VALIDATED") {
+    blocks.push({ type: "context", text: `The same file was checked at ${at(batch.createdAt)}: this is that check. To check it against the directory as it is now, Cancel and upload it again.` });
+  }
   if (buttons.length > 0) blocks.push({ type: "actions", buttons });
   return { summary, blocks };
 }

@@ -200,14 +200,30 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
     });
 
-    it("expireApprovals closes every request past its time", async () => {
+    it("expireImports closes every request past its time", async () => {
       const core = coreWith({ approvalTtlHours: 1 });
       const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "exp" })) } });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      expect(await core.expireApprovals()).toEqual([]);
+      expect(await core.expireImports()).toEqual([]);
       t.clock.now = new Date("2026-11-24T13:30:00Z");
-      expect((await core.expireApprovals()).map((b) => b.id)).toContain(batch.id);
+      expect((await core.expireImports()).map((b) => b.id)).toContain(batch.id);
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
+    });
+
+    it("a summary nobody confirmed expires after the same time: the same file uploaded again is checked afresh", async () => {
+      const core = coreWith({ approvalTtlHours: 2 });
+      const bytes = uniqueFile(validRows(1, { prefix: "stale" }));
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "s.csv", bytes } });
+      expect((await core.stageImport({ actor: ADMIN, file: { name: "s.csv", bytes } })).batch.id).toBe(batch.id); // still open: the same batch
+      t.clock.now = new Date(batch.createdAt.getTime() + 2 * 3_600_000 - 1_000);
+      expect((await core.expireImports()).map((b) => b.id)).not.toContain(batch.id);
+      t.clock.now = new Date(batch.createdAt.getTime() + 2 * 3_600_000 + 1_000);
+      const expired = (await core.expireImports()).find((b) => b.id === batch.id);
+      expect(expired).toMatchObject({ status: "EXPIRED", reason: "Not confirmed within 2 hours." });
+      expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
+      const again = await core.stageImport({ actor: ADMIN, file: { name: "s.csv", bytes } });
+      expect(again).toMatchObject({ reused: false, batch: { status: "VALIDATED" } });
+      expect(again.batch.id).not.toBe(batch.id);
     });
 
     it("Cancel: allowed before creation (VALIDATED, AWAITING_APPROVAL, APPROVED), once, audited; refused after, nothing changes", async () => {

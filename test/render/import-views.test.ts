@@ -179,6 +179,22 @@ describe("the import summary", () => {
     expect(nothing.blocks[2]).toEqual({ type: "section", text: plain("Nothing was created. Not reached: 114 ready rows; upload the file again to create them (the accounts made already will show as existing).") });
   });
 
+  it("a summary that expired unconfirmed says so, and how to check the file afresh", () => {
+    const expired = renderMessage(importMessage({ batch: batch({ status: "EXPIRED", reason: "Not confirmed within 72 hours." }), attention: [] }));
+    expect(expired.text).toBe("Import IMP-7K3Q expired before anyone clicked Create.");
+    expect(expired.blocks[1]).toEqual({ type: "section", text: plain("Not confirmed within 72 hours. Nothing was created; upload the file again to check it against the directory as it is now.") });
+    expect(expired.blocks.some((b) => b.type === "actions")).toBe(false);
+  });
+
+  it("the same file uploaded again while its batch is open: the summary says it is the earlier check", () => {
+    const again = renderMessage(importMessage({ batch: batch(), attention: [], reused: true }));
+    expect(again.blocks.at(-2)).toEqual({
+      type: "context",
+      elements: [plain("The same file was checked at 2026-11-24 12:00 UTC: this is that check. To check it against the directory as it is now, Cancel and upload it again.")],
+    });
+    expect(renderMessage(importMessage({ batch: batch(), attention: [] })).blocks.some((b) => b.type === "context" && JSON.stringify(b).includes("checked at"))).toBe(false);
+  });
+
   it("closed states carry no buttons", () => {
     for (const over of [
       { status: "CANCELLED", decidedBy: "admin@corp.example.org" },

@@ -187,6 +187,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const second = await summaryOf("again.csv", bytes);
       expect(second.code).toBe(first.code);
       expect(buttonsOf(second.post).map((b) => b.id)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.cancel]);
+      expect(textOf(second.post)).toContain("this is that check. To check it against the directory as it is now, Cancel and upload it again.");
       const moved = await waitForUpdate(firstTs, (c) => textOf(c).includes("shared again"), "the older summary");
       expect(buttonsOf(moved)).toEqual([]);
       expect(String(moved.args.text)).toBe(`Import ${first.code} (again.csv): the same file was shared again, so this summary moved to a newer message. Use the buttons there.`);
@@ -420,7 +421,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const requestTs = await tsOf(request!);
       await waitForStatus(code, "AWAITING_APPROVAL");
       h.t.clock.now = new Date("2026-11-27T13:00:00Z");
-      const expired = await h.core.expireApprovals();
+      const expired = await h.core.expireImports();
       expect(expired.map((b) => b.code)).toContain(code);
       await h.imports.expired!(expired);
       const edited = updatesOf(requestTs).at(-1)!;

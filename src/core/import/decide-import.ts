@@ -113,10 +113,18 @@ function recordExpiry(tx: Repositories, batch: ImportBatch): Promise<void> {
   return tx.audit.record({ actor: "system:expiry", action: "import.expire", subject: `import:${batch.code}`, details: { batchId: batch.id } });
 }
 
-/** Expires every approval request past its time; returns those batches so edges update their buttons. */
-export async function expireApprovals(deps: CoreDeps): Promise<ImportBatch[]> {
+/**
+ * Expires every approval request past its time, and every summary nobody confirmed within the
+ * same time (uploading that file again then checks it against the directory as it is now, rather
+ * than returning the old check); returns those batches so edges update their buttons.
+ */
+export async function expireImports(deps: CoreDeps): Promise<ImportBatch[]> {
+  const now = deps.now();
+  const { approvalTtlHours } = importSettings(deps);
+  const unconfirmedBefore = new Date(now.getTime() - approvalTtlHours * 3_600_000);
+  const unconfirmedReason = `Not confirmed within ${approvalTtlHours} hours.`;
   return deps.store.transaction(async (tx) => {
-    const expired = await tx.imports.expireApprovals(deps.now());
+    const expired = await tx.imports.expire({ now, unconfirmedBefore, unconfirmedReason });
     for (const batch of expired) await recordExpiry(tx, batch);
     return expired;
   });

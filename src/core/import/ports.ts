@@ -67,8 +67,11 @@ export interface ImportRepository {
    * or APPROVED since before `approvedBefore` (the process died before a worker started).
    */
   interrupted(now: Date, approvedBefore: Date): Promise<ImportBatch[]>;
-  /** AWAITING_APPROVAL batches whose approval expired at `now`, moved to EXPIRED. */
-  expireApprovals(now: Date): Promise<ImportBatch[]>;
+  /**
+   * Moves to EXPIRED the AWAITING_APPROVAL batches whose approval expired at `now`, and the
+   * VALIDATED ones staged before `unconfirmedBefore` (with `unconfirmedReason`); returns them.
+   */
+  expire(options: { now: Date; unconfirmedBefore: Date; unconfirmedReason: string }): Promise<ImportBatch[]>;
   /** Batches whose buttons may still be clicked, for the edges. */
   findByStatus(statuses: readonly ImportStatus[]): Promise<ImportBatch[]>;
 }

@@ -238,6 +238,7 @@ export class SlackImports {
 
     let batch: ImportBatch;
     let unknownColumns: string[];
+    let reused: boolean;
     try {
       const staged = await this.edge.core.stageImport({
         actor,
@@ -246,6 +247,7 @@ export class SlackImports {
       });
       batch = staged.batch;
       unknownColumns = staged.unknownColumns;
+      reused = staged.reused;
       this.log.info({ ...where, batch: batch.code, reused: staged.reused, dataRows: batch.dataRows, attentionRows: batch.attentionRows }, "import file staged");
     } catch (error) {
       const answer = logFailure(this.log, error, where);
@@ -267,7 +269,7 @@ export class SlackImports {
     try {
       const summary = await this.edge.core.getImport({ actor, batchId: batch.id, attentionLimit: SUMMARY_ROWS });
       const previous = conversationOf(summary.batch);
-      const view: ImportView = { ...summary, unknownColumns, approvers: await this.approverPeople(previous) };
+      const view: ImportView = { ...summary, unknownColumns, reused, approvers: await this.approverPeople(previous) };
       let posted: { channel: string; ts?: string } | undefined;
       const channel = await this.reachable(place, async (ch) => {
         posted = { channel: ch, ts: await this.post(ch, ch === place.channel ? place.threadTs : undefined, importMessage(view)) };
