@@ -15,7 +15,7 @@ import {
   type CsvReader,
   type CsvRow,
 } from "./types.ts";
-import { unguardCell } from "./write.ts";
+import { PROBLEMS_COLUMN, unguardCell } from "./write.ts";
 
 export interface ReadCsvOptions {
   /** Rows per chunk when `chunks()` is called without a size (default 5,000). */
@@ -259,7 +259,8 @@ function mapHeader(cells: string[]): ColumnMap {
     if (key === "") return; // an unnamed column (often trailing separators): nothing to map
     const field = HEADER_ALIASES.get(key);
     if (!field) {
-      unknown.push(cell.trim());
+      // The bot's own error report, fixed and uploaded again: its Problems column is expected.
+      if (key !== headerKey(PROBLEMS_COLUMN)) unknown.push(cell.trim());
       return;
     }
     const previous = index[field];

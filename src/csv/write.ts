@@ -49,7 +49,9 @@ export interface ErrorReportRow {
 }
 
 /** The error report's columns: the template's, then Problems. */
-export const ERROR_REPORT_COLUMNS = [...TEMPLATE_COLUMNS, "Problems"] as const;
+/** The column the error report adds; reading a file ignores it without a warning. */
+export const PROBLEMS_COLUMN = "Problems";
+export const ERROR_REPORT_COLUMNS = [...TEMPLATE_COLUMNS, PROBLEMS_COLUMN] as const;
 
 const FIELDS = TEMPLATE_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 const encoder = new TextEncoder();
@@ -69,23 +71,4 @@ export function errorReportCsv(rows: Iterable<ErrorReportRow>): Uint8Array {
   const lines = [UTF8_BOM + csvLine(ERROR_REPORT_COLUMNS)];
   for (const row of rows) lines.push(reportLine(row));
   return encoder.encode(lines.join(""));
-}
-
-/**
- * The same report as a stream of byte chunks (BOM and header first), for uploading a large
- * report without holding all of it; `rows` may be produced lazily, e.g. page by page.
- */
-export async function* errorReportChunks(
-  rows: Iterable<ErrorReportRow> | AsyncIterable<ErrorReportRow>,
-  rowsPerChunk = 5_000,
-): AsyncGenerator<Uint8Array> {
-  let lines = [UTF8_BOM + csvLine(ERROR_REPORT_COLUMNS)];
-  for await (const row of rows) {
-    lines.push(reportLine(row));
-    if (lines.length >= rowsPerChunk) {
-      yield encoder.encode(lines.join(""));
-      lines = [];
-    }
-  }
-  if (lines.length > 0) yield encoder.encode(lines.join(""));
 }
