@@ -1,6 +1,7 @@
 /**
  * Background work every replica does now and then: resume account creations whose worker
- * died, expire approval requests past their time, and retry invitations that are due. Each
+ * died, expire approval requests and unconfirmed summaries past their time, and retry
+ * invitations that are due. Each
  * step is safe to run on several replicas at once (leases and compare-and-set in the core).
  */
 import type { Logger } from "pino";
@@ -8,7 +9,7 @@ import type { Core, CreationProgress, ImportBatch } from "./core/index.ts";
 
 /** What the platforms want to hear about, to update the messages they posted. */
 export interface ImportListeners {
-  /** Approval requests that just expired: their buttons must go. */
+  /** Imports that just expired (an approval request, or a summary nobody confirmed): their buttons must go. */
   expired?(batches: ImportBatch[]): Promise<void>;
   /** Progress of a creation resumed after a crash. */
   progress?(progress: CreationProgress): void | Promise<void>;

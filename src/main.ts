@@ -74,7 +74,11 @@ async function main(): Promise<void> {
     await step("jobs", () => jobs?.stop());
     await step("http", () => closeServer(server));
     await step("mail", () => mailer?.close());
-    await step("database", () => db?.close());
+    await step("database", async () => {
+      if (!db) return;
+      await db.close();
+      logger.info("database closed");
+    });
     logger.info("stopped");
     process.exit(clean ? 0 : 1);
   };
@@ -91,6 +95,7 @@ async function main(): Promise<void> {
   async function startUp(): Promise<void> {
     try {
       db = await openDatabase(config.database);
+      if (stopping) return;
       const applied = await applyMigrations(db);
       if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
       if (stopping) return;

@@ -49,7 +49,7 @@ export const ErrorCode = {
   NOT_ADMINISTRATOR: "NOT_ADMINISTRATOR",
   NOT_FOUND: "NOT_FOUND",
   DATABASE_UNAVAILABLE: "DATABASE_UNAVAILABLE",
-  /** A transient conflict (deadlock, serialization failure, lock or statement timeout): the same work may succeed again. */
+  /** A transient conflict (deadlock, serialization failure): the same work may succeed again. */
   DATABASE_BUSY: "DATABASE_BUSY",
   INTERNAL: "INTERNAL",
 } as const;

@@ -41,10 +41,11 @@ function isUnreachable(error: unknown): boolean {
   );
 }
 
-// Deadlock, serialization failure, lock not available, statement timeout; Prisma's write
-// conflict and its interactive transaction timing out.
+// Deadlock and serialization failure (and Prisma's names for them): the transaction was rolled
+// back because of other work and succeeds when run again. Timeouts are not here: work that
+// timed out once would likely time out again, for ever.
 const BUSY_KINDS = new Set(["TransactionWriteConflict"]);
-const BUSY_CODES = new Set(["40P01", "40001", "55P03", "57014", "P2034", "P2028"]);
+const BUSY_CODES = new Set(["40P01", "40001", "P2034"]);
 
 /** The database turned this work down for now (a conflict with other work), not for good. */
 function isBusy(error: unknown): boolean {

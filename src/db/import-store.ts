@@ -248,12 +248,12 @@ export function invitationRepository(db: Client, newToken: () => string): Invita
     // Both only while this sender's claim holds: a sender that stalled past its claim must
     // not overwrite what the sender that took over recorded (SENT stays SENT).
     async markSent(id, now, claimedUntil) {
-      const [invitation] = await db.$queryRaw<{ userId: string }[]>`
-        UPDATE "Invitation" SET "status" = 'SENT', "sentAt" = ${now}, "claimedUntil" = NULL, "lastError" = NULL, "updatedAt" = ${now}
-        WHERE "id" = ${id}::uuid AND "claimedUntil" = ${claimedUntil} AND "status" <> 'SENT' RETURNING "userId"`;
-      if (invitation) {
-        await db.$executeRaw`UPDATE "User" SET "status" = 'INVITED', "updatedAt" = ${now} WHERE "id" = ${invitation.userId}::uuid AND "status" = 'CREATED'`;
-      }
+      // One statement, so the invitation is never SENT while its user stays CREATED.
+      await db.$executeRaw`
+        WITH sent AS (
+          UPDATE "Invitation" SET "status" = 'SENT', "sentAt" = ${now}, "claimedUntil" = NULL, "lastError" = NULL, "updatedAt" = ${now}
+          WHERE "id" = ${id}::uuid AND "claimedUntil" = ${claimedUntil} AND "status" <> 'SENT' RETURNING "userId")
+        UPDATE "User" u SET "status" = 'INVITED', "updatedAt" = ${now} FROM sent WHERE u."id" = sent."userId" AND u."status" = 'CREATED'`;
     },
 
     async markFailed(id, error, nextAttemptAt, claimedUntil) {

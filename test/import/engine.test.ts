@@ -137,6 +137,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         fileInfo: {},
         status: "FAILED",
         reason: "The upload was interrupted; upload the file again.",
+        createdAt: t.clock.now,
       });
       t.clock.now = new Date(abandoned.createdAt.getTime() + 30 * 60_000);
       expect(await core.discardInterruptedUploads()).toBe(0);
@@ -554,7 +555,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         invitations: {
           ...t.store.invitations,
           markSent: (...args: Parameters<typeof t.store.invitations.markSent>) =>
-            failures-- > 0 ? Promise.reject(new Error("connection reset")) : t.store.invitations.markSent(...args),
+            failures-- > 0 ? Promise.reject(new AppError("DATABASE_UNAVAILABLE", "The database is not answering.")) : t.store.invitations.markSent(...args),
         },
       };
       const core = createCore({
@@ -568,6 +569,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const before = smtp.received.length;
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 1, failed: 0 });
       expect(await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } })).toMatchObject([{ status: "SENT", attempts: 1 }]);
+      expect(await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { status: true } })).toEqual([{ status: "INVITED" }]);
       t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
       expect(smtp.received.length - before).toBe(1);

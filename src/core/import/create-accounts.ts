@@ -92,7 +92,6 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
   return { batch: final, ran: Boolean(done) };
 }
 
-/** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
 /** One chunk in its transaction; a deadlock or serialization failure rolled it back whole, so it is tried again. */
 async function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: string, size: number, leaseUntil: () => Date) {
   for (let attempt = 1; ; attempt++) {
@@ -105,6 +104,7 @@ async function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, own
   }
 }
 
+/** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
 async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
   const reason = `account creation stopped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`.slice(0, 500);
   await deps.store.transaction(async (tx) => {

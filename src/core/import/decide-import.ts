@@ -65,10 +65,9 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
 /** Reject with a reason: the same compare-and-set, to REJECTED. */
 export async function rejectImport(deps: CoreDeps, { actor, batchId, reason, sha256Prefix }: DecideImportOptions & { reason: string }): Promise<ImportBatch> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
+  const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const text = reason.trim();
   if (!text) throw new AppError(ErrorCode.REASON_REQUIRED, "Say why the import is rejected; the requester will see it.");
-  const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
   const rejected = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "REJECTED", { decidedBy: normalizeEmail(actor.email), decidedAt: now, reason: text.slice(0, 500) }, now);

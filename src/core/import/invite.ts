@@ -1,6 +1,6 @@
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { AppError, ErrorCode } from "../errors.ts";
+import { AppError, ErrorCode, isAppError } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
 import { closableFrom, loadBatch, stateError } from "./common.ts";
@@ -102,18 +102,20 @@ export async function deliverInvitations(
 }
 
 /**
- * Records a sent invitation, trying again over a few seconds when the database does not answer.
- * Until it is recorded the invitation stays claimed, so no other pass sends it meanwhile; if the
- * database stays away longer, the error propagates and the claim (5 minutes) still holds it.
+ * Records a sent invitation (and its user as INVITED), trying again over a few seconds when the
+ * database does not answer. Until it is recorded the invitation stays claimed, so no other pass
+ * sends it meanwhile; a database away for longer than the claim (5 minutes) could let a later
+ * pass send it again: the one case of a second mail.
  */
 async function recordSent(deps: CoreDeps, invitation: { id: string; claimedUntil: Date }): Promise<void> {
-  for (const waitMs of [250, 1000, 3000, 0]) {
+  for (let attempt = 1; ; attempt++) {
     try {
       await deps.store.invitations.markSent(invitation.id, deps.now(), invitation.claimedUntil);
       return;
     } catch (error) {
-      if (waitMs === 0) throw error;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      const passing = isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) || isAppError(error, ErrorCode.DATABASE_BUSY);
+      if (attempt === 4 || !passing) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 4 ** (attempt - 1))); // 0.25, 1, 4 s
     }
   }
 }

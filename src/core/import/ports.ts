@@ -14,7 +14,7 @@ import type {
 /** What a new batch is created with; counts and the rest start at their defaults (status VALIDATED). */
 export type NewImportBatch = Pick<
   ImportBatch,
-  "code" | "fileName" | "sha256" | "sizeBytes" | "requesterEmail" | "requesterPlatformId" | "platform" | "conversation" | "fileInfo"
+  "code" | "fileName" | "sha256" | "sizeBytes" | "requesterEmail" | "requesterPlatformId" | "platform" | "conversation" | "fileInfo" | "createdAt"
 > &
   Partial<Pick<ImportBatch, "status" | "reason">>;
 

@@ -68,6 +68,8 @@ export async function stageImport(deps: CoreDeps, options: StageImportOptions): 
     platform: actor.platform,
     conversation: options.conversation ?? {},
     fileInfo: reader.info,
+    // The core's clock, like every time the expiry and clean-up jobs compare it with.
+    createdAt: deps.now(),
   };
   const chunks = () => reader.chunks(options.chunkSize ?? STAGE_CHUNK);
   const stage = store.concurrentStatements > 1 ? stageInLanes : stageInTransaction;

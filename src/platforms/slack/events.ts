@@ -12,10 +12,10 @@ import { slackBlocks } from "./reply.ts";
 import { receiveFiles, type FileMessage } from "./imports.ts";
 import { callSlack } from "./web.ts";
 
-/** The event types the bot acts on; the manifest also subscribes to file_shared, which needs no action. */
-const HANDLED_EVENTS: ReadonlySet<string> = new Set(["message", "app_mention"]);
+/** Events the manifest subscribes to that need no action: a DM share or a mention brings the file too. */
+const UNUSED_EVENTS: ReadonlySet<string> = new Set(["file_shared"]);
 
-/** Global middleware: an event whose event_id was already claimed goes no further (nor does one the bot does not act on). */
+/** Global middleware: an event whose event_id was already claimed goes no further (nor does one the bot has no use for). */
 export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewareArgs> {
   return async ({ body, context, next }) => {
     const callback = body as { type?: string; event_id?: unknown; event?: { type?: unknown } };
@@ -25,7 +25,7 @@ export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewar
       return;
     }
     // Nothing to do, so nothing to remember (every file shared where the bot is would otherwise add a row).
-    if (!HANDLED_EVENTS.has(String(callback.event?.type))) return;
+    if (UNUSED_EVENTS.has(String(callback.event?.type))) return;
     let first: boolean;
     try {
       first = await edge.core.claimDelivery(`slack:event:${eventId}`);
