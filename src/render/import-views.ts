@@ -4,7 +4,7 @@
  * approval request and the reject form. Platform-free: ids of buttons and forms are ours, the
  * renderers decide markup and limits (how many rows needing attention fit, for instance).
  */
-import type { ImportBatch, ImportRowRecord, InvitationCounts } from "../core/index.ts";
+import { awaitsInviteOrFinish, type ImportBatch, type ImportRowRecord, type InvitationCounts } from "../core/index.ts";
 import type { Block, Button, Field, Form, Inline, Message, RichText } from "./model.ts";
 
 /** Button ids of the import flow (stable: messages already posted carry them). */
@@ -232,7 +232,7 @@ export function importMessage(view: ImportView): Message {
       blocks.push({ type: "section", text: `Failed${batch.reason ? `: ${batch.reason}` : "."}` });
       const notCreated = batch.readyRows - batch.createdRows - batch.skippedRows - batch.failedRows;
       const again = notCreated > 0 ? ` Not reached: ${plural(notCreated, "ready row")}; upload the file again to create them (the accounts made already will show as existing).` : "";
-      if (batch.createdRows > 0) {
+      if (awaitsInviteOrFinish(batch)) {
         blocks.push({ type: "section", text: `Created before it stopped: ${plural(batch.createdRows, "account")}.${again} Invite the new users to enroll, or finish.` });
         buttons.push(
           { id: IMPORT_ACTIONS.invite, label: "Invite the imported users to enroll", value: batch.id, style: "primary" },

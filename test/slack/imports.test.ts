@@ -9,12 +9,13 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
-import { FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
+import { DEFAULT_RESPONDERS, FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN } from "../helpers/fixtures.ts";
 import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
 import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
+import { AppError } from "../../src/core/errors.ts";
 
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
@@ -463,7 +464,36 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const [refused, shown] = await h.fake.waitForCalls((c) => c.method === "chat.update" && isResult(c), 2, 10_000, "the result, twice");
       expect(refused!.reply).toMatchObject({ ok: false, error: "ratelimited" });
       expect(shown!.at! - refused!.at!).toBeGreaterThanOrEqual(1000);
-      expect(h.logs.find({ msg: "import message edit rate-limited; trying again after Retry-After" })).toMatchObject({ waitMs: 1000 });
+      expect(h.logs.find({ msg: "import message edit rate-limited; refreshing again after Retry-After" })).toMatchObject({ waitMs: 1000 });
+    });
+
+    it("creation paused by a lasting database conflict: the admin is told it carries on by itself, and the job finishes it", async () => {
+      const { post, batch, code } = await summaryOf("paused.csv", csvFile(freshRows(2)));
+      const summaryTs = await tsOf(post);
+      const store = h.t.store;
+      const real = store.transaction;
+      let failing = 0;
+      store.transaction = ((work, options) => (failing-- > 0 ? Promise.reject(new AppError("DATABASE_BUSY", "busy")) : real(work, options))) as typeof real;
+      // From the moment creation starts (its first edit), every transaction meets a conflict.
+      h.fake.once(
+        "chat.update",
+        (call, fake) => ((failing = 4), DEFAULT_RESPONDERS["chat.update"]!(call, fake)),
+        (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts… 0 / 2"),
+      );
+      try {
+        const click = await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+        const [told] = await h.waitForResponse(click.responseUrl);
+        expect((told!.args as { text: string }).text).toBe(
+          `Creating the accounts of import ${code} paused: the HMS database is busy with other work. It carries on by itself within a few minutes; the summary shows the progress.`,
+        );
+        expect((await h.core.getImport({ batchId: code })).batch.status).toBe("CREATING");
+      } finally {
+        store.transaction = real;
+      }
+      h.t.clock.now = new Date(h.t.clock.now.getTime() + 61_000); // the lease lapsed
+      await h.core.resumeInterruptedImports({ onProgress: h.imports.progress });
+      const done = await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
+      expect(fieldsOf(done)).toMatchObject({ Created: "2" });
     });
 
     it("progress of a creation resumed by the background job edits the same summary", async () => {

@@ -2,7 +2,7 @@ import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
-import { DEFAULT_IMPORT_SETTINGS, type ApprovalPolicy, type ImportBatch, type ImportSettings } from "./types.ts";
+import { awaitsInviteOrFinish, DEFAULT_IMPORT_SETTINGS, type ApprovalPolicy, type ImportBatch, type ImportSettings } from "./types.ts";
 
 export function importSettings(deps: CoreDeps): ImportSettings {
   return deps.imports ?? DEFAULT_IMPORT_SETTINGS;
@@ -21,7 +21,7 @@ export async function loadBatch(repos: Repositories, idOrCode: string): Promise<
  * after some accounts were made (their users deserve an invitation, and the batch an end).
  */
 export function closableFrom(batch: ImportBatch): "CREATED" | "FAILED" {
-  return batch.status === "FAILED" && batch.createdRows > 0 ? "FAILED" : "CREATED";
+  return batch.status === "FAILED" && awaitsInviteOrFinish(batch) ? "FAILED" : "CREATED";
 }
 
 /** Whether policy asks an approver's click before creating this batch's accounts. */

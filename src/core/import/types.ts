@@ -19,6 +19,11 @@ export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 /** States after which a batch is closed: a new upload of the same file starts a new batch. */
 export const CLOSED_IMPORT_STATUSES: readonly ImportStatus[] = ["FINISHED", "CANCELLED", "REJECTED", "EXPIRED", "FAILED"];
 
+/** Whether Invite and Finish apply: its accounts are created, or creation failed part-way after making some. */
+export function awaitsInviteOrFinish(batch: { status: ImportStatus; createdRows: number }): boolean {
+  return batch.status === "CREATED" || (batch.status === "FAILED" && batch.createdRows > 0);
+}
+
 export type ImportRowStatus = "READY" | "NEEDS_ATTENTION" | "CREATED" | "SKIPPED" | "FAILED";
 
 /** When an import needs an approver's click before accounts are created. */

@@ -8,7 +8,7 @@
  * (setImportConversation), so later clicks and background jobs can update them.
  */
 import type { App, webApi } from "@slack/bolt";
-import { ErrorCode, isAppError, type Actor, type CreationProgress, type ImportBatch } from "../../core/index.ts";
+import { awaitsInviteOrFinish, ErrorCode, isAppError, type Actor, type CreationProgress, type ImportBatch } from "../../core/index.ts";
 import { renderMessage, renderModal, renderFormErrors, renderText } from "../../render/blockkit.ts";
 import {
   IMPORT_ACTIONS,
@@ -108,6 +108,9 @@ const BATCH_STATE_ERRORS: readonly string[] = [ErrorCode.BATCH_WRONG_STATE, Erro
 export class SlackImports {
   readonly people: SlackPeople;
   private readonly progressThrottles = new Map<string, ProgressState>();
+  private readonly pendingRefreshes = new Map<string, { timer: NodeJS.Timeout; extra: Partial<ImportView> }>();
+  private readonly refreshTries = new Map<string, number>();
+  private stopped = false;
 
   constructor(
     private readonly edge: SlackEdgeContext,
@@ -145,28 +148,55 @@ export class SlackImports {
     return result.ts;
   }
 
-  /**
-   * Edits a message. `settle` marks an edit that carries a state change (buttons going or
-   * coming): Slack's rate limit is waited out for it (up to three times, at most 30 s each),
-   * since no later edit may come to fix a stale message. Progress edits just skip a beat.
-   */
-  private async update(channel: string, ts: string, message: Message, where: Record<string, unknown>, { settle = false } = {}): Promise<boolean> {
+  /** Edits a message; on failure logs it and says whether Slack asked to wait (rate limit). */
+  private async update(channel: string, ts: string, message: Message, where: Record<string, unknown>): Promise<{ ok: boolean; retryAfterMs?: number }> {
     const { text, blocks } = renderMessage(message);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
-        return true;
-      } catch (error) {
-        const limited = error instanceof SlackApiError && error.failure === "ratelimited";
-        if (!settle || !limited || attempt === 3) {
-          logFailure(this.log, error, { ...where, while: "updating an import message" });
-          return false;
-        }
-        const waitMs = Math.min(error.detail.retryAfter ?? 1, 30) * 1000;
-        this.log.warn({ ...where, method: "chat.update", waitMs }, "import message edit rate-limited; trying again after Retry-After");
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
+    try {
+      await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
+      return { ok: true };
+    } catch (error) {
+      logFailure(this.log, error, { ...where, while: "updating an import message" });
+      const limited = error instanceof SlackApiError && error.failure === "ratelimited";
+      return { ok: false, retryAfterMs: limited ? Math.min(error.detail.retryAfter ?? 1, 30) * 1000 : undefined };
     }
+  }
+
+  /**
+   * A refresh Slack rate-limited is done again after Retry-After, from the batch as it is then
+   * (never a stale copy): no later edit may come to fix a message whose buttons are wrong. One
+   * pending per batch, three tries in a row at most; it holds up nothing (clicks, jobs, stop).
+   */
+  private refreshLater(batchId: string, waitMs: number, extra: Partial<ImportView>): void {
+    if (this.stopped) return;
+    const pending = this.pendingRefreshes.get(batchId);
+    if (pending) {
+      pending.extra = { ...pending.extra, ...extra };
+      return;
+    }
+    const tries = (this.refreshTries.get(batchId) ?? 0) + 1;
+    if (tries > 3) {
+      this.refreshTries.delete(batchId);
+      this.log.error({ batchId }, "import messages still rate-limited after 3 tries; they may show an old state until the next change");
+      return;
+    }
+    this.refreshTries.set(batchId, tries);
+    this.log.warn({ batchId, waitMs }, "import message edit rate-limited; refreshing again after Retry-After");
+    const entry = {
+      extra,
+      timer: setTimeout(() => {
+        this.pendingRefreshes.delete(batchId);
+        void this.refreshOrLog(batchId, entry.extra);
+      }, waitMs),
+    };
+    entry.timer.unref();
+    this.pendingRefreshes.set(batchId, entry);
+  }
+
+  /** Drops the refreshes waiting for Slack's rate limit, and schedules no more (at shutdown). */
+  stop(): void {
+    this.stopped = true;
+    for (const { timer } of this.pendingRefreshes.values()) clearTimeout(timer);
+    this.pendingRefreshes.clear();
   }
 
   // ------------------------------------------------------------------ the template
@@ -286,7 +316,7 @@ export class SlackImports {
       await this.edge.core.setImportConversation({ batchId: batch.id, conversation: { slack: conversation } });
       // The same file again while its batch is open: one batch, so one live summary.
       if (previous?.summaryTs && previous.summaryTs !== posted?.ts) {
-        await this.update(previous.channel, previous.summaryTs, importSupersededMessage({ batch: summary.batch }), { batch: batch.code }, { settle: true });
+        await this.update(previous.channel, previous.summaryTs, importSupersededMessage({ batch: summary.batch }), { batch: batch.code });
       }
       if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED") await this.attachReport(actor, summary.batch, conversation, place);
     } catch (error) {
@@ -324,13 +354,17 @@ export class SlackImports {
     if (!conversation) return;
     const where = { batch: summary.batch.code };
     const approvers = await this.approverPeople(conversation);
+    const edits: { ok: boolean; retryAfterMs?: number }[] = [];
     if (conversation.summaryTs) {
-      await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where, { settle: true });
+      edits.push(await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where));
     }
     if (approval && conversation.approvalTs && conversation.approvalChannel) {
       const requester = { name: summary.batch.requesterEmail, platformId: conversation.requester };
-      await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where, { settle: true });
+      edits.push(await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where));
     }
+    const waitMs = Math.max(0, ...edits.map((e) => e.retryAfterMs ?? 0));
+    if (waitMs > 0) this.refreshLater(batchId, waitMs, extra);
+    else if (edits.every((e) => e.ok)) this.refreshTries.delete(batchId);
   }
 
   private async refreshOrLog(batchId: string, extra: Partial<ImportView> = {}, options: { approval?: boolean } = {}): Promise<void> {
@@ -351,7 +385,7 @@ export class SlackImports {
       actor = await this.edge.identities.resolve(this.client, place.team, place.user);
       const submitted = await this.edge.core.submitImport({ actor, batchId });
       if (submitted.kind === "approved") {
-        await this.runCreation(actor, submitted.batch);
+        await this.runCreation(actor, submitted.batch, place);
         return;
       }
       await this.requestApproval(submitted.batch, submitted.approvers, place);
@@ -397,7 +431,7 @@ export class SlackImports {
       const actor = await this.edge.identities.resolve(this.client, place.team, place.user);
       const approved = await this.edge.core.approveImport({ actor, batchId, sha256Prefix });
       this.log.info({ ...where, batch: approved.code, approver: actor.email }, "import approved");
-      await this.runCreation(actor, approved);
+      await this.runCreation(actor, approved, place);
     } catch (error) {
       // The requester, a non-approver, a late click: they are told why; nothing else happens
       // (but a request found expired or decided loses its buttons).
@@ -442,8 +476,7 @@ export class SlackImports {
   private async showInviting(batchId: string): Promise<void> {
     const { batch } = await this.edge.core.getImport({ batchId, attentionLimit: 0 });
     const conversation = conversationOf(batch);
-    const closable = batch.status === "CREATED" || (batch.status === "FAILED" && batch.createdRows > 0);
-    if (!closable || !conversation?.summaryTs) return;
+    if (!awaitsInviteOrFinish(batch) || !conversation?.summaryTs) return;
     await this.update(conversation.channel, conversation.summaryTs, importMessage({ batch: { ...batch, status: "INVITING" }, attention: [] }), { batch: batch.code });
   }
 
@@ -464,7 +497,7 @@ export class SlackImports {
   // ------------------------------------------------------------------ creation and progress
 
   /** Creates the accounts, editing the summary with the progress (throttled), then the result. */
-  private async runCreation(actor: Actor | undefined, batch: ImportBatch): Promise<void> {
+  private async runCreation(actor: Actor | undefined, batch: ImportBatch, place: Place): Promise<void> {
     // At once: the buttons go (Create, or Approve/Reject) and the summary shows 0 / N; that counts as the first edit.
     await this.refreshOrLog(batch.id);
     const throttle: ProgressState = { throttle: this.throttle(), shown: 0 };
@@ -476,6 +509,12 @@ export class SlackImports {
         chunkSize: this.options.chunkSize,
         onProgress: (p) => this.showProgress(p, throttle),
       });
+    } catch (error) {
+      // The batch stays CREATING and the background job carries on with it: no button to click again.
+      const paused = isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) ? "the HMS database is not answering" : isAppError(error, ErrorCode.DATABASE_BUSY) ? "the HMS database is busy with other work" : undefined;
+      if (!paused) throw error;
+      logFailure(this.log, error, { batch: batch.code, while: "creating accounts; the background job resumes them" });
+      await this.tell(place, noticeMessage(`Creating the accounts of import ${batch.code} paused: ${paused}. It carries on by itself within a few minutes; the summary shows the progress.`));
     } finally {
       // The final state always goes out, whatever happened in between.
       await this.refreshOrLog(batch.id);

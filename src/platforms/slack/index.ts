@@ -160,6 +160,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
     imports,
     async stop() {
       await app.stop();
+      imports.stop();
       if (inProgress.size === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)));
