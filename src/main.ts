@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message, error, false, 2);
     throw error;
   }
-  const logger = pino({ level: config.logLevel, base: { service: "hms-userbot" } });
+  // Written synchronously: with pino's asynchronous default, lines logged while PGlite closes
+  // reached stdout after "stopped". Logging is light here; order matters more.
+  const logger = pino({ level: config.logLevel, base: { service: "hms-userbot" } }, pino.destination({ dest: 1, sync: true }));
   const verbose = logger.isLevelEnabled("debug");
 
   let db: Database | undefined;

@@ -130,7 +130,8 @@ describe("npm start", { timeout: 90_000 }, () => {
     await until(() => first.output().includes('"msg":"stopped"'));
     const lines = first.output().split("\n").map((l) => /"msg":"([^"]+)"/.exec(l)?.[1]).filter(Boolean);
     // The database it was opening was closed, after the step under way, before the process ended.
-    expect(lines.slice(lines.indexOf("shutting down"))).toEqual(["shutting down", ...(lines.includes("database migrated") ? ["database migrated"] : []), "database closed", "stopped"]);
+    const tail = lines.slice(lines.indexOf("shutting down"));
+    expect(tail).toEqual(["shutting down", ...(tail.includes("database migrated") ? ["database migrated"] : []), "database closed", "stopped"]);
     expect(lines).not.toContain("ready");
 
     const second = await startAndWaitForPort({ DATA_DIR: dataDir }, true);

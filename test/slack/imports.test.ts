@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { DEFAULT_RESPONDERS, FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
@@ -494,6 +494,18 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       await h.core.resumeInterruptedImports({ onProgress: h.imports.progress });
       const done = await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
       expect(fieldsOf(done)).toMatchObject({ Created: "2" });
+    });
+
+    it("an edit still rate-limited after three tries is given up, logged, not retried for ever", async () => {
+      const { post, batch } = await summaryOf("limited-4.csv", csvFile(freshRows(2)));
+      const summaryTs = await tsOf(post);
+      const isResult = (c: RecordedCall) => c.method === "chat.update" && c.args.ts === summaryTs && buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish);
+      for (let i = 0; i < 4; i++) h.fake.once("chat.update", FakeSlack.ratelimited(1), isResult);
+      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+      await h.fake.waitForCalls(isResult, 4, 10_000, "the result, four times");
+      await vi.waitFor(() => expect(h.logs.find({ msg: "import messages still rate-limited after 3 tries; they may show an old state until the next change" })).toBeDefined());
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(h.fake.calls.filter(isResult)).toHaveLength(4);
     });
 
     it("progress of a creation resumed by the background job edits the same summary", async () => {

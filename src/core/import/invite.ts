@@ -102,10 +102,10 @@ export async function deliverInvitations(
 }
 
 /**
- * Records a sent invitation (and its user as INVITED), trying again over a few seconds when the
- * database does not answer. Until it is recorded the invitation stays claimed, so no other pass
- * sends it meanwhile; a database away for longer than the claim (5 minutes) could let a later
- * pass send it again: the one case of a second mail.
+ * Records a sent invitation (and its user as INVITED), trying again over about 5 seconds when
+ * the database does not answer or has a conflict; never marks it FAILED. If it still cannot be
+ * recorded, it stays claimed for the rest of its 5-minute claim, and a pass after that sends it
+ * again: the one way an invitation goes out twice (a database outage right after a send).
  */
 async function recordSent(deps: CoreDeps, invitation: { id: string; claimedUntil: Date }): Promise<void> {
   for (let attempt = 1; ; attempt++) {

@@ -108,7 +108,9 @@ const BATCH_STATE_ERRORS: readonly string[] = [ErrorCode.BATCH_WRONG_STATE, Erro
 export class SlackImports {
   readonly people: SlackPeople;
   private readonly progressThrottles = new Map<string, ProgressState>();
-  private readonly pendingRefreshes = new Map<string, { timer: NodeJS.Timeout; extra: Partial<ImportView> }>();
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; run: () => Promise<void> }>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly refreshAgain = new Map<string, { extra: Partial<ImportView>; approval: boolean }>();
   private readonly refreshTries = new Map<string, number>();
   private stopped = false;
 
@@ -162,17 +164,41 @@ export class SlackImports {
   }
 
   /**
-   * A refresh Slack rate-limited is done again after Retry-After, from the batch as it is then
-   * (never a stale copy): no later edit may come to fix a message whose buttons are wrong. One
-   * pending per batch, three tries in a row at most; it holds up nothing (clicks, jobs, stop).
+   * Runs `run` after `waitMs` (Slack's Retry-After), unless one already waits under `key`: then
+   * that one runs the newer `run` instead. Holds up nothing; stop() drops what still waits and
+   * waits for what already runs.
    */
-  private refreshLater(batchId: string, waitMs: number, extra: Partial<ImportView>): void {
-    if (this.stopped) return;
-    const pending = this.pendingRefreshes.get(batchId);
-    if (pending) {
-      pending.extra = { ...pending.extra, ...extra };
+  private later(key: string, waitMs: number, run: () => Promise<void>): void {
+    if (this.stopped) {
+      this.log.warn({ key }, "shutting down: a rate-limited Slack edit is not tried again");
       return;
     }
+    const waiting = this.delayed.get(key);
+    if (waiting) {
+      waiting.run = run;
+      return;
+    }
+    const entry = {
+      run,
+      timer: setTimeout(() => {
+        this.delayed.delete(key);
+        const running: Promise<void> = entry
+          .run()
+          .catch((error: unknown) => void logFailure(this.log, error, { key, while: "editing an import message again after a rate limit" }))
+          .finally(() => this.running.delete(running));
+        this.running.add(running);
+      }, waitMs),
+    };
+    entry.timer.unref();
+    this.delayed.set(key, entry);
+  }
+
+  /**
+   * A refresh Slack rate-limited is done again after Retry-After, from the batch as it is then
+   * (never a stale copy): no later edit may come to fix a message whose buttons are wrong.
+   * Three rate limits in a row for a batch, and it gives up (logged).
+   */
+  private refreshLater(batchId: string, waitMs: number, extra: Partial<ImportView>, approval: boolean): void {
     const tries = (this.refreshTries.get(batchId) ?? 0) + 1;
     if (tries > 3) {
       this.refreshTries.delete(batchId);
@@ -181,22 +207,27 @@ export class SlackImports {
     }
     this.refreshTries.set(batchId, tries);
     this.log.warn({ batchId, waitMs }, "import message edit rate-limited; refreshing again after Retry-After");
-    const entry = {
-      extra,
-      timer: setTimeout(() => {
-        this.pendingRefreshes.delete(batchId);
-        void this.refreshOrLog(batchId, entry.extra);
-      }, waitMs),
-    };
-    entry.timer.unref();
-    this.pendingRefreshes.set(batchId, entry);
+    const pending = this.refreshAgain.get(batchId);
+    this.refreshAgain.set(batchId, { extra: { ...pending?.extra, ...extra }, approval: approval || Boolean(pending?.approval) });
+    this.later(`refresh:${batchId}`, waitMs, async () => {
+      const again = this.refreshAgain.get(batchId);
+      this.refreshAgain.delete(batchId);
+      try {
+        await this.refresh(batchId, again?.extra, { approval: again?.approval ?? true });
+      } catch (error) {
+        this.refreshTries.delete(batchId);
+        throw error;
+      }
+    });
   }
 
-  /** Drops the refreshes waiting for Slack's rate limit, and schedules no more (at shutdown). */
-  stop(): void {
+  /** At shutdown: drops the edits waiting for Slack's rate limit, waits for those running. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    for (const { timer } of this.pendingRefreshes.values()) clearTimeout(timer);
-    this.pendingRefreshes.clear();
+    if (this.delayed.size > 0) this.log.warn({ edits: this.delayed.size }, "shutting down: rate-limited Slack edits waiting to be tried again are dropped");
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    await Promise.allSettled([...this.running]);
   }
 
   // ------------------------------------------------------------------ the template
@@ -316,7 +347,11 @@ export class SlackImports {
       await this.edge.core.setImportConversation({ batchId: batch.id, conversation: { slack: conversation } });
       // The same file again while its batch is open: one batch, so one live summary.
       if (previous?.summaryTs && previous.summaryTs !== posted?.ts) {
-        await this.update(previous.channel, previous.summaryTs, importSupersededMessage({ batch: summary.batch }), { batch: batch.code });
+        const superseded = importSupersededMessage({ batch: summary.batch });
+        const edited = await this.update(previous.channel, previous.summaryTs, superseded, { batch: batch.code });
+        if (edited.retryAfterMs) {
+          this.later(`superseded:${previous.summaryTs}`, edited.retryAfterMs, async () => void (await this.update(previous.channel, previous.summaryTs!, superseded, { batch: batch.code })));
+        }
       }
       if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED") await this.attachReport(actor, summary.batch, conversation, place);
     } catch (error) {
@@ -363,8 +398,8 @@ export class SlackImports {
       edits.push(await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where));
     }
     const waitMs = Math.max(0, ...edits.map((e) => e.retryAfterMs ?? 0));
-    if (waitMs > 0) this.refreshLater(batchId, waitMs, extra);
-    else if (edits.every((e) => e.ok)) this.refreshTries.delete(batchId);
+    if (waitMs > 0) this.refreshLater(batchId, waitMs, extra, approval);
+    else this.refreshTries.delete(batchId); // not rate-limited: the next limit counts from one again
   }
 
   private async refreshOrLog(batchId: string, extra: Partial<ImportView> = {}, options: { approval?: boolean } = {}): Promise<void> {

@@ -160,12 +160,14 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
     imports,
     async stop() {
       await app.stop();
-      imports.stop();
-      if (inProgress.size === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)));
-      await Promise.race([Promise.allSettled([...inProgress]), timeout]);
-      clearTimeout(timer);
+      if (inProgress.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)));
+        await Promise.race([Promise.allSettled([...inProgress]), timeout]);
+        clearTimeout(timer);
+      }
+      // Edits waiting out a rate limit go; one already running finishes before the database closes.
+      await imports.stop();
     },
   };
 }
