@@ -114,6 +114,17 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     return { ts, post, code: codeOf(post), batch: await h.core.getImport({ batchId: codeOf(post) }).then((s) => s.batch) };
   }
 
+  /** A summary of `rows` fresh rows (enough to need approval), Create clicked: the approval request is out. */
+  async function awaitingApproval(name: string, rows: number) {
+    const { post, batch, code } = await summaryOf(name, csvFile(freshRows(rows)));
+    const summaryTs = await tsOf(post);
+    await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
+    const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "the approval request");
+    const requestTs = await tsOf(request!);
+    await waitForStatus(code, "AWAITING_APPROVAL");
+    return { batch, code, summaryTs, request: request!, requestTs };
+  }
+
   /** The chat.update calls of one message. */
   const updatesOf = (ts: string) => h.fake.calls.filter((c) => c.method === "chat.update" && c.args.ts === ts);
   const waitForUpdate = (ts: string, match: (c: RecordedCall) => boolean, what: string) =>
@@ -372,11 +383,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     });
 
     it("Reject opens a form for the reason; an empty reason keeps it open; the reason is shown and nothing is created", async () => {
-      const { post, batch, code } = await summaryOf("reject.csv", csvFile(freshRows(10)));
-      const summaryTs = await tsOf(post);
-      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
-      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
-      const requestTs = await tsOf(request!);
+      const { code, summaryTs, request, requestTs } = await awaitingApproval("reject.csv", 10);
       const opens = h.fake.callsTo("views.open").length;
       // Whoever may not reject is told so at once, without a form to type a reason in vain.
       for (const [user, says] of [
@@ -415,12 +422,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     });
 
     it("expired approval requests have their buttons replaced by “expired” (background job)", async () => {
-      const { post, batch, code } = await summaryOf("expire.csv", csvFile(freshRows(11)));
-      const summaryTs = await tsOf(post);
-      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
-      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
-      const requestTs = await tsOf(request!);
-      await waitForStatus(code, "AWAITING_APPROVAL");
+      const { code, summaryTs, requestTs } = await awaitingApproval("expire.csv", 11);
       h.t.clock.now = new Date("2026-11-27T13:00:00Z");
       const expired = await h.core.expireImports();
       expect(expired.map((b) => b.code)).toContain(code);
@@ -433,12 +435,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     });
 
     it("Approve or Reject clicked after the request expired: told so, and both messages lose their buttons at once", async () => {
-      const { post, batch, code } = await summaryOf("late.csv", csvFile(freshRows(11)));
-      const summaryTs = await tsOf(post);
-      await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
-      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "request");
-      const requestTs = await tsOf(request!);
-      await waitForStatus(code, "AWAITING_APPROVAL");
+      const { code, summaryTs, request, requestTs } = await awaitingApproval("late.csv", 11);
       h.t.clock.now = new Date("2026-11-27T13:00:00Z"); // past the 72 h; the background job has not run yet
       const [approve, reject] = buttonsOf(request!);
       const late = await h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
