@@ -1,8 +1,8 @@
 /**
  * Background work every replica does now and then: resume account creations whose worker
  * died, expire approval requests and unconfirmed summaries past their time, and retry
- * invitations that are due. Each
- * step is safe to run on several replicas at once (leases and compare-and-set in the core).
+ * invitations that are due. Each step is safe to run on several replicas at once (leases and
+ * compare-and-set in the core).
  */
 import type { Logger } from "pino";
 import type { Core, CreationProgress, ImportBatch } from "./core/index.ts";

@@ -95,3 +95,23 @@ export class AppError extends Error {
 export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
   return error instanceof AppError && (code === undefined || error.code === code);
 }
+
+/** The database is away or turned the work down for now: the same work may succeed later. */
+export function isPassingDatabaseError(error: unknown): boolean {
+  return isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) || isAppError(error, ErrorCode.DATABASE_BUSY);
+}
+
+/**
+ * Runs `work`, and again after each of `delaysMs` while it fails in a way `retryOn` accepts;
+ * the last failure (or any other) is thrown.
+ */
+export async function retrying<T>(work: () => Promise<T>, { retryOn, delaysMs }: { retryOn: (error: unknown) => boolean; delaysMs: readonly number[] }): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= delaysMs.length || !retryOn(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delaysMs[attempt]));
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { ErrorCode, isAppError } from "../errors.ts";
+import { ErrorCode, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
 import type { Actor } from "../types.ts";
 import { loadBatch, stateError } from "./common.ts";
 import type { CreationProgress, ImportBatch } from "./types.ts";
@@ -59,7 +59,7 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
       chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
     } catch (error) {
       // An outage or a lasting conflict is resumed later (the lease expires); anything else would fail again.
-      if (!isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) && !isAppError(error, ErrorCode.DATABASE_BUSY)) await markFailed(deps, batch!, owner, error, options.actor);
+      if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
       throw error;
     }
     // Lost the lease (we stalled past it and another worker took over): stop writing.
@@ -93,15 +93,11 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
 }
 
 /** One chunk in its transaction; a deadlock or serialization failure rolled it back whole, so it is tried again. */
-async function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: string, size: number, leaseUntil: () => Date) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.store.transaction((tx) => tx.imports.createChunk(batchId, owner, size, leaseUntil()));
-    } catch (error) {
-      if (attempt === 4 || !isAppError(error, ErrorCode.DATABASE_BUSY)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1))); // 0.1, 0.4, 1.6 s
-    }
-  }
+function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: string, size: number, leaseUntil: () => Date) {
+  return retrying(() => deps.store.transaction((tx) => tx.imports.createChunk(batchId, owner, size, leaseUntil())), {
+    retryOn: (error) => isAppError(error, ErrorCode.DATABASE_BUSY),
+    delaysMs: [100, 400, 1600],
+  });
 }
 
 /** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */

@@ -1,6 +1,6 @@
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { AppError, ErrorCode, isAppError } from "../errors.ts";
+import { AppError, ErrorCode, isPassingDatabaseError, retrying } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
 import { closableFrom, loadBatch, stateError } from "./common.ts";
@@ -23,8 +23,8 @@ export interface InvitationOutcome {
 
 /**
  * Invite: an enrollment invitation for every user the batch created (CREATED, or FAILED
- * part-way, → INVITING → FINISHED), then one delivery pass. Without SMTP the invitations stay PENDING and the result
- * says so; failed sends are retried later by deliverInvitations.
+ * part-way, → INVITING → FINISHED), then one delivery pass. Without SMTP the invitations stay
+ * PENDING and the result says so; failed sends are retried later by deliverInvitations.
  */
 export async function inviteImportedUsers(
   deps: CoreDeps,
@@ -107,17 +107,11 @@ export async function deliverInvitations(
  * recorded, it stays claimed for the rest of its 5-minute claim, and a pass after that sends it
  * again: the one way an invitation goes out twice (a database outage right after a send).
  */
-async function recordSent(deps: CoreDeps, invitation: { id: string; claimedUntil: Date }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deps.store.invitations.markSent(invitation.id, deps.now(), invitation.claimedUntil);
-      return;
-    } catch (error) {
-      const passing = isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) || isAppError(error, ErrorCode.DATABASE_BUSY);
-      if (attempt === 4 || !passing) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * 4 ** (attempt - 1))); // 0.25, 1, 4 s
-    }
-  }
+function recordSent(deps: CoreDeps, invitation: { id: string; claimedUntil: Date }): Promise<void> {
+  return retrying(() => deps.store.invitations.markSent(invitation.id, deps.now(), invitation.claimedUntil), {
+    retryOn: isPassingDatabaseError,
+    delaysMs: [250, 1000, 4000],
+  });
 }
 
 /** An INVITING batch untouched this long lost its process mid-pass: its invitations exist. */

@@ -8,7 +8,7 @@
  * (setImportConversation), so later clicks and background jobs can update them.
  */
 import type { App, webApi } from "@slack/bolt";
-import { awaitsInviteOrFinish, ErrorCode, isAppError, type Actor, type CreationProgress, type ImportBatch } from "../../core/index.ts";
+import { awaitsInviteOrFinish, ErrorCode, isAppError, isPassingDatabaseError, type Actor, type CreationProgress, type ImportBatch } from "../../core/index.ts";
 import { renderMessage, renderModal, renderFormErrors, renderText } from "../../render/blockkit.ts";
 import {
   IMPORT_ACTIONS,
@@ -546,8 +546,8 @@ export class SlackImports {
       });
     } catch (error) {
       // The batch stays CREATING and the background job carries on with it: no button to click again.
-      const paused = isAppError(error, ErrorCode.DATABASE_UNAVAILABLE) ? "the HMS database is not answering" : isAppError(error, ErrorCode.DATABASE_BUSY) ? "the HMS database is busy with other work" : undefined;
-      if (!paused) throw error;
+      if (!isPassingDatabaseError(error)) throw error;
+      const paused = isAppError(error, ErrorCode.DATABASE_BUSY) ? "the HMS database is busy with other work" : "the HMS database is not answering";
       logFailure(this.log, error, { batch: batch.code, while: "creating accounts; the background job resumes them" });
       await this.tell(place, noticeMessage(`Creating the accounts of import ${batch.code} paused: ${paused}. It carries on by itself within a few minutes; the summary shows the progress.`));
     } finally {
