@@ -2,7 +2,7 @@
  * A fake Slack for end-to-end tests: a node:http server on 127.0.0.1 that plays the Web API
  * (POST /api/<method>), hands out response_urls (POST /response/<id>) and serves files
  * (GET, see serve()). It records every request and answers like Slack, with the shapes of the
- * samples in ../shared/specs/slack/java-slack-sdk-json-samples/api (the sample skeleton, `ok`
+ * samples in test/fixtures/specs/slack/java-slack-sdk-json-samples/api (the sample skeleton, `ok`
  * set, the error fields dropped, and the values that matter filled in).
  *
  * Script it per test:

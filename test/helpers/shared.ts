@@ -1,11 +1,13 @@
 /**
- * The workplace's shared material, which CI and every developer machine keep beside the
- * repository as ../shared: real spreadsheet exports and Slack's official specs and samples.
+ * The fixtures the tests read, all inside the repository (test/fixtures, provenance in
+ * test/fixtures/SOURCES.md): real spreadsheet exports and the platforms' official specs.
  */
 import path from "node:path";
 
-export const SHARED_DIR = path.resolve(import.meta.dirname, "../../../shared");
+export const FIXTURES_DIR = path.resolve(import.meta.dirname, "../fixtures");
 /** LibreOffice and Excel-style exports of one roster, with users.expect.json. */
-export const CSV_FIXTURES = path.join(SHARED_DIR, "fixtures/csv");
+export const CSV_FIXTURES = path.join(FIXTURES_DIR, "csv");
 /** Slack's manifest schema and the Java SDK's captured Web API samples. */
-export const SLACK_SPECS = path.join(SHARED_DIR, "specs/slack");
+export const SLACK_SPECS = path.join(FIXTURES_DIR, "specs/slack");
+/** The Teams app manifest schema and the Adaptive Card 1.5 schema. */
+export const TEAMS_SPECS = path.join(FIXTURES_DIR, "specs/teams");

@@ -1,6 +1,6 @@
 /**
  * The payload fixtures keep the shapes Slack really sends: every key in them exists in the
- * payload samples captured by Slack's Java SDK (../shared/specs/slack), and the fake Web API's
+ * payload samples captured by Slack's Java SDK (test/fixtures/specs/slack), and the fake Web API's
  * answers keep the samples' shapes too.
  */
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * The Slack app manifests a workspace admin pastes into "Create app from manifest": valid against
- * Slack's official schema (../shared/specs/slack, JSON Schema draft-07), and carrying what the
+ * Slack's official schema (test/fixtures/specs/slack, JSON Schema draft-07), and carrying what the
  * bot needs: /hms, interactivity, the events and scopes, HTTP or Socket Mode.
  */
 import { readFileSync } from "node:fs";
