@@ -21,9 +21,9 @@ export default defineConfig({
       // adapter-pg 6.x cannot decode the catalog type `name` (oid 19) that the schema engine
       // reads (prisma/orm#27403, fixed only in the 7.x adapter): report it as text (oid 25).
       class CatalogSafePool extends pg.Pool {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        // biome-ignore lint/suspicious/noExplicitAny: pg.Pool.query's overloads cannot be forwarded with their types
         override query(...args: any[]): any {
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          // biome-ignore lint/suspicious/noExplicitAny: pg.Pool.query's overloads cannot be forwarded with their types
           const result = (super.query as any)(...args);
           if (result && typeof result.then === "function") {
             return result.then((res: import("pg").QueryResult) => {

@@ -61,15 +61,28 @@ function generateFile(rows: number): { text: string; bad: number; duplicates: nu
     let role = i % 50 === 0 ? "Administrator" : "User";
     let exchange = i % 3 === 0 ? ["CORPNET", `user${i}`] : ["", ""];
     const r = i % 100;
-    if (r === 7) (email = `user${i}@@corp.example.org`), bad++;
-    else if (r === 17) (group = "Nonexistent"), bad++;
-    else if (r === 27) (role = "Superuser"), bad++;
-    else if (r === 37) (exchange = ["CORPNET", ""]), bad++;
-    else if (r === 47) (email = `USER${i - 1}@corp.example.org`), duplicates++;
-    else if (r === 57 && i < EXISTING) (email = `existing${i}@corp.example.org`), taken++;
+    if (r === 7) {
+      email = `user${i}@@corp.example.org`;
+      bad++;
+    } else if (r === 17) {
+      group = "Nonexistent";
+      bad++;
+    } else if (r === 27) {
+      role = "Superuser";
+      bad++;
+    } else if (r === 37) {
+      exchange = ["CORPNET", ""];
+      bad++;
+    } else if (r === 47) {
+      email = `USER${i - 1}@corp.example.org`;
+      duplicates++;
+    } else if (r === 57 && i < EXISTING) {
+      email = `existing${i}@corp.example.org`;
+      taken++;
+    }
     lines.push([email, name, group, role, ...exchange].map(cell).join(","));
   }
-  return { text: lines.join("\r\n") + "\r\n", bad, duplicates, taken };
+  return { text: `${lines.join("\r\n")}\r\n`, bad, duplicates, taken };
 }
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -158,7 +171,7 @@ async function copyReference(scratch: Awaited<ReturnType<typeof scratchDatabase>
     return seconds(start);
   }
   const rows = await db.sql.query<Record<string, string | null>>(select);
-  const csv = rows.map((r) => Object.values(r).map((v) => (v === null ? "" : `"${String(v).replace(/"/g, '""')}"`)).join(",")).join("\n") + "\n";
+  const csv = `${rows.map((r) => Object.values(r).map((v) => (v === null ? "" : `"${String(v).replace(/"/g, '""')}"`)).join(",")).join("\n")}\n`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const start = process.hrtime.bigint();
@@ -231,7 +244,7 @@ if (role) {
       const t = TARGETS[k];
       const persist = Math.max(0, b.staged! - p.parseValidate! - p.duplicateCheck!);
       console.log(
-        [
+        `${[
           `database: ${k}   (verdict: ${b.ready} ready, ${b.attention} need attention; the duplicate check found ${p.found})`,
           `  parse+validate   ${f(p.parseValidate!)}`,
           `  duplicate check  ${f(p.duplicateCheck!)}`,
@@ -240,7 +253,7 @@ if (role) {
           `  create accounts  ${f(b.create!)}${Math.round(b.created! / b.create!).toLocaleString("en")} rows/s, ${b.created} created; target ≤ ${t.create} s`,
           `  COPY reference   ${f(b.copy!)}${Math.round(b.created! / b.copy!).toLocaleString("en")} rows/s into a table like "User"; creation is ${(b.create! / b.copy!).toFixed(1)}× COPY`,
           `  bot peak RSS     ${b.rssCreated} MB   (idle with the database open ${b.rssBefore} MB, after staging ${b.rssStaged} MB); target ≤ ${t.rss} MB`,
-        ].join("\n") + "\n",
+        ].join("\n")}\n`,
       );
     }
   } finally {

@@ -43,7 +43,10 @@ describe("/healthz", () => {
     let received = "";
     const answered = (n: number) => received.split("HTTP/1.1 503").length > n;
     const outcome = new Promise<string>((resolve) => {
-      socket.on("data", (chunk) => ((received += chunk), answered(2) && resolve("answered twice")));
+      socket.on("data", (chunk) => {
+        received += chunk;
+        if (answered(2)) resolve("answered twice");
+      });
       socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
       socket.on("close", () => resolve("closed"));
     });

@@ -6,7 +6,7 @@ import type { Actor, UserWithGroup } from "./types.ts";
 /** The acting HMS user, who must hold the Administrator role; throws NOT_ADMINISTRATOR otherwise. */
 export async function requireAdministrator(repos: Repositories, actor: Actor): Promise<UserWithGroup> {
   const user = actor.email ? await repos.users.findByEmail(normalizeEmail(actor.email)) : null;
-  if (!user || user.role !== "ADMINISTRATOR") {
+  if (user?.role !== "ADMINISTRATOR") {
     throw new AppError(ErrorCode.NOT_ADMINISTRATOR, "You need the Administrator role in HMS to do this.", {
       details: { actor: actor.email, known: Boolean(user) },
     });

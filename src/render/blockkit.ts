@@ -310,9 +310,8 @@ export function renderText(message: Message): string {
         return [mrkdwn(b.text)];
       case "progress":
         return [`${escapeMrkdwn(b.label)} ${formatCount(b.done)} / ${formatCount(b.total)}`];
-      case "actions":
-      case "divider":
-        return [];
+      default:
+        return []; // actions and dividers have no text
     }
   });
   return clip(lines.join("\n"), 4000);

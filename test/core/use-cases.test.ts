@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, ErrorCode } from "../../src/core/errors.ts";
+import { type AppError, ErrorCode } from "../../src/core/errors.ts";
 import type { UserInput } from "../../src/core/schemas.ts";
 import { appErrorOf } from "../helpers/errors.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";

@@ -3,7 +3,7 @@ export const HEADER = "Email ID,Name,Group,Role,Exchange Domain,Exchange Usernam
 
 /** A UTF-8 CSV of the template's columns with these rows (cells joined as given). */
 export function csvFile(rows: string[][], header = HEADER): Uint8Array {
-  return new TextEncoder().encode([header, ...rows.map((r) => r.join(","))].join("\r\n") + "\r\n");
+  return new TextEncoder().encode(`${[header, ...rows.map((r) => r.join(","))].join("\r\n")}\r\n`);
 }
 
 /** `count` valid rows user0@…, user1@… in the given group. */

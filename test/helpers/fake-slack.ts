@@ -187,7 +187,7 @@ export const DEFAULT_RESPONDERS: Record<string, Responder> = {
     const file = fake.files.get(String(call.args.file));
     return file ? { body: { ok: true, file: fake.describeFile(file) } } : FakeSlack.error("file_not_found");
   },
-  "files.getUploadURLExternal": (call, fake) => {
+  "files.getUploadURLExternal": (_call, fake) => {
     const fileId = nextId("F");
     return { body: okFromSample("files.getUploadURLExternal", { upload_url: `${fake.url}/upload/${fileId}`, file_id: fileId }) };
   },

@@ -474,7 +474,10 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       // From the moment creation starts (its first edit), every transaction meets a conflict.
       h.fake.once(
         "chat.update",
-        (call, fake) => ((failing = 4), DEFAULT_RESPONDERS["chat.update"]!(call, fake)),
+        (call, fake) => {
+          failing = 4;
+          return DEFAULT_RESPONDERS["chat.update"]!(call, fake);
+        },
         (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts… 0 / 2"),
       );
       try {

@@ -54,7 +54,7 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
   await report(batch);
 
   for (;;) {
-    let chunk;
+    let chunk: Awaited<ReturnType<typeof createChunkRetryingConflicts>>;
     try {
       chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
     } catch (error) {

@@ -135,7 +135,9 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
       if (failure) throw failure.error;
       const storing: Promise<void> = store.imports
         .insertRows(created.id, verdicts)
-        .catch((error: unknown) => void (failure ??= { error }))
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
         .finally(() => inFlight.delete(storing));
       inFlight.add(storing);
     }

@@ -574,7 +574,10 @@ export class SlackImports {
       return;
     }
     let throttle = this.progressThrottles.get(id);
-    if (!throttle) this.progressThrottles.set(id, (throttle = { throttle: this.throttle() }));
+    if (!throttle) {
+      throttle = { throttle: this.throttle() };
+      this.progressThrottles.set(id, throttle);
+    }
     await this.showProgress(progress, throttle).catch((error: unknown) => logFailure(this.log, error, { batch: progress.batch.code }));
   }
 
