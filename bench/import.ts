@@ -15,8 +15,8 @@
  *   ROWS=1000 EXISTING=1000 npm run bench:import           # a smaller run
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -29,7 +29,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { createCore } from "../src/core/index.ts";
 import { readCsv } from "../src/csv/read.ts";
 import { createRowValidator } from "../src/csv/validate.ts";
-import { openDatabase, PGLITE_OPTIONS, type Database } from "../src/db/database.ts";
+import { type Database, openDatabase, PGLITE_OPTIONS } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
 import { createStore } from "../src/db/store.ts";
 
@@ -38,8 +38,38 @@ type Kind = "pglite" | "postgresql";
 const ROWS = Number(process.env.ROWS ?? 150_000);
 const EXISTING = Number(process.env.EXISTING ?? 100_000);
 const GROUPS = ["Finance", "Engineering", "Warehouse", "Leadership", "Help Desk", "Field Sales", "Legal Ops", "Support"];
-const FIRST = ["François", "Zsófia", "Bjørn", "Øystein", "Ümit", "Jiří", "Eun-ji", "Rūta", "Nuria", "小林", "王", "Amélie", "Kwame", "Saoirse", "Grzegorz", "Lucía"];
-const LAST = ["Castañeda", "Ivanović", "Grünewald", "Hernández, Jr.", "Lefèvre", "D'Angelo", "Østergaard", "Åberg", "佐藤", "Nowak", "Jäger", "Bergström"];
+const FIRST = [
+  "François",
+  "Zsófia",
+  "Bjørn",
+  "Øystein",
+  "Ümit",
+  "Jiří",
+  "Eun-ji",
+  "Rūta",
+  "Nuria",
+  "小林",
+  "王",
+  "Amélie",
+  "Kwame",
+  "Saoirse",
+  "Grzegorz",
+  "Lucía",
+];
+const LAST = [
+  "Castañeda",
+  "Ivanović",
+  "Grünewald",
+  "Hernández, Jr.",
+  "Lefèvre",
+  "D'Angelo",
+  "Østergaard",
+  "Åberg",
+  "佐藤",
+  "Nowak",
+  "Jäger",
+  "Bergström",
+];
 const ADMIN = { email: "bench.admin@corp.example.org", platform: "slack" as const };
 const APPROVER = { email: "bench.approver@corp.example.org", platform: "slack" as const };
 const TARGETS: Record<Kind, { summary?: number; create: number; rss: number }> = {
@@ -171,7 +201,13 @@ async function copyReference(scratch: Awaited<ReturnType<typeof scratchDatabase>
     return seconds(start);
   }
   const rows = await db.sql.query<Record<string, string | null>>(select);
-  const csv = `${rows.map((r) => Object.values(r).map((v) => (v === null ? "" : `"${String(v).replace(/"/g, '""')}"`)).join(",")).join("\n")}\n`;
+  const csv = `${rows
+    .map((r) =>
+      Object.values(r)
+        .map((v) => (v === null ? "" : `"${String(v).replace(/"/g, '""')}"`))
+        .join(","),
+    )
+    .join("\n")}\n`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const start = process.hrtime.bigint();
@@ -200,7 +236,17 @@ async function bot(kind: Kind, file: string): Promise<Record<string, number>> {
     const create = seconds(start);
     const rssCreated = peakMb();
     const copy = await copyReference(scratch, batch.id);
-    return { staged, create, copy, ready: batch.readyRows, attention: batch.attentionRows, created: created.createdRows, rssBefore, rssStaged, rssCreated };
+    return {
+      staged,
+      create,
+      copy,
+      ready: batch.readyRows,
+      attention: batch.attentionRows,
+      created: created.createdRows,
+      rssBefore,
+      rssStaged,
+      rssCreated,
+    };
   } finally {
     await scratch.dispose();
   }

@@ -14,21 +14,30 @@ const optionalText = z.preprocess((v) => (typeof v === "string" && v.trim() === 
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL");
 
 const emailList = optionalText.transform((v, ctx) => {
-  const emails = (v ?? "").split(",").map((e) => e.trim().toLowerCase()).filter(Boolean);
+  const emails = (v ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
   for (const email of emails) {
     if (!isEmail(email)) ctx.addIssue({ code: "custom", message: `"${email}" is not an email address`, input: v });
   }
   return emails;
 });
 
-
 const envSchema = z.object({
   PORT: z.preprocess(
     (v) => (v === undefined || v === "" ? "3000" : v),
-    z.string().regex(/^\d+$/, { error: "must be a whole number", abort: true }).transform(Number).pipe(z.number().int().min(0).max(65535, "must be at most 65535")),
+    z
+      .string()
+      .regex(/^\d+$/, { error: "must be a whole number", abort: true })
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(65535, "must be at most 65535")),
   ),
   DATABASE_URL: optionalText.pipe(
-    z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgresql:// URL (unset it to use the embedded database)").optional(),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgresql:// URL (unset it to use the embedded database)")
+      .optional(),
   ),
   DATA_DIR: optionalText.transform((v) => v ?? "./data"),
   BOOTSTRAP_ADMINS: emailList,
@@ -58,7 +67,12 @@ const envSchema = z.object({
       .pipe(z.number().positive("must be more than 0"))
       .optional(),
   ),
-  SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\/\S+$/, "must be an smtp:// or smtps:// URL").optional()),
+  SMTP_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, "must be an smtp:// or smtps:// URL")
+      .optional(),
+  ),
   INVITE_FROM: optionalText,
   ENROLL_URL: optionalText.pipe(httpUrl.optional()),
 });

@@ -21,7 +21,17 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
-export function startJobs({ core, logger, listeners = {}, intervalMs = 15_000 }: { core: Core; logger: Logger; listeners?: ImportListeners; intervalMs?: number }): Jobs {
+export function startJobs({
+  core,
+  logger,
+  listeners = {},
+  intervalMs = 15_000,
+}: {
+  core: Core;
+  logger: Logger;
+  listeners?: ImportListeners;
+  intervalMs?: number;
+}): Jobs {
   let running: Promise<void> | undefined;
   const step = async (name: string, work: () => Promise<unknown>) => {
     try {

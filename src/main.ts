@@ -4,14 +4,14 @@
  */
 import type { Server } from "node:http";
 import { pino } from "pino";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createCore } from "./core/index.ts";
-import { openDatabase, type Database } from "./db/database.ts";
+import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createStore } from "./db/store.ts";
-import { startJobs, type Jobs } from "./jobs.ts";
+import { type Jobs, startJobs } from "./jobs.ts";
 import { createSmtpMailer } from "./mail/smtp.ts";
-import { startPlatforms, type Platforms } from "./platforms/index.ts";
+import { type Platforms, startPlatforms } from "./platforms/index.ts";
 import { closeServer, createHttpApp, listen } from "./server.ts";
 
 async function main(): Promise<void> {

@@ -21,13 +21,20 @@ function imports(file: string): string[] {
 
 function offenders(dir: string, forbidden: RegExp) {
   return sources(path.join(SRC, dir)).flatMap((file) =>
-    imports(file).filter((spec) => forbidden.test(spec)).map((spec) => `${path.relative(SRC, file)} imports ${spec}`),
+    imports(file)
+      .filter((spec) => forbidden.test(spec))
+      .map((spec) => `${path.relative(SRC, file)} imports ${spec}`),
   );
 }
 
 describe("architecture boundaries", () => {
   it("src/core imports no platform, database or framework package (the pure CSV reader is allowed)", () => {
-    expect(offenders("core", /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|prisma|pg$|@electric-sql\/|pglite|express|pino|nodemailer)|generated\/prisma|\/(db|platforms|render)\//)).toEqual([]);
+    expect(
+      offenders(
+        "core",
+        /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|prisma|pg$|@electric-sql\/|pglite|express|pino|nodemailer)|generated\/prisma|\/(db|platforms|render)\//,
+      ),
+    ).toEqual([]);
   });
 
   it("src/csv and src/render stay pure: no platform or database imports", () => {

@@ -31,7 +31,12 @@ describe("config", () => {
 
   it("uses PostgreSQL when DATABASE_URL is set, and parses the rest", () => {
     expect(
-      load({ PORT: "8080", DATABASE_URL: "postgresql://hms@db:5432/hms", BOOTSTRAP_ADMINS: " Ann@Corp.example.org, bob@corp.example.org ,", LOG_LEVEL: "debug" }),
+      load({
+        PORT: "8080",
+        DATABASE_URL: "postgresql://hms@db:5432/hms",
+        BOOTSTRAP_ADMINS: " Ann@Corp.example.org, bob@corp.example.org ,",
+        LOG_LEVEL: "debug",
+      }),
     ).toMatchObject({
       port: 8080,
       database: { kind: "postgresql", url: "postgresql://hms@db:5432/hms" },
@@ -43,21 +48,39 @@ describe("config", () => {
   it.each([
     [{ PORT: "http" }, "invalid configuration: PORT must be a whole number"],
     [{ PORT: "70000" }, "invalid configuration: PORT must be at most 65535"],
-    [{ DATABASE_URL: "mysql://x/y" }, "invalid configuration: DATABASE_URL must be a postgresql:// URL (unset it to use the embedded database)"],
+    [
+      { DATABASE_URL: "mysql://x/y" },
+      "invalid configuration: DATABASE_URL must be a postgresql:// URL (unset it to use the embedded database)",
+    ],
     [{ BOOTSTRAP_ADMINS: "ann@corp.example.org,bob" }, 'invalid configuration: BOOTSTRAP_ADMINS "bob" is not an email address'],
     [{ LOG_LEVEL: "loud" }, "invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
     [{ SLACK_BOT_TOKEN: "xoxp-user" }, "invalid configuration: SLACK_BOT_TOKEN must be a bot token (xoxb-…)"],
-    [{ SLACK_BOT_TOKEN: "xoxb-1" }, "invalid configuration: SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)"],
-    [{ SLACK_SIGNING_SECRET: "s" }, "invalid configuration: SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set"],
-    [{ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xoxb-2" }, "invalid configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)"],
+    [
+      { SLACK_BOT_TOKEN: "xoxb-1" },
+      "invalid configuration: SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)",
+    ],
+    [
+      { SLACK_SIGNING_SECRET: "s" },
+      "invalid configuration: SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set",
+    ],
+    [
+      { SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xoxb-2" },
+      "invalid configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)",
+    ],
     [{ SLACK_API_URL: "localhost:9" }, "invalid configuration: SLACK_API_URL must be an http:// or https:// URL"],
-    [{ APPROVAL_POLICY: "sometimes" }, "invalid configuration: APPROVAL_POLICY must be always, never, admins, or a number of accounts (1 or more)"],
+    [
+      { APPROVAL_POLICY: "sometimes" },
+      "invalid configuration: APPROVAL_POLICY must be always, never, admins, or a number of accounts (1 or more)",
+    ],
     [{ APPROVAL_POLICY: "0" }, "invalid configuration: APPROVAL_POLICY must be always, never, admins, or a number of accounts (1 or more)"],
     [{ APPROVERS: "x" }, 'invalid configuration: APPROVERS "x" is not an email address'],
     [{ APPROVAL_TTL_HOURS: "soon" }, "invalid configuration: APPROVAL_TTL_HOURS must be a number of hours"],
     [{ APPROVAL_TTL_HOURS: "0" }, "invalid configuration: APPROVAL_TTL_HOURS must be more than 0"],
     [{ SMTP_URL: "mail.example.com" }, "invalid configuration: SMTP_URL must be an smtp:// or smtps:// URL"],
-    [{ SMTP_URL: "smtp://mail:25", ENROLL_URL: "https://hms.example.com/enroll" }, "invalid configuration: INVITE_FROM is required with SMTP_URL (the sender of invitations)"],
+    [
+      { SMTP_URL: "smtp://mail:25", ENROLL_URL: "https://hms.example.com/enroll" },
+      "invalid configuration: INVITE_FROM is required with SMTP_URL (the sender of invitations)",
+    ],
   ])("%j stops start-up with one line naming the variable", (env, expected) => {
     expect(message(env)).toBe(expected);
   });

@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { openDatabase, type Database } from "../src/db/database.ts";
+import { type Database, openDatabase } from "../src/db/database.ts";
 import { closeServer, createHttpApp, listen } from "../src/server.ts";
 
 describe("/healthz", () => {
@@ -37,7 +37,10 @@ describe("/healthz", () => {
 
   it("answers a keep-alive request that waited through a 6 s event-loop stall (Node's 5 s default reset it)", async () => {
     let port = 0;
-    const app = createHttpApp({ logger: pino({ level: "silent" }), health: { database: "pglite", ready: () => false, ping: async () => {} } });
+    const app = createHttpApp({
+      logger: pino({ level: "silent" }),
+      health: { database: "pglite", ready: () => false, ping: async () => {} },
+    });
     ({ server, port } = await listen(app, 0));
     const socket = connect(port, "127.0.0.1");
     let received = "";
@@ -83,9 +86,15 @@ describe("/healthz", () => {
 
   it("cuts connections still busy after the grace period", async () => {
     let port = 0;
-    const app = createHttpApp({ logger: pino({ level: "silent" }), health: { database: "pglite", ready: () => true, ping: () => new Promise<void>(() => {}) } });
+    const app = createHttpApp({
+      logger: pino({ level: "silent" }),
+      health: { database: "pglite", ready: () => true, ping: () => new Promise<void>(() => {}) },
+    });
     ({ server, port } = await listen(app, 0));
-    const hanging = fetch(`http://127.0.0.1:${port}/healthz`).then(() => "answered", () => "cut");
+    const hanging = fetch(`http://127.0.0.1:${port}/healthz`).then(
+      () => "answered",
+      () => "cut",
+    );
     await new Promise((r) => setTimeout(r, 100));
     const closing = closeServer(server, { graceMs: 200 });
     server = undefined;

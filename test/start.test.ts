@@ -2,7 +2,7 @@
  * The README's `npm start`, run for real: boots on the embedded database with no
  * configuration, answers /healthz, stops cleanly on SIGTERM, and fails fast with one line.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,7 +25,10 @@ const startScript: string = JSON.parse(readFileSync(path.join(ROOT, "package.jso
  * `npm start` with only PATH/HOME from this environment plus `env`. With `direct`, the start
  * script's command without npm in between, so the app's own exit code on a signal is seen.
  */
-function npmStart(env: Record<string, string>, direct = false): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+function npmStart(
+  env: Record<string, string>,
+  direct = false,
+): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   const [command, ...args] = direct ? startScript.split(" ") : ["npm", "start", "--silent"];
   const child = spawn(command!, args, {
     cwd: ROOT,
@@ -128,10 +131,19 @@ describe("npm start", { timeout: 90_000 }, () => {
     expect(first.output()).not.toContain('"msg":"database migrated"');
     expect(await stop(first)).toBe(0);
     await until(() => first.output().includes('"msg":"stopped"'));
-    const lines = first.output().split("\n").map((l) => /"msg":"([^"]+)"/.exec(l)?.[1]).filter(Boolean);
+    const lines = first
+      .output()
+      .split("\n")
+      .map((l) => /"msg":"([^"]+)"/.exec(l)?.[1])
+      .filter(Boolean);
     // The database it was opening was closed, after the step under way, before the process ended.
     const tail = lines.slice(lines.indexOf("shutting down"));
-    expect(tail).toEqual(["shutting down", ...(tail.includes("database migrated") ? ["database migrated"] : []), "database closed", "stopped"]);
+    expect(tail).toEqual([
+      "shutting down",
+      ...(tail.includes("database migrated") ? ["database migrated"] : []),
+      "database closed",
+      "stopped",
+    ]);
     expect(lines).not.toContain("ready");
 
     const second = await startAndWaitForPort({ DATA_DIR: dataDir }, true);
@@ -153,8 +165,13 @@ describe("npm start", { timeout: 90_000 }, () => {
   it("exits non-zero with one line and no stack when DATABASE_URL cannot be reached", async () => {
     const run = npmStart({ PORT: "0", DATABASE_URL: "postgresql://hms:s3cret@127.0.0.1:1/hms" });
     expect(await run.exit).toBe(1);
-    const errors = run.output().split("\n").filter((l) => l.startsWith("hms-userbot:"));
-    expect(errors).toEqual(["hms-userbot: cannot start: cannot open PostgreSQL at postgresql://hms:***@127.0.0.1:1/hms: connect ECONNREFUSED 127.0.0.1:1"]);
+    const errors = run
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("hms-userbot:"));
+    expect(errors).toEqual([
+      "hms-userbot: cannot start: cannot open PostgreSQL at postgresql://hms:***@127.0.0.1:1/hms: connect ECONNREFUSED 127.0.0.1:1",
+    ]);
     expect(run.output()).not.toMatch(/\n\s+at /);
     expect(run.output()).not.toContain("s3cret");
   });

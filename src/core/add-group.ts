@@ -1,7 +1,7 @@
 import { actorDetails, requireAdministrator } from "./authorize.ts";
 import type { CoreDeps } from "./deps.ts";
 import { AppError, ErrorCode, isAppError } from "./errors.ts";
-import { check, fieldIssue, groupInputSchema, type GroupInput } from "./schemas.ts";
+import { check, fieldIssue, type GroupInput, groupInputSchema } from "./schemas.ts";
 import type { Actor, Group } from "./types.ts";
 
 export interface AddGroupOptions {

@@ -1,7 +1,7 @@
 import { actorDetails, requireAdministrator } from "./authorize.ts";
 import type { CoreDeps } from "./deps.ts";
 import { AppError, ErrorCode, isAppError } from "./errors.ts";
-import { fieldIssue, userInputSchema, validateUserFields, type UserInput } from "./schemas.ts";
+import { fieldIssue, type UserInput, userInputSchema, validateUserFields } from "./schemas.ts";
 import type { Actor, Group, User } from "./types.ts";
 
 export interface AddUserOptions {

@@ -16,7 +16,5 @@ export async function requireAdministrator(repos: Repositories, actor: Actor): P
 
 /** Audit details that identify the actor on their platform. */
 export function actorDetails(actor: Actor): Record<string, unknown> {
-  return actor.platformUserId
-    ? { platform: actor.platform, platformUserId: actor.platformUserId }
-    : { platform: actor.platform };
+  return actor.platformUserId ? { platform: actor.platform, platformUserId: actor.platformUserId } : { platform: actor.platform };
 }

@@ -1,6 +1,6 @@
-import type { ImportSettings } from "./import/types.ts";
-import type { InvitationMailer } from "./import/ports.ts";
 import type { Gate } from "./gate.ts";
+import type { InvitationMailer } from "./import/ports.ts";
+import type { ImportSettings } from "./import/types.ts";
 import type { Store } from "./ports.ts";
 
 /** What every use case is given by the composition root. */

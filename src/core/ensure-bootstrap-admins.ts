@@ -31,7 +31,12 @@ export async function ensureBootstrapAdmins(deps: CoreDeps, { emails }: { emails
           if (existing?.role === "ADMINISTRATOR") return "unchanged" as const;
           if (existing) {
             await tx.users.setRole(existing.id, "ADMINISTRATOR");
-            await tx.audit.record({ actor: BOOTSTRAP_ACTOR, action: "user.promote", subject: email, details: { reason: "BOOTSTRAP_ADMINS" } });
+            await tx.audit.record({
+              actor: BOOTSTRAP_ACTOR,
+              action: "user.promote",
+              subject: email,
+              details: { reason: "BOOTSTRAP_ADMINS" },
+            });
             return "promoted" as const;
           }
           const user = await tx.users.create({
@@ -44,7 +49,12 @@ export async function ensureBootstrapAdmins(deps: CoreDeps, { emails }: { emails
             source: "FORM",
             createdBy: BOOTSTRAP_ACTOR,
           });
-          await tx.audit.record({ actor: BOOTSTRAP_ACTOR, action: "user.add", subject: email, details: { userId: user.id, group: group.name, role: "ADMINISTRATOR", reason: "BOOTSTRAP_ADMINS" } });
+          await tx.audit.record({
+            actor: BOOTSTRAP_ACTOR,
+            action: "user.add",
+            subject: email,
+            details: { userId: user.id, group: group.name, role: "ADMINISTRATOR", reason: "BOOTSTRAP_ADMINS" },
+          });
           return "created" as const;
         });
         result[outcome].push(email);
@@ -64,7 +74,12 @@ async function ensureAdministratorsGroup({ store }: CoreDeps): Promise<Group> {
   try {
     return await store.transaction(async (tx) => {
       const group = await tx.groups.create({ name: ADMINISTRATORS_GROUP, policy: DEFAULT_POLICY });
-      await tx.audit.record({ actor: BOOTSTRAP_ACTOR, action: "group.add", subject: `group:${group.name}`, details: { groupId: group.id, policy: group.policy } });
+      await tx.audit.record({
+        actor: BOOTSTRAP_ACTOR,
+        action: "group.add",
+        subject: `group:${group.name}`,
+        details: { groupId: group.id, policy: group.policy },
+      });
       return group;
     });
   } catch (error) {

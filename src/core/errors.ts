@@ -105,7 +105,10 @@ export function isPassingDatabaseError(error: unknown): boolean {
  * Runs `work`, and again after each of `delaysMs` while it fails in a way `retryOn` accepts;
  * the last failure (or any other) is thrown.
  */
-export async function retrying<T>(work: () => Promise<T>, { retryOn, delaysMs }: { retryOn: (error: unknown) => boolean; delaysMs: readonly number[] }): Promise<T> {
+export async function retrying<T>(
+  work: () => Promise<T>,
+  { retryOn, delaysMs }: { retryOn: (error: unknown) => boolean; delaysMs: readonly number[] },
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();

@@ -2,25 +2,33 @@
  * The platform-neutral core: use cases bound to their dependencies. Edges call these and
  * never reach the database or each other.
  */
-import { addGroup, type AddGroupOptions } from "./add-group.ts";
-import { addUser, type AddUserOptions } from "./add-user.ts";
+
+import { importTemplate } from "../csv/template.ts";
+import { type AddGroupOptions, addGroup } from "./add-group.ts";
+import { type AddUserOptions, addUser } from "./add-user.ts";
+import { requireAdministrator } from "./authorize.ts";
 import type { CoreDeps } from "./deps.ts";
 import { ensureBootstrapAdmins } from "./ensure-bootstrap-admins.ts";
-import { findUsers, type FindUsersOptions } from "./find-users.ts";
-import { listGroups, type ListGroupsOptions } from "./list-groups.ts";
-import type { Actor } from "./types.ts";
 import { AppError, ErrorCode } from "./errors.ts";
-import { requireAdministrator } from "./authorize.ts";
+import { type FindUsersOptions, findUsers } from "./find-users.ts";
 import { createGate } from "./gate.ts";
-import { normalizeEmail } from "./schemas.ts";
-import { createAccounts, resumeInterruptedImports, type CreateAccountsOptions } from "./import/create-accounts.ts";
-import { approveImport, cancelImport, checkImportDecision, expireImports, rejectImport, type DecideImportOptions } from "./import/decide-import.ts";
+import { type CreateAccountsOptions, createAccounts, resumeInterruptedImports } from "./import/create-accounts.ts";
+import {
+  approveImport,
+  cancelImport,
+  checkImportDecision,
+  type DecideImportOptions,
+  expireImports,
+  rejectImport,
+} from "./import/decide-import.ts";
 import { finishImport } from "./import/finish-import.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
-import { discardInterruptedUploads, stageImport, type StageImportOptions } from "./import/stage-import.ts";
+import { discardInterruptedUploads, type StageImportOptions, stageImport } from "./import/stage-import.ts";
 import { submitImport } from "./import/submit-import.ts";
-import { importTemplate } from "../csv/template.ts";
+import { type ListGroupsOptions, listGroups } from "./list-groups.ts";
+import { normalizeEmail } from "./schemas.ts";
+import type { Actor } from "./types.ts";
 
 /** The actor with its email as the directory stores it (every edge may pass any case). */
 function normalizedActor(actor: Actor): Actor {
@@ -83,11 +91,11 @@ export function createCore(options: CoreDeps) {
 
 export type Core = ReturnType<typeof createCore>;
 
-export * from "./errors.ts";
-export * from "./types.ts";
-export * from "./schemas.ts";
 export type { CoreDeps } from "./deps.ts";
-export type * from "./ports.ts";
-export * from "./import/types.ts";
-export type * from "./import/ports.ts";
+export * from "./errors.ts";
 export { describeState } from "./import/common.ts";
+export type * from "./import/ports.ts";
+export * from "./import/types.ts";
+export type * from "./ports.ts";
+export * from "./schemas.ts";
+export * from "./types.ts";

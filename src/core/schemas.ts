@@ -67,10 +67,8 @@ export const fieldMessages = {
   GROUP_REQUIRED: () => "Group is required.",
   GROUP_UNKNOWN: (v: string) => `There is no group named ${quote(v)}.`,
   ROLE_INVALID: (v: string) => `Role ${quote(v)} is not valid: use Administrator or User.`,
-  EXCHANGE_USERNAME_MISSING: () =>
-    "Exchange username is missing: give both Exchange domain and username for ActiveSync, or neither.",
-  EXCHANGE_DOMAIN_MISSING: () =>
-    "Exchange domain is missing: give both Exchange domain and username for ActiveSync, or neither.",
+  EXCHANGE_USERNAME_MISSING: () => "Exchange username is missing: give both Exchange domain and username for ActiveSync, or neither.",
+  EXCHANGE_DOMAIN_MISSING: () => "Exchange domain is missing: give both Exchange domain and username for ActiveSync, or neither.",
   EXCHANGE_DOMAIN_INVALID: (v: string) =>
     `Exchange domain ${quote(v)} is neither a NetBIOS name (like CORP) nor a DNS domain (like corp.example.com).`,
   EXCHANGE_USERNAME_INVALID: (v: string) =>
@@ -93,7 +91,10 @@ export function fieldIssue(field: string, code: MessageCode, value = ""): FieldI
 }
 
 // A spreadsheet cell or form value: missing, null or text; always trimmed.
-const cell = z.string().nullish().transform((v) => (v ?? "").trim());
+const cell = z
+  .string()
+  .nullish()
+  .transform((v) => (v ?? "").trim());
 
 /** Raw Add user input, as the form or a CSV row gives it (all text, any may be blank). */
 export const userInputSchema = z.object({
@@ -148,7 +149,9 @@ export function validateUserFields(raw: RawUserFields): { value: ValidUserFields
     issues.push(fieldIssue("exchangeDomain", "EXCHANGE_DOMAIN_INVALID", exchangeDomain));
   if (
     exchangeUsername &&
-    ([...exchangeUsername].length > EXCHANGE_USERNAME_MAX || !EXCHANGE_USERNAME.test(exchangeUsername) || CONTROL_CHARS.test(exchangeUsername))
+    ([...exchangeUsername].length > EXCHANGE_USERNAME_MAX ||
+      !EXCHANGE_USERNAME.test(exchangeUsername) ||
+      CONTROL_CHARS.test(exchangeUsername))
   )
     issues.push(fieldIssue("exchangeUsername", "EXCHANGE_USERNAME_INVALID", exchangeUsername));
 
@@ -177,20 +180,18 @@ export const userFieldsSchema = userInputSchema.transform((raw, ctx): ValidUserF
 });
 
 /** Raw input of the add-group command. */
-export const groupInputSchema = z
-  .object({ name: cell, policy: cell })
-  .transform((raw, ctx) => {
-    const issues: FieldIssue[] = [];
-    if (!raw.name) issues.push(fieldIssue("name", "GROUP_NAME_REQUIRED"));
-    else {
-      if (CONTROL_CHARS.test(raw.name)) issues.push(fieldIssue("name", "GROUP_NAME_CONTROL_CHARS"));
-      if ([...raw.name].length > GROUP_NAME_MAX) issues.push(fieldIssue("name", "GROUP_NAME_TOO_LONG", raw.name));
-    }
-    if (CONTROL_CHARS.test(raw.policy)) issues.push(fieldIssue("policy", "POLICY_CONTROL_CHARS"));
-    if ([...raw.policy].length > POLICY_MAX) issues.push(fieldIssue("policy", "POLICY_TOO_LONG", raw.policy));
-    addIssues(ctx, issues);
-    return { name: tidyGroupName(raw.name), policy: raw.policy || DEFAULT_POLICY };
-  });
+export const groupInputSchema = z.object({ name: cell, policy: cell }).transform((raw, ctx) => {
+  const issues: FieldIssue[] = [];
+  if (!raw.name) issues.push(fieldIssue("name", "GROUP_NAME_REQUIRED"));
+  else {
+    if (CONTROL_CHARS.test(raw.name)) issues.push(fieldIssue("name", "GROUP_NAME_CONTROL_CHARS"));
+    if ([...raw.name].length > GROUP_NAME_MAX) issues.push(fieldIssue("name", "GROUP_NAME_TOO_LONG", raw.name));
+  }
+  if (CONTROL_CHARS.test(raw.policy)) issues.push(fieldIssue("policy", "POLICY_CONTROL_CHARS"));
+  if ([...raw.policy].length > POLICY_MAX) issues.push(fieldIssue("policy", "POLICY_TOO_LONG", raw.policy));
+  addIssues(ctx, issues);
+  return { name: tidyGroupName(raw.name), policy: raw.policy || DEFAULT_POLICY };
+});
 export type GroupInput = z.input<typeof groupInputSchema>;
 
 /** Result of checking input against a schema: the value, or every field issue. */
@@ -219,4 +220,3 @@ export const USER_FIELD_LABELS: Record<UserField, string> = {
   exchangeDomain: "Exchange domain",
   exchangeUsername: "Exchange username",
 };
-

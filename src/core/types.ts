@@ -60,4 +60,3 @@ export interface AuditEventInput {
   subject: string;
   details?: Record<string, unknown>;
 }
-

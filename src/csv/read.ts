@@ -6,15 +6,7 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { CsvError, parse } from "csv-parse";
 import { AppError, ErrorCode, type UserField } from "../core/errors.ts";
-import {
-  COLUMN_FIELDS,
-  MAX_DATA_ROWS,
-  MAX_FILE_BYTES,
-  TEMPLATE_COLUMNS,
-  type CsvFileInfo,
-  type CsvReader,
-  type CsvRow,
-} from "./types.ts";
+import { COLUMN_FIELDS, type CsvFileInfo, type CsvReader, type CsvRow, MAX_DATA_ROWS, MAX_FILE_BYTES, TEMPLATE_COLUMNS } from "./types.ts";
 import { PROBLEMS_COLUMN, unguardCell } from "./write.ts";
 
 export interface ReadCsvOptions {
@@ -44,9 +36,7 @@ const HEADER_ALIASES: ReadonlyMap<string, UserField> = new Map(
     role: ["Role"],
     exchangeDomain: ["Exchange Domain", "Exchange domain name", "Domain"],
     exchangeUsername: ["Exchange Username", "Exchange user name", "Exchange user", "Exchange login"],
-  } satisfies Record<UserField, string[]>).flatMap(([field, names]) =>
-    names.map((name) => [headerKey(name), field as UserField] as const),
-  ),
+  } satisfies Record<UserField, string[]>).flatMap(([field, names]) => names.map((name) => [headerKey(name), field as UserField] as const)),
 );
 
 /** Case, spaces, `_`, `-` and punctuation do not count when matching a header cell. */
@@ -137,7 +127,9 @@ function rejectKnownBinary(bytes: Uint8Array): void {
     if (buffer.includes("xl/workbook") || buffer.includes("xl/worksheets"))
       throw notText(`This looks like an Excel workbook (.xlsx), not a CSV file; save it as CSV. ${SAVE_AS_CSV}`);
     if (buffer.includes("application/vnd.oasis.opendocument.spreadsheet"))
-      throw notText("This looks like an OpenDocument spreadsheet (.ods), not a CSV file; save it as CSV (File › Save As, file type Text CSV).");
+      throw notText(
+        "This looks like an OpenDocument spreadsheet (.ods), not a CSV file; save it as CSV (File › Save As, file type Text CSV).",
+      );
     throw notText("This is a ZIP archive, not a CSV file. Upload the CSV file itself, not compressed.");
   }
   for (const { magic, what } of SIGNATURES) {

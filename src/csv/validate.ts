@@ -3,9 +3,9 @@
  * exists, the email is free) and duplicates within the file, chunk after chunk.
  */
 import type { FieldIssue, UserField } from "../core/errors.ts";
-import { fieldIssue, groupKey, userInputSchema, validateUserFields, type ValidUserFields } from "../core/schemas.ts";
-import { ROLE_LABELS, type Group } from "../core/types.ts";
-import { COLUMN_FIELDS, TEMPLATE_COLUMNS, type CsvRow, type DirectoryView, type RowVerdict, type ValidationCounts } from "./types.ts";
+import { fieldIssue, groupKey, userInputSchema, type ValidUserFields, validateUserFields } from "../core/schemas.ts";
+import { type Group, ROLE_LABELS } from "../core/types.ts";
+import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowVerdict, TEMPLATE_COLUMNS, type ValidationCounts } from "./types.ts";
 
 /** Validates the rows of one file, chunk by chunk, remembering what earlier chunks held. */
 export interface RowValidator {

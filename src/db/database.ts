@@ -52,7 +52,7 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     exec: async (sql) => {
       await client.query(sql);
     },
-    query: async <T,>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+    query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
   });
   return {
     kind: "postgresql",
@@ -71,7 +71,11 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
         client.release();
       }
     },
-    ping: (timeoutMs = 2_000) => withTimeout(pool.query("SELECT 1").then(() => {}), timeoutMs),
+    ping: (timeoutMs = 2_000) =>
+      withTimeout(
+        pool.query("SELECT 1").then(() => {}),
+        timeoutMs,
+      ),
     close: once(async () => {
       await prisma.$disconnect();
       await pool.end();
@@ -101,7 +105,7 @@ async function openPglite(options: { dataDir: string } | { instance: PGlite }): 
     exec: async (text) => {
       await pglite.exec(text);
     },
-    query: async <T,>(text: string, params?: unknown[]) => (await pglite.query<T>(text, params)).rows,
+    query: async <T>(text: string, params?: unknown[]) => (await pglite.query<T>(text, params)).rows,
   };
   return {
     kind: "pglite",
@@ -113,7 +117,11 @@ async function openPglite(options: { dataDir: string } | { instance: PGlite }): 
       lockTail = run.catch(() => {});
       return run;
     },
-    ping: (timeoutMs = 2_000) => withTimeout(pglite.query("SELECT 1").then(() => {}), timeoutMs),
+    ping: (timeoutMs = 2_000) =>
+      withTimeout(
+        pglite.query("SELECT 1").then(() => {}),
+        timeoutMs,
+      ),
     close: once(async () => {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();

@@ -19,8 +19,26 @@ function uniqueViolationTarget(error: unknown): string | undefined {
   return undefined;
 }
 
-const UNREACHABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "TooManyConnections", "SocketTimeout", "TlsConnectionError"]);
-const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03"]);
+const UNREACHABLE_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "TooManyConnections",
+  "SocketTimeout",
+  "TlsConnectionError",
+]);
+const UNREACHABLE_CODES = new Set([
+  "P1001",
+  "P1002",
+  "P1008",
+  "P1017",
+  "P2024",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "57P01",
+  "57P03",
+]);
 
 type ErrorLink = { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
 
@@ -49,7 +67,9 @@ const BUSY_CODES = new Set(["40P01", "40001", "P2034"]);
 
 /** The database turned this work down for now (a conflict with other work), not for good. */
 function isBusy(error: unknown): boolean {
-  return errorChain(error).some((e) => (typeof e.kind === "string" && BUSY_KINDS.has(e.kind)) || (typeof e.code === "string" && BUSY_CODES.has(e.code)));
+  return errorChain(error).some(
+    (e) => (typeof e.kind === "string" && BUSY_KINDS.has(e.kind)) || (typeof e.code === "string" && BUSY_CODES.has(e.code)),
+  );
 }
 
 /**

@@ -4,11 +4,12 @@
  * INSERT … SELECT from the stored rows), not row-by-row: Prisma's query compiler, not the
  * database, is the bottleneck for createMany at this size.
  */
-import type { RowVerdict } from "../csv/types.ts";
+
+import type { FieldIssue } from "../core/errors.ts";
 import type { ImportRepository, InvitationRepository } from "../core/import/ports.ts";
 import type { ImportBatch, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
 import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
-import type { FieldIssue } from "../core/errors.ts";
+import type { RowVerdict } from "../csv/types.ts";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;
@@ -92,16 +93,33 @@ export function importRepository(db: Client): ImportRepository {
     },
 
     async setConversation(id, conversation) {
-      const [batch] = await db.importBatch.updateManyAndReturn({ where: { id }, data: { conversation: conversation as Prisma.InputJsonValue } });
+      const [batch] = await db.importBatch.updateManyAndReturn({
+        where: { id },
+        data: { conversation: conversation as Prisma.InputJsonValue },
+      });
       return batch ? asBatch(batch) : null;
     },
 
     async rows(batchId, { statuses, limit, afterRow } = {}) {
       const rows = await db.importRow.findMany({
-        where: { batchId, ...(statuses ? { status: { in: [...statuses] } } : {}), ...(afterRow !== undefined ? { rowNumber: { gt: afterRow } } : {}) },
+        where: {
+          batchId,
+          ...(statuses ? { status: { in: [...statuses] } } : {}),
+          ...(afterRow !== undefined ? { rowNumber: { gt: afterRow } } : {}),
+        },
         orderBy: { rowNumber: "asc" },
         take: limit,
-        select: { rowNumber: true, status: true, email: true, name: true, groupName: true, role: true, exchangeDomain: true, exchangeUsername: true, issues: true },
+        select: {
+          rowNumber: true,
+          status: true,
+          email: true,
+          name: true,
+          groupName: true,
+          role: true,
+          exchangeDomain: true,
+          exchangeUsername: true,
+          issues: true,
+        },
       });
       return rows.map((r) => ({ ...r, issues: r.issues as unknown as FieldIssue[] })) satisfies ImportRowRecord[];
     },

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AuditRepository, GroupRepository, ProcessedEventRepository, Repositories, Store, UserRepository } from "../core/ports.ts";
-import type { Group, GroupSummary } from "../core/types.ts";
 import { tidyGroupName } from "../core/schemas.ts";
+import type { Group, GroupSummary } from "../core/types.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { Database } from "./database.ts";
 import { translated, translating } from "./errors.ts";
@@ -22,13 +22,11 @@ function userRepository(db: Client): UserRepository {
     findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
     create: (user) => db.user.create({ data: user }),
     setRole: (id, role) => db.user.update({ where: { id }, data: { role } }),
-    emailsWithRole: async (role) => (await db.user.findMany({ where: { role }, select: { email: true }, orderBy: { email: "asc" } })).map((u) => u.email),
+    emailsWithRole: async (role) =>
+      (await db.user.findMany({ where: { role }, select: { email: true }, orderBy: { email: "asc" } })).map((u) => u.email),
     async search(fragment, limit) {
       const where: Prisma.UserWhereInput = {
-        OR: [
-          { email: { contains: literal(fragment.toLowerCase()) } },
-          { name: { contains: literal(fragment), mode: "insensitive" } },
-        ],
+        OR: [{ email: { contains: literal(fragment.toLowerCase()) } }, { name: { contains: literal(fragment), mode: "insensitive" } }],
       };
       const [users, total] = await Promise.all([
         db.user.findMany({ where, include: { group: true }, orderBy: { email: "asc" }, take: limit }),

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Core } from "../core/index.ts";
 import type { ImportListeners } from "../jobs.ts";
-import { startSlack, type SlackEdgeOptions } from "./slack/index.ts";
+import { type SlackEdgeOptions, startSlack } from "./slack/index.ts";
 
 export interface PlatformsOptions {
   config: Pick<Config, "slack">;

@@ -30,7 +30,14 @@ export interface BkButton {
 }
 
 export type BkElement =
-  | { type: "plain_text_input"; action_id: string; placeholder?: PlainText; initial_value?: string; max_length?: number; multiline?: boolean }
+  | {
+      type: "plain_text_input";
+      action_id: string;
+      placeholder?: PlainText;
+      initial_value?: string;
+      max_length?: number;
+      multiline?: boolean;
+    }
   | { type: "file_input"; action_id: string; filetypes?: string[]; max_files?: number }
   | { type: "external_select"; action_id: string; placeholder?: PlainText; min_query_length?: number; initial_option?: BkOption }
   | { type: "radio_buttons"; action_id: string; options: BkOption[]; initial_option?: BkOption };
@@ -102,7 +109,9 @@ function isPlain(text: RichText): boolean {
 }
 
 function plainString(text: RichText): string {
-  return runs(text).map((r) => (typeof r === "string" ? r : "bold" in r ? r.bold : "code" in r ? r.code : r.mention)).join("");
+  return runs(text)
+    .map((r) => (typeof r === "string" ? r : "bold" in r ? r.bold : "code" in r ? r.code : r.mention))
+    .join("");
 }
 
 /** Rich text as mrkdwn: runs escaped, bold as *…*, code as `…`. */
@@ -168,7 +177,8 @@ function listSections(items: readonly RichText[], total = items.length, maxBlock
   const type = plainList ? "plain_text" : "mrkdwn";
   const lines = items.map((item) => `• ${plainList ? plainString(item) : mrkdwn(item)}`);
   let packed = packLines(lines, Math.max(1, maxBlocks));
-  if (packed.shown === items.length && total <= items.length) return packed.texts.map((text) => ({ type: "section", text: { type, text } }));
+  if (packed.shown === items.length && total <= items.length)
+    return packed.texts.map((text) => ({ type: "section", text: { type, text } }));
   packed = packLines(lines, Math.max(1, maxBlocks - 1));
   const sections: BkBlock[] = packed.texts.map((text) => ({ type: "section", text: { type, text } }));
   const more = Math.max(total, items.length) - packed.shown;
@@ -289,7 +299,10 @@ export function renderModal(form: Form): BkModal {
 
 /** The view_submission answer that keeps the modal open with errors next to the inputs. */
 export function renderFormErrors(errors: FormErrors): { response_action: "errors"; errors: Record<string, string> } {
-  return { response_action: "errors", errors: Object.fromEntries(Object.entries(errors).map(([id, text]) => [id, clip(text, LIMITS.label)])) };
+  return {
+    response_action: "errors",
+    errors: Object.fromEntries(Object.entries(errors).map(([id, text]) => [id, clip(text, LIMITS.label)])),
+  };
 }
 
 /** The block_suggestion answer of an external select. */

@@ -55,7 +55,14 @@ export function importTemplateMessage({ fileName, howTo, invoke }: { fileName: s
     blocks: [
       { type: "section", text: [{ bold: "The HMS import template" }, " is attached: ", { code: fileName }, "."] },
       { type: "section", text: howTo },
-      { type: "context", text: ["Then run ", { code: `${invoke} import` }, ", or share the file in a direct message to the bot (or mention the bot on it in a channel)."] },
+      {
+        type: "context",
+        text: [
+          "Then run ",
+          { code: `${invoke} import` },
+          ", or share the file in a direct message to the bot (or mention the bot on it in a channel).",
+        ],
+      },
     ],
   };
 }
@@ -67,8 +74,22 @@ export function importFileForm({ metadata }: { metadata?: string } = {}): Form {
     submitLabel: "Check file",
     cancelLabel: "Cancel",
     metadata,
-    intro: [{ type: "section", text: "Choose the CSV file of users. Nothing is created yet: you get a summary first, with the rows that need attention." }],
-    inputs: [{ type: "file", id: IMPORT_FILE_INPUT, label: "CSV file", fileTypes: ["csv"], maxFiles: 1, hint: "Saved from the template (/hms template), one row per user." }],
+    intro: [
+      {
+        type: "section",
+        text: "Choose the CSV file of users. Nothing is created yet: you get a summary first, with the rows that need attention.",
+      },
+    ],
+    inputs: [
+      {
+        type: "file",
+        id: IMPORT_FILE_INPUT,
+        label: "CSV file",
+        fileTypes: ["csv"],
+        maxFiles: 1,
+        hint: "Saved from the template (/hms template), one row per user.",
+      },
+    ],
   };
 }
 
@@ -80,7 +101,16 @@ export function rejectReasonForm({ code, metadata }: { code: string; metadata?: 
     cancelLabel: "Back",
     metadata,
     intro: [{ type: "section", text: ["Reject import ", { bold: code }, "? The requester will see the reason."] }],
-    inputs: [{ type: "text", id: REJECT_REASON_INPUT, label: "Reason", multiline: true, maxLength: 500, placeholder: "Why the accounts should not be created" }],
+    inputs: [
+      {
+        type: "text",
+        id: REJECT_REASON_INPUT,
+        label: "Reason",
+        multiline: true,
+        maxLength: 500,
+        placeholder: "Why the accounts should not be created",
+      },
+    ],
   };
 }
 
@@ -126,7 +156,8 @@ const CREATION_STATES: readonly string[] = ["APPROVED", "CREATING", "CREATED", "
 export function importMessage(view: ImportView): Message {
   const { batch } = view;
   const created =
-    (CREATION_STATES.includes(batch.status) && batch.status !== "APPROVED") || (batch.status === "FAILED" && batch.createdRows + batch.skippedRows + batch.failedRows > 0);
+    (CREATION_STATES.includes(batch.status) && batch.status !== "APPROVED") ||
+    (batch.status === "FAILED" && batch.createdRows + batch.skippedRows + batch.failedRows > 0);
   const fields: Field[] = [
     { label: "Data rows", value: count(batch.dataRows) },
     { label: "Ready", value: count(batch.readyRows) },
@@ -134,7 +165,11 @@ export function importMessage(view: ImportView): Message {
     { label: "Blank", value: count(batch.blankRows) },
   ];
   if (created) {
-    fields.push({ label: "Created", value: count(batch.createdRows) }, { label: "Skipped", value: count(batch.skippedRows) }, { label: "Failed", value: count(batch.failedRows) });
+    fields.push(
+      { label: "Created", value: count(batch.createdRows) },
+      { label: "Skipped", value: count(batch.skippedRows) },
+      { label: "Failed", value: count(batch.failedRows) },
+    );
   }
   const blocks: Block[] = [{ type: "section", text: [{ bold: `Import ${batch.code}` }, " · ", { code: batch.fileName }], fields }];
 
@@ -144,7 +179,10 @@ export function importMessage(view: ImportView): Message {
     case "VALIDATED": {
       summary = `Import ${batch.code}: ${plural(batch.readyRows, "account")} ready, ${plural(batch.attentionRows, "row")} need attention.`;
       if (batch.readyRows === 0) {
-        blocks.push({ type: "section", text: "No row is ready to create. Fix the rows below (the report in this thread lists them) and upload the file again." });
+        blocks.push({
+          type: "section",
+          text: "No row is ready to create. Fix the rows below (the report in this thread lists them) and upload the file again.",
+        });
       } else if (batch.attentionRows > 0) {
         blocks.push({
           type: "section",
@@ -154,14 +192,23 @@ export function importMessage(view: ImportView): Message {
         blocks.push({ type: "section", text: `Every row is ready. Create the ${plural(batch.readyRows, "account")}?` });
       }
       if (batch.adminRows > 0) blocks.push({ type: "context", text: `${plural(batch.adminRows, "row")} grant the Administrator role.` });
-      if (batch.readyRows > 0) buttons.push({ id: IMPORT_ACTIONS.create, label: `Create ${plural(batch.readyRows, "account")}`, value: batch.id, style: "primary" });
+      if (batch.readyRows > 0)
+        buttons.push({
+          id: IMPORT_ACTIONS.create,
+          label: `Create ${plural(batch.readyRows, "account")}`,
+          value: batch.id,
+          style: "primary",
+        });
       buttons.push({ id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id });
       break;
     }
     case "AWAITING_APPROVAL": {
       summary = `Import ${batch.code} is waiting for approval.`;
       const who = view.approvers?.length ? [" by ", ...mentions(view.approvers)] : [];
-      blocks.push({ type: "section", text: ["Waiting for approval", ...who, batch.approvalExpiresAt ? ` (until ${at(batch.approvalExpiresAt)})` : "", "."] });
+      blocks.push({
+        type: "section",
+        text: ["Waiting for approval", ...who, batch.approvalExpiresAt ? ` (until ${at(batch.approvalExpiresAt)})` : "", "."],
+      });
       buttons.push({ id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id });
       break;
     }
@@ -170,7 +217,8 @@ export function importMessage(view: ImportView): Message {
       const done = view.progress?.done ?? batch.createdRows + batch.skippedRows + batch.failedRows;
       const total = view.progress?.total ?? batch.readyRows;
       summary = `Import ${batch.code}: creating accounts… ${count(done)} / ${count(total)}`;
-      if (batch.decidedBy) blocks.push({ type: "context", text: `Approved by ${batch.decidedBy}${batch.decidedAt ? ` at ${at(batch.decidedAt)}` : ""}.` });
+      if (batch.decidedBy)
+        blocks.push({ type: "context", text: `Approved by ${batch.decidedBy}${batch.decidedAt ? ` at ${at(batch.decidedAt)}` : ""}.` });
       blocks.push({ type: "progress", label: "Creating accounts…", done, total });
       break;
     }
@@ -200,10 +248,16 @@ export function importMessage(view: ImportView): Message {
         summary = `Import ${batch.code} finished: ${plural(inv.sent, "invitation")} sent, ${count(inv.pending)} pending, ${count(inv.failed)} failed.`;
         blocks.push({
           type: "section",
-          text: ["Finished. Invitations: ", { bold: `${count(inv.sent)} sent` }, `, ${count(inv.pending)} pending, ${count(inv.failed)} failed.`],
+          text: [
+            "Finished. Invitations: ",
+            { bold: `${count(inv.sent)} sent` },
+            `, ${count(inv.pending)} pending, ${count(inv.failed)} failed.`,
+          ],
         });
-        if (view.mailConfigured === false) blocks.push({ type: "context", text: "No mail server is configured (SMTP_URL): invitations stay pending until one is." });
-        else if (inv.pending + inv.failed > 0) blocks.push({ type: "context", text: "Pending and failed invitations are retried automatically." });
+        if (view.mailConfigured === false)
+          blocks.push({ type: "context", text: "No mail server is configured (SMTP_URL): invitations stay pending until one is." });
+        else if (inv.pending + inv.failed > 0)
+          blocks.push({ type: "context", text: "Pending and failed invitations are retried automatically." });
       } else {
         summary = `Import ${batch.code} finished: ${plural(batch.createdRows, "account")} created, no invitations sent.`;
         blocks.push({ type: "section", text: `Finished: ${plural(batch.createdRows, "account")} created, no invitations sent.` });
@@ -216,7 +270,10 @@ export function importMessage(view: ImportView): Message {
       break;
     case "REJECTED":
       summary = `Import ${batch.code} was rejected.`;
-      blocks.push({ type: "section", text: [`Rejected by ${batch.decidedBy ?? "an approver"}`, batch.reason ? `: “${batch.reason}”` : "", ". Nothing was created."] });
+      blocks.push({
+        type: "section",
+        text: [`Rejected by ${batch.decidedBy ?? "an approver"}`, batch.reason ? `: “${batch.reason}”` : "", ". Nothing was created."],
+      });
       break;
     case "EXPIRED":
       if (batch.approvalRequestedAt) {
@@ -224,16 +281,25 @@ export function importMessage(view: ImportView): Message {
         blocks.push({ type: "section", text: "The approval request expired. Nothing was created; upload the file again to start over." });
       } else {
         summary = `Import ${batch.code} expired before anyone clicked Create.`;
-        blocks.push({ type: "section", text: `${batch.reason ?? "Not confirmed in time."} Nothing was created; upload the file again to check it against the directory as it is now.` });
+        blocks.push({
+          type: "section",
+          text: `${batch.reason ?? "Not confirmed in time."} Nothing was created; upload the file again to check it against the directory as it is now.`,
+        });
       }
       break;
     case "FAILED": {
       summary = `Import ${batch.code} failed.`;
       blocks.push({ type: "section", text: `Failed${batch.reason ? `: ${batch.reason}` : "."}` });
       const notCreated = batch.readyRows - batch.createdRows - batch.skippedRows - batch.failedRows;
-      const again = notCreated > 0 ? ` Not reached: ${plural(notCreated, "ready row")}; upload the file again to create them (the accounts made already will show as existing).` : "";
+      const again =
+        notCreated > 0
+          ? ` Not reached: ${plural(notCreated, "ready row")}; upload the file again to create them (the accounts made already will show as existing).`
+          : "";
       if (awaitsInviteOrFinish(batch)) {
-        blocks.push({ type: "section", text: `Created before it stopped: ${plural(batch.createdRows, "account")}.${again} Invite the new users to enroll, or finish.` });
+        blocks.push({
+          type: "section",
+          text: `Created before it stopped: ${plural(batch.createdRows, "account")}.${again} Invite the new users to enroll, or finish.`,
+        });
         buttons.push(
           { id: IMPORT_ACTIONS.invite, label: "Invite the imported users to enroll", value: batch.id, style: "primary" },
           { id: IMPORT_ACTIONS.finish, label: "Finish", value: batch.id },
@@ -245,7 +311,9 @@ export function importMessage(view: ImportView): Message {
     }
   }
 
-  const listed = created ? view.attention.filter((r) => r.status === "SKIPPED" || r.status === "FAILED") : view.attention.filter((r) => r.status === "NEEDS_ATTENTION");
+  const listed = created
+    ? view.attention.filter((r) => r.status === "SKIPPED" || r.status === "FAILED")
+    : view.attention.filter((r) => r.status === "NEEDS_ATTENTION");
   const listedTotal = created ? batch.skippedRows + batch.failedRows : batch.attentionRows;
   if (listedTotal > 0 && batch.status !== "APPROVED" && batch.status !== "CREATING") {
     blocks.push({ type: "section", text: [{ bold: created ? "Rows skipped or failed" : "Rows needing attention" }] });
@@ -253,14 +321,25 @@ export function importMessage(view: ImportView): Message {
   }
   if (view.unknownColumns?.length) blocks.push({ type: "context", text: `Ignored columns: ${view.unknownColumns.join(", ")}.` });
   if (view.reused && batch.status === "VALIDATED") {
-    blocks.push({ type: "context", text: `The same file was checked at ${at(batch.createdAt)}: this is that check. To check it against the directory as it is now, Cancel and upload it again.` });
+    blocks.push({
+      type: "context",
+      text: `The same file was checked at ${at(batch.createdAt)}: this is that check. To check it against the directory as it is now, Cancel and upload it again.`,
+    });
   }
   if (buttons.length > 0) blocks.push({ type: "actions", buttons });
   return { summary, blocks };
 }
 
 /** The approval request; once decided (or expired), the outcome without buttons. */
-export function approvalRequestMessage({ batch, requester, approvers }: { batch: ImportBatch; requester: Person; approvers: readonly Person[] }): Message {
+export function approvalRequestMessage({
+  batch,
+  requester,
+  approvers,
+}: {
+  batch: ImportBatch;
+  requester: Person;
+  approvers: readonly Person[];
+}): Message {
   const what: Inline[] = [
     { bold: `Import ${batch.code}` },
     " · ",
@@ -273,7 +352,15 @@ export function approvalRequestMessage({ batch, requester, approvers }: { batch:
     case "AWAITING_APPROVAL":
       summary = `Approval needed: import ${batch.code} (${plural(batch.readyRows, "account")}) requested by ${requester.name}.`;
       blocks.push(
-        { type: "section", text: [...mentions(approvers), ": ", { mention: requester.name, platformId: requester.platformId }, " asks for approval to create these accounts."] },
+        {
+          type: "section",
+          text: [
+            ...mentions(approvers),
+            ": ",
+            { mention: requester.name, platformId: requester.platformId },
+            " asks for approval to create these accounts.",
+          ],
+        },
         { type: "context", text: `File SHA-256 ${batch.sha256.slice(0, SHA256_PREFIX_LENGTH)}… · expires ${at(batch.approvalExpiresAt)}` },
         {
           type: "actions",
@@ -286,11 +373,17 @@ export function approvalRequestMessage({ batch, requester, approvers }: { batch:
       break;
     case "EXPIRED":
       summary = `The approval request for import ${batch.code} expired.`;
-      blocks.push({ type: "context", text: `Expired${batch.approvalExpiresAt ? ` at ${at(batch.approvalExpiresAt)}` : ""}: nobody approved it in time.` });
+      blocks.push({
+        type: "context",
+        text: `Expired${batch.approvalExpiresAt ? ` at ${at(batch.approvalExpiresAt)}` : ""}: nobody approved it in time.`,
+      });
       break;
     case "REJECTED":
       summary = `Import ${batch.code} was rejected by ${batch.decidedBy ?? "an approver"}.`;
-      blocks.push({ type: "context", text: `Rejected by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}${batch.reason ? `: “${batch.reason}”` : "."}` });
+      blocks.push({
+        type: "context",
+        text: `Rejected by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}${batch.reason ? `: “${batch.reason}”` : "."}`,
+      });
       break;
     case "CANCELLED":
       summary = `Import ${batch.code} was cancelled.`;

@@ -3,11 +3,11 @@
  * escaping and limits. `invoke` is how the person calls the bot on their platform ("/hms").
  */
 import {
-  ROLE_LABELS,
-  USER_FIELD_LABELS,
   type FieldIssue,
   type Group,
   type GroupSummary,
+  ROLE_LABELS,
+  USER_FIELD_LABELS,
   type User,
   type UserField,
   type UserWithGroup,
@@ -21,7 +21,10 @@ export const COMMAND_HELP: readonly { usage: string; does: string }[] = [
   { usage: "groups [text]", does: "List the groups (those whose name contains the text, when given) with their policy and user count." },
   { usage: "users <text>", does: "Find users whose email or name contains the text." },
   { usage: "template", does: "Post the CSV template for importing users, with how to fill it in." },
-  { usage: "import", does: "Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users." },
+  {
+    usage: "import",
+    does: "Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users.",
+  },
   { usage: "help", does: "Show this help." },
 ];
 
@@ -116,7 +119,17 @@ const ROLE_OPTIONS = (["USER", "ADMINISTRATOR"] as const).map((role) => ({
  * The Add user form: empty (the email optionally prefilled), or again with what the admin typed
  * and a notice above it, when saving failed for a reason worth another try.
  */
-export function addUserForm({ email, metadata, values = {}, notice }: { email?: string; metadata?: string; values?: Partial<Record<UserField, string | null>>; notice?: string } = {}): Form {
+export function addUserForm({
+  email,
+  metadata,
+  values = {},
+  notice,
+}: {
+  email?: string;
+  metadata?: string;
+  values?: Partial<Record<UserField, string | null>>;
+  notice?: string;
+} = {}): Form {
   const L = USER_FIELD_LABELS;
   const typed = (field: UserField) => values[field] || undefined;
   const group = typed("group");
@@ -128,9 +141,24 @@ export function addUserForm({ email, metadata, values = {}, notice }: { email?: 
     metadata,
     intro: notice ? [{ type: "section", text: notice }] : undefined,
     inputs: [
-      { type: "text", id: "email", label: L.email, hint: "The Email ID is also the user's logon ID.", placeholder: "jane.doe@example.com", initialValue: typed("email") ?? (email || undefined) },
+      {
+        type: "text",
+        id: "email",
+        label: L.email,
+        hint: "The Email ID is also the user's logon ID.",
+        placeholder: "jane.doe@example.com",
+        initialValue: typed("email") ?? (email || undefined),
+      },
       { type: "text", id: "name", label: L.name, placeholder: "Jane Doe", initialValue: typed("name") },
-      { type: "externalSelect", id: "group", label: L.group, hint: "Type to search the groups.", placeholder: "Choose a group", minQueryLength: 0, initialOption: group ? { value: group, label: group } : undefined },
+      {
+        type: "externalSelect",
+        id: "group",
+        label: L.group,
+        hint: "Type to search the groups.",
+        placeholder: "Choose a group",
+        minQueryLength: 0,
+        initialOption: group ? { value: group, label: group } : undefined,
+      },
       { type: "radio", id: "role", label: L.role, options: ROLE_OPTIONS, initialValue: typed("role") ?? ROLE_LABELS.USER },
       {
         type: "text",
@@ -141,7 +169,15 @@ export function addUserForm({ email, metadata, values = {}, notice }: { email?: 
         placeholder: "CORP",
         initialValue: typed("exchangeDomain"),
       },
-      { type: "text", id: "exchangeUsername", label: L.exchangeUsername, optional: true, hint: "Only for Exchange ActiveSync, with the domain.", placeholder: "jdoe", initialValue: typed("exchangeUsername") },
+      {
+        type: "text",
+        id: "exchangeUsername",
+        label: L.exchangeUsername,
+        optional: true,
+        hint: "Only for Exchange ActiveSync, with the domain.",
+        placeholder: "jdoe",
+        initialValue: typed("exchangeUsername"),
+      },
     ],
   };
 }

@@ -3,13 +3,13 @@ import { ErrorCode } from "../../src/core/errors.ts";
 import {
   check,
   EXCHANGE_USERNAME_MAX,
-  groupKey,
   groupInputSchema,
+  groupKey,
   NAME_MAX,
   normalizeEmail,
   parseRole,
-  userFieldsSchema,
   type UserInput,
+  userFieldsSchema,
 } from "../../src/core/schemas.ts";
 
 const valid: UserInput = {

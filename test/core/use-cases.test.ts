@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppError, ErrorCode } from "../../src/core/errors.ts";
 import type { UserInput } from "../../src/core/schemas.ts";
-import { appErrorOf } from "../helpers/errors.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { appErrorOf } from "../helpers/errors.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
 
 describe.each(databaseKinds)("use cases on %s", (kind) => {
@@ -31,7 +31,13 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
     it("adds a user, normalizing the email and resolving the group case-insensitively, with an audit event", async () => {
       const { user, group } = await t.core.addUser({
         actor: ADMIN,
-        input: input({ email: "  Kim.Park@CORP.example.org ", group: " engineering ", role: "admin", exchangeDomain: "CORPNET", exchangeUsername: "kpark" }),
+        input: input({
+          email: "  Kim.Park@CORP.example.org ",
+          group: " engineering ",
+          role: "admin",
+          exchangeDomain: "CORPNET",
+          exchangeUsername: "kpark",
+        }),
       });
       expect(user).toMatchObject({
         email: "kim.park@corp.example.org",
@@ -45,11 +51,17 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
       });
       expect(group.name).toBe("Engineering");
       const audit = await t.db.prisma.auditEvent.findFirst({ where: { action: "user.add", subject: user.email } });
-      expect(audit).toMatchObject({ actor: ADMIN.email, details: { platform: "slack", platformUserId: "U0ADMIN", group: "Engineering", role: "ADMINISTRATOR" } });
+      expect(audit).toMatchObject({
+        actor: ADMIN.email,
+        details: { platform: "slack", platformUserId: "U0ADMIN", group: "Engineering", role: "ADMINISTRATOR" },
+      });
     });
 
     it("records the acting admin's email as the directory stores it, whatever case the platform gave", async () => {
-      const { user } = await t.core.addUser({ actor: { ...ADMIN, email: `  ${ADMIN.email.toUpperCase()} ` }, input: input({ email: "cased.actor@corp.example.org", group: "Warehouse" }) });
+      const { user } = await t.core.addUser({
+        actor: { ...ADMIN, email: `  ${ADMIN.email.toUpperCase()} ` },
+        input: input({ email: "cased.actor@corp.example.org", group: "Warehouse" }),
+      });
       expect(user.createdBy).toBe(ADMIN.email);
       const audit = await t.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "user.add", subject: user.email } });
       expect(audit.actor).toBe(ADMIN.email);
@@ -77,9 +89,7 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
     });
 
     it("reports field rules and directory checks together", async () => {
-      const error = await appErrorOf(
-        t.core.addUser({ actor: ADMIN, input: input({ email: PLAIN_USER.email, group: "Nope", name: "" }) }),
-      );
+      const error = await appErrorOf(t.core.addUser({ actor: ADMIN, input: input({ email: PLAIN_USER.email, group: "Nope", name: "" }) }));
       expect(error.fieldIssues.map((i) => i.code).sort()).toEqual(["EMAIL_TAKEN", "GROUP_UNKNOWN", "NAME_REQUIRED"]);
     });
 
@@ -115,7 +125,10 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
 
     it("finds a group however the admin spaces its name: “north   region ” is North Region", async () => {
       await t.core.addGroup({ actor: ADMIN, input: { name: "North  Region" } });
-      const { group } = await t.core.addUser({ actor: ADMIN, input: input({ email: "spaced@corp.example.org", group: " north   region " }) });
+      const { group } = await t.core.addUser({
+        actor: ADMIN,
+        input: input({ email: "spaced@corp.example.org", group: " north   region " }),
+      });
       expect(group.name).toBe("North Region");
     });
 
@@ -166,7 +179,10 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
 
     it("returns at most the limit, with the total", async () => {
       for (let i = 0; i < 25; i++) {
-        await t.core.addUser({ actor: ADMIN, input: input({ email: `bulk${String(i).padStart(2, "0")}@corp.example.org`, name: `Bulk ${i}` }) });
+        await t.core.addUser({
+          actor: ADMIN,
+          input: input({ email: `bulk${String(i).padStart(2, "0")}@corp.example.org`, name: `Bulk ${i}` }),
+        });
       }
       const found = await t.core.findUsers({ actor: ADMIN, query: "bulk" });
       expect(found.users).toHaveLength(20);
@@ -227,7 +243,9 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
     it("rejects half an Exchange account even when written around the core", async () => {
       const group = await t.db.prisma.group.findFirstOrThrow();
       await expect(
-        t.db.prisma.user.create({ data: { email: "half@corp.example.org", name: "Half", groupId: group.id, createdBy: "test", exchangeDomain: "CORP" } }),
+        t.db.prisma.user.create({
+          data: { email: "half@corp.example.org", name: "Half", groupId: group.id, createdBy: "test", exchangeDomain: "CORP" },
+        }),
       ).rejects.toThrow();
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
 import { MAX_DATA_ROWS, MAX_FILE_BYTES, TEMPLATE_COLUMNS } from "../../src/csv/types.ts";
-import { allRows, expectations, fixture, FIXTURE_FILES, read, rejection, utf8 } from "./support.ts";
+import { allRows, expectations, FIXTURE_FILES, fixture, read, rejection, utf8 } from "./support.ts";
 
 const HEADER = TEMPLATE_COLUMNS.join(",");
 const ROW = "ann.lee@corp.example.org,Ann Lee,Finance,User,,";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect } from "vitest";
 import { AppError, type ErrorCode } from "../../src/core/errors.ts";
 import type { Group } from "../../src/core/types.ts";
-import { readCsv, type ReadCsvOptions } from "../../src/csv/read.ts";
+import { type ReadCsvOptions, readCsv } from "../../src/csv/read.ts";
 import type { CsvReader, CsvRow, DirectoryView } from "../../src/csv/types.ts";
 import { CSV_FIXTURES } from "../helpers/shared.ts";
 

@@ -3,7 +3,7 @@ import type { UserField } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
 import type { CsvRow, DirectoryView, RowVerdict } from "../../src/csv/types.ts";
 import { createRowValidator } from "../../src/csv/validate.ts";
-import { directory, expectations, fixture, FIXTURE_FILES, makeGroups } from "./support.ts";
+import { directory, expectations, FIXTURE_FILES, fixture, makeGroups } from "./support.ts";
 
 const GROUPS = expectations().groups_to_create_first;
 
@@ -55,7 +55,9 @@ describe("validating the shared fixtures", () => {
 
     const at = (n: number) => verdicts.find((v) => v.rowNumber === n)!;
     expect(at(8).issues[0]?.message).toBe("Duplicate of row 3.");
-    expect(at(13).issues[0]?.message).toBe("There is no group named “Legal”. Groups: Engineering, Finance, Help Desk, Leadership, Warehouse.");
+    expect(at(13).issues[0]?.message).toBe(
+      "There is no group named “Legal”. Groups: Engineering, Finance, Help Desk, Leadership, Warehouse.",
+    );
     expect(at(33).fields.email).toBe("jiri.dangelo32@corp.example.org");
     expect(at(33).ready?.value.email).toBe("jiri.dangelo32@corp.example.org");
     expect(at(38).ready?.value.name).toBe("+SUM(1,2)");
@@ -148,7 +150,14 @@ describe("createRowValidator", () => {
     const { view } = directory(["Help Desk"]);
     const [bad, good] = await createRowValidator(view).validate([
       row(2, { email: " Ann@Corp.Example.org ", name: "  Ann Lee ", group: " help desk ", role: " owner ", exchangeDomain: " CORP " }),
-      row(3, { email: "BO@corp.example.org", name: "Bo", group: "HELP DESK", role: "admin", exchangeDomain: "CORP", exchangeUsername: " bo " }),
+      row(3, {
+        email: "BO@corp.example.org",
+        name: "Bo",
+        group: "HELP DESK",
+        role: "admin",
+        exchangeDomain: "CORP",
+        exchangeUsername: " bo ",
+      }),
     ]);
     expect(bad?.fields).toEqual({
       email: "ann@corp.example.org",

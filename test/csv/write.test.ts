@@ -4,7 +4,7 @@ import { readCsv } from "../../src/csv/read.ts";
 import { importTemplate } from "../../src/csv/template.ts";
 import { TEMPLATE_COLUMNS } from "../../src/csv/types.ts";
 import { createRowValidator } from "../../src/csv/validate.ts";
-import { csvCell, csvLine, errorReportCsv, type ErrorReportRow } from "../../src/csv/write.ts";
+import { csvCell, csvLine, type ErrorReportRow, errorReportCsv } from "../../src/csv/write.ts";
 import { allRows, directory, expectations, fixture, rejection } from "./support.ts";
 
 const BOM = [0xef, 0xbb, 0xbf];
@@ -93,9 +93,21 @@ describe("importTemplate", () => {
 
 describe("errorReportCsv", () => {
   const rows: ErrorReportRow[] = [
-    { rowNumber: 4, fields: fields({ email: "jane@@corp", name: "+SUM(1,2)", group: "Finance" }), problems: ["Email ID is bad.", "Second."] },
-    { rowNumber: 7, fields: fields({ email: "b@corp.example.org", name: "=1+1", group: "-2", role: "@x" }), problems: ["Problem, with comma."] },
-    { rowNumber: 9, fields: fields({ email: "c@corp.example.org", name: "\tTabbed", exchangeDomain: 'a "b"', exchangeUsername: "x\ny" }), problems: [] },
+    {
+      rowNumber: 4,
+      fields: fields({ email: "jane@@corp", name: "+SUM(1,2)", group: "Finance" }),
+      problems: ["Email ID is bad.", "Second."],
+    },
+    {
+      rowNumber: 7,
+      fields: fields({ email: "b@corp.example.org", name: "=1+1", group: "-2", role: "@x" }),
+      problems: ["Problem, with comma."],
+    },
+    {
+      rowNumber: 9,
+      fields: fields({ email: "c@corp.example.org", name: "\tTabbed", exchangeDomain: 'a "b"', exchangeUsername: "x\ny" }),
+      problems: [],
+    },
   ];
 
   it("writes the template's columns plus Problems, BOM and CRLF, formula-safe", () => {
@@ -143,6 +155,8 @@ describe("errorReportCsv", () => {
       problems: ["There is no group named “Finance”."],
     }));
     const bytes = errorReportCsv(many);
-    expect(text(bytes.subarray(bytes.length - 120))).toMatch(/u149999@corp\.example\.org,User 149999,Finance,,,,There is no group named “Finance”\.\r\n$/);
+    expect(text(bytes.subarray(bytes.length - 120))).toMatch(
+      /u149999@corp\.example\.org,User 149999,Finance,,,,There is no group named “Finance”\.\r\n$/,
+    );
   });
 });

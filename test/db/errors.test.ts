@@ -11,7 +11,9 @@ describe.runIf(TEST_DATABASE_URL)("PostgreSQL errors translated (postgresql)", (
   let t: TestDatabase;
   beforeAll(async () => {
     t = await openTestDatabase("postgresql");
-    await t.db.sql.exec(`INSERT INTO "Group" (id, name, policy, "updatedAt") VALUES (gen_random_uuid(), 'Lock A', 'Default', now()), (gen_random_uuid(), 'Lock B', 'Default', now())`);
+    await t.db.sql.exec(
+      `INSERT INTO "Group" (id, name, policy, "updatedAt") VALUES (gen_random_uuid(), 'Lock A', 'Default', now()), (gen_random_uuid(), 'Lock B', 'Default', now())`,
+    );
   });
   afterAll(async () => t?.close());
 

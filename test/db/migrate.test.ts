@@ -46,7 +46,10 @@ describe.each(databaseKinds)("migrations on %s", (kind) => {
     dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));
     await cp(MIGRATIONS_DIR, dir, { recursive: true });
     await cp(path.join(MIGRATIONS_DIR, (await readMigrations())[0]!.name), path.join(dir, "29990101000000_broken"), { recursive: true });
-    await writeFile(path.join(dir, "29990101000000_broken", "migration.sql"), `CREATE TABLE "Half" (id int);\nSELECT nonsense_column FROM "User";\n`);
+    await writeFile(
+      path.join(dir, "29990101000000_broken", "migration.sql"),
+      `CREATE TABLE "Half" (id int);\nSELECT nonsense_column FROM "User";\n`,
+    );
     await expect(applyMigrations(t.db, dir)).rejects.toThrow(/migration 29990101000000_broken failed and was rolled back/);
     const half = await t.db.sql.query(`SELECT to_regclass('"Half"') AS t`);
     expect(half).toEqual([{ t: null }]);

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { createCore, type Core } from "../../src/core/index.ts";
+import { type Core, createCore } from "../../src/core/index.ts";
 import type { Store } from "../../src/core/ports.ts";
-import { openDatabase, type Database, type DatabaseKind } from "../../src/db/database.ts";
+import { type Database, type DatabaseKind, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { createStore } from "../../src/db/store.ts";
 

@@ -154,7 +154,13 @@ export const DEFAULT_RESPONDERS: Record<string, Responder> = {
           real_name: user.name ?? user.id,
           is_bot: Boolean(user.isBot),
           deleted: false,
-          profile: { ...profile, real_name: user.name ?? user.id, display_name: user.name ?? user.id, team: user.teamId ?? FAKE_TEAM.id, ...(user.email ? { email: user.email } : {}) },
+          profile: {
+            ...profile,
+            real_name: user.name ?? user.id,
+            display_name: user.name ?? user.id,
+            team: user.teamId ?? FAKE_TEAM.id,
+            ...(user.email ? { email: user.email } : {}),
+          },
           teams: [user.teamId ?? FAKE_TEAM.id],
           enterprise_user: undefined,
           enterprise_id: undefined,
@@ -174,14 +180,35 @@ export const DEFAULT_RESPONDERS: Record<string, Responder> = {
         ok: true,
         channel: call.args.channel,
         ts: at,
-        message: { type: "message", text: call.args.text, blocks: call.args.blocks, user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, app_id: FAKE_BOT.appId, team: FAKE_TEAM.id, ts: at },
+        message: {
+          type: "message",
+          text: call.args.text,
+          blocks: call.args.blocks,
+          user: FAKE_BOT.userId,
+          bot_id: FAKE_BOT.botId,
+          app_id: FAKE_BOT.appId,
+          team: FAKE_TEAM.id,
+          ts: at,
+        },
       },
     };
   },
-  "chat.update": (call) => ({ body: { ok: true, channel: call.args.channel, ts: call.args.ts, text: call.args.text, message: { type: "message", text: call.args.text, blocks: call.args.blocks, bot_id: FAKE_BOT.botId } } }),
+  "chat.update": (call) => ({
+    body: {
+      ok: true,
+      channel: call.args.channel,
+      ts: call.args.ts,
+      text: call.args.text,
+      message: { type: "message", text: call.args.text, blocks: call.args.blocks, bot_id: FAKE_BOT.botId },
+    },
+  }),
   "apps.connections.open": (call, fake) =>
     call.token?.startsWith("xapp-")
-      ? { body: okFromSample("apps.connections.open", { url: `${fake.url.replace(/^http/, "ws")}/link/?ticket=${randomBytes(8).toString("hex")}&app_id=${FAKE_BOT.appId}` }) }
+      ? {
+          body: okFromSample("apps.connections.open", {
+            url: `${fake.url.replace(/^http/, "ws")}/link/?ticket=${randomBytes(8).toString("hex")}&app_id=${FAKE_BOT.appId}`,
+          }),
+        }
       : FakeSlack.error("not_allowed_token_type"),
   "files.info": (call, fake) => {
     const file = fake.files.get(String(call.args.file));
@@ -193,17 +220,41 @@ export const DEFAULT_RESPONDERS: Record<string, Responder> = {
   },
   "files.completeUploadExternal": (call) => {
     const files = Array.isArray(call.args.files) ? (call.args.files as { id: string; title?: string }[]) : [];
-    return { body: { ok: true, files: files.map((f) => ({ id: f.id, title: f.title ?? "", channels: call.args.channel_id ? [call.args.channel_id] : [] })) } };
+    return {
+      body: {
+        ok: true,
+        files: files.map((f) => ({ id: f.id, title: f.title ?? "", channels: call.args.channel_id ? [call.args.channel_id] : [] })),
+      },
+    };
   },
   "users.lookupByEmail": (call, fake) => {
     const email = String(call.args.email ?? "").toLowerCase();
     const user = [...fake.users.values()].find((u) => u.email?.toLowerCase() === email);
     if (!user) return FakeSlack.error("users_not_found");
     const s = sample("users.lookupByEmail").user as Record<string, unknown>;
-    return { body: okFromSample("users.lookupByEmail", { user: { ...s, id: user.id, team_id: user.teamId ?? FAKE_TEAM.id, name: user.name ?? user.id.toLowerCase(), real_name: user.name ?? user.id, deleted: false } }) };
+    return {
+      body: okFromSample("users.lookupByEmail", {
+        user: {
+          ...s,
+          id: user.id,
+          team_id: user.teamId ?? FAKE_TEAM.id,
+          name: user.name ?? user.id.toLowerCase(),
+          real_name: user.name ?? user.id,
+          deleted: false,
+        },
+      }),
+    };
   },
   "conversations.open": (call) => ({
-    body: { ok: true, channel: { id: `D${String(call.args.users ?? "X").replace(/^U/, "")}`, created: Math.floor(Date.now() / 1000), is_im: true, user: call.args.users } },
+    body: {
+      ok: true,
+      channel: {
+        id: `D${String(call.args.users ?? "X").replace(/^U/, "")}`,
+        created: Math.floor(Date.now() / 1000),
+        is_im: true,
+        user: call.args.users,
+      },
+    },
   }),
 };
 
@@ -359,14 +410,21 @@ export class FakeSlack {
   }
 
   /** Resolves once at least `count` recorded calls match `filter`; with them. */
-  async waitForCalls(filter: (call: RecordedCall) => boolean, count = 1, timeoutMs = 5000, what = "matching calls"): Promise<RecordedCall[]> {
+  async waitForCalls(
+    filter: (call: RecordedCall) => boolean,
+    count = 1,
+    timeoutMs = 5000,
+    what = "matching calls",
+  ): Promise<RecordedCall[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const matching = this.calls.filter(filter);
       if (matching.length >= count) return matching;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`fake Slack: expected ${count} ${what}, got ${matching.length}; calls: ${this.calls.map((c) => c.method).join(", ") || "none"}`);
+        throw new Error(
+          `fake Slack: expected ${count} ${what}, got ${matching.length}; calls: ${this.calls.map((c) => c.method).join(", ") || "none"}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -407,7 +465,11 @@ export class FakeSlack {
         clearTimeout(timer);
         resolve(ack);
       });
-      writeFrame(socket, 0x1, Buffer.from(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== "events_api", ...extra })));
+      writeFrame(
+        socket,
+        0x1,
+        Buffer.from(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== "events_api", ...extra })),
+      );
     });
   }
 
@@ -419,7 +481,9 @@ export class FakeSlack {
       return;
     }
     const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => this.sockets.delete(socket));
@@ -440,7 +504,18 @@ export class FakeSlack {
         }
       }
     });
-    writeFrame(socket, 0x1, Buffer.from(JSON.stringify({ type: "hello", num_connections: 1, debug_info: { host: "fake-slack" }, connection_info: { app_id: FAKE_BOT.appId } })));
+    writeFrame(
+      socket,
+      0x1,
+      Buffer.from(
+        JSON.stringify({
+          type: "hello",
+          num_connections: 1,
+          debug_info: { host: "fake-slack" },
+          connection_info: { app_id: FAKE_BOT.appId },
+        }),
+      ),
+    );
   }
 
   close(): Promise<void> {

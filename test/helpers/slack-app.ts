@@ -4,13 +4,13 @@
  * real core), listening on an ephemeral port, talking to a fake Slack Web API.
  */
 import type { Server } from "node:http";
-import { pino, type Logger } from "pino";
-import type { DatabaseKind } from "../../src/db/database.ts";
+import { type Logger, pino } from "pino";
 import type { SlackConfig } from "../../src/config.ts";
-import { createCore, type Core } from "../../src/core/index.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
+import { type Core, createCore } from "../../src/core/index.ts";
+import type { DatabaseKind } from "../../src/db/database.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
-import { startPlatforms, type Platforms, type PlatformsOptions } from "../../src/platforms/index.ts";
+import { type Platforms, type PlatformsOptions, startPlatforms } from "../../src/platforms/index.ts";
 import { closeServer, createHttpApp, listen } from "../../src/server.ts";
 import { openTestDatabase, type TestDatabase } from "./db.ts";
 import { FAKE_TEAM, FakeSlack, type RecordedCall } from "./fake-slack.ts";
@@ -89,9 +89,16 @@ export interface SlackHarness {
   /** Submits a view the bot opened with raw view.state.values. */
   submitState(view: Record<string, unknown>, values: Record<string, Record<string, unknown>>, user?: string): Promise<SlackAnswer>;
   /** Clicks a button of a message the bot posted; ephemeral answers go to the returned response_url. */
-  click(actionId: string, value: string, options?: { user?: string; channel?: string; messageTs?: string; threadTs?: string }): Promise<SlackAnswer & { responseUrl: string }>;
+  click(
+    actionId: string,
+    value: string,
+    options?: { user?: string; channel?: string; messageTs?: string; threadTs?: string },
+  ): Promise<SlackAnswer & { responseUrl: string }>;
   /** A message event with files: a DM file share, or a channel message mentioning the bot. */
-  shareFiles(files: Record<string, unknown>[], options?: { user?: string; channel?: string; mention?: boolean; ts?: string }): Promise<SlackAnswer>;
+  shareFiles(
+    files: Record<string, unknown>[],
+    options?: { user?: string; channel?: string; mention?: boolean; ts?: string },
+  ): Promise<SlackAnswer>;
   close(): Promise<void>;
 }
 
@@ -111,10 +118,19 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
   const fake = await FakeSlack.start();
   for (const u of Object.values(SLACK_USERS)) fake.addUser({ id: u.id, email: u.email, name: u.name });
 
-  const mailer = createSmtpMailer({ smtpUrl: options.smtpUrl, from: "HMS <hms@corp.example.org>", enrollUrl: "https://hms.example.com/enroll" });
+  const mailer = createSmtpMailer({
+    smtpUrl: options.smtpUrl,
+    from: "HMS <hms@corp.example.org>",
+    enrollUrl: "https://hms.example.com/enroll",
+  });
   const core =
     options.imports || options.smtpUrl
-      ? createCore({ store: t.store, now: () => t.clock.now, imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...options.imports }, mailer })
+      ? createCore({
+          store: t.store,
+          now: () => t.clock.now,
+          imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...options.imports },
+          mailer,
+        })
       : t.core;
   const logs = new LogLines();
   const logger = pino({ level: "debug" }, logs);
@@ -187,7 +203,11 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
         payload.view = { ...(payload.view as object), ...view, team_id: FAKE_TEAM.id, state: { values } };
         return postSigned(eventsUrl, interactionBody(payload));
       },
-      async click(actionId, value, { user = SLACK_USERS.admin.id, channel = "C0ITADMINS", messageTs = "1700000100.000200", threadTs } = {}) {
+      async click(
+        actionId,
+        value,
+        { user = SLACK_USERS.admin.id, channel = "C0ITADMINS", messageTs = "1700000100.000200", threadTs } = {},
+      ) {
         const responseUrl = fake.responseUrl();
         const payload = fixture("block-actions");
         payload.user = { ...(payload.user as object), id: user };
@@ -198,7 +218,10 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
         payload.actions = [{ ...(payload.actions as object[])[0], action_id: actionId, value }];
         return { ...(await postSigned(eventsUrl, interactionBody(payload))), responseUrl };
       },
-      shareFiles(files, { user = SLACK_USERS.admin.id, channel, mention = false, ts = `1700000${String(++events).padStart(3, "0")}.000100` } = {}) {
+      shareFiles(
+        files,
+        { user = SLACK_USERS.admin.id, channel, mention = false, ts = `1700000${String(++events).padStart(3, "0")}.000100` } = {},
+      ) {
         const payload = fixture(mention ? "event-app-mention" : "event-message-file-share");
         payload.event_id = `Ev0HMSF${String(++events).padStart(5, "0")}`;
         const event = payload.event as Record<string, unknown>;

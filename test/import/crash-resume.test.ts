@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCore } from "../../src/core/index.ts";
-import { openDatabase, type Database } from "../../src/db/database.ts";
+import { type Database, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { createStore } from "../../src/db/store.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
@@ -23,7 +23,10 @@ function coreOn(db: Database, now = () => new Date()) {
 }
 
 async function killMidway(target: string, batchId: string): Promise<number> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/helpers/create-worker.ts", target, batchId], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/helpers/create-worker.ts", target, batchId], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => (err += d));
@@ -38,7 +41,12 @@ async function killMidway(target: string, batchId: string): Promise<number> {
   });
   child.kill("SIGKILL");
   await exited;
-  const last = out.trim().split("\n").filter((l) => l.startsWith("progress")).at(-1) ?? "progress 0";
+  const last =
+    out
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("progress"))
+      .at(-1) ?? "progress 0";
   return Number(last.split(" ")[1]);
 }
 
@@ -62,7 +70,10 @@ describe.each(databaseKinds)("crash and resume on %s", (kind) => {
       let core = coreOn(db);
       await core.ensureBootstrapAdmins({ emails: [ADMIN.email, OTHER_ADMIN.email] });
       await core.addGroup({ actor: ADMIN, input: { name: "Finance" } });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "big.csv", bytes: csvFile(validRows(ROWS, { prefix: "k" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "big.csv", bytes: csvFile(validRows(ROWS, { prefix: "k" })) },
+      });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
       await db.close();

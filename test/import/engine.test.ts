@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCore, type Core } from "../../src/core/index.ts";
 import { AppError } from "../../src/core/errors.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
+import { type Core, createCore } from "../../src/core/index.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
-import { appErrorOf } from "../helpers/errors.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { appErrorOf } from "../helpers/errors.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
-import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
+import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
@@ -50,7 +50,11 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
   describe("staging", () => {
     it("validates the LibreOffice fixture: counts, row numbers and reasons as the spreadsheet shows them", async () => {
       const core = coreWith();
-      const { batch, reused } = await core.stageImport({ actor: ADMIN, file: { name: "users.csv", bytes: fixture("users.libreoffice-comma-utf8.csv") }, conversation: { channel: "C1" } });
+      const { batch, reused } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "users.csv", bytes: fixture("users.libreoffice-comma-utf8.csv") },
+        conversation: { channel: "C1" },
+      });
       expect(reused).toBe(false);
       expect(batch.code).toMatch(/^IMP-[2-9A-HJKMNP-TV-Z]{4}$/);
       const flagged = Object.entries(expectations.row_notes_spreadsheet_numbering)
@@ -99,25 +103,42 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     it("writes nothing for a whole-file error or a non-administrator", async () => {
       const core = coreWith();
       const before = await t.db.prisma.importBatch.count();
-      expect((await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: new Uint8Array() } }))).code).toBe("FILE_EMPTY");
-      expect((await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: csvFile([["a@b.org"]], "Email ID,Name") } }))).code).toBe("FILE_MISSING_COLUMNS");
-      expect((await appErrorOf(core.stageImport({ actor: PLAIN_USER, file: { name: "x.csv", bytes: uniqueFile([]) } }))).code).toBe("NOT_ADMINISTRATOR");
+      expect((await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: new Uint8Array() } }))).code).toBe(
+        "FILE_EMPTY",
+      );
+      expect(
+        (await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "x.csv", bytes: csvFile([["a@b.org"]], "Email ID,Name") } })))
+          .code,
+      ).toBe("FILE_MISSING_COLUMNS");
+      expect((await appErrorOf(core.stageImport({ actor: PLAIN_USER, file: { name: "x.csv", bytes: uniqueFile([]) } }))).code).toBe(
+        "NOT_ADMINISTRATOR",
+      );
       expect(await t.db.prisma.importBatch.count()).toBe(before);
     });
 
     it("stores and replaces the edge's conversation reference", async () => {
       const core = coreWith();
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix: "conv" })) }, conversation: { channel: "C1" } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix: "conv" })) },
+        conversation: { channel: "C1" },
+      });
       const updated = await core.setImportConversation({ batchId: batch.id, conversation: { channel: "C1", summaryTs: "1.2" } });
       expect(updated.conversation).toEqual({ channel: "C1", summaryTs: "1.2" });
-      expect((await appErrorOf(core.setImportConversation({ batchId: "00000000-0000-0000-0000-000000000000", conversation: {} }))).code).toBe("BATCH_NOT_FOUND");
+      expect(
+        (await appErrorOf(core.setImportConversation({ batchId: "00000000-0000-0000-0000-000000000000", conversation: {} }))).code,
+      ).toBe("BATCH_NOT_FOUND");
     });
 
     it("leaves no batch and no row behind when the file breaks after some chunks were stored", async () => {
       const core = coreWith();
       const [batches, rows] = [await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()];
-      const good = validRows(40, { prefix: "partial" }).map((r) => r.join(",")).join("\r\n");
-      const bytes = new TextEncoder().encode(`Email ID,Name,Group,Role,Exchange Domain,Exchange Username\r\n${good}\r\nlate@corp.example.org,"Unclosed quote,Finance,User,,\r\n`);
+      const good = validRows(40, { prefix: "partial" })
+        .map((r) => r.join(","))
+        .join("\r\n");
+      const bytes = new TextEncoder().encode(
+        `Email ID,Name,Group,Role,Exchange Domain,Exchange Username\r\n${good}\r\nlate@corp.example.org,"Unclosed quote,Finance,User,,\r\n`,
+      );
       const error = await appErrorOf(core.stageImport({ actor: ADMIN, file: { name: "broken.csv", bytes }, chunkSize: 5 }));
       expect(error.code).toBe("FILE_MALFORMED");
       expect([await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()]).toEqual([batches, rows]);
@@ -179,7 +200,10 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       [{ kind: "atLeast", count: 4 } as const, validRows(3), true],
     ])("policy %j, case %#: approval required = %s", async (policy, rows, required) => {
       const core = coreWith({ approvalPolicy: policy });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "p.csv", bytes: uniqueFile(rows.map((r) => [`p${counter}-${r[0]}`, ...r.slice(1)])) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "p.csv", bytes: uniqueFile(rows.map((r) => [`p${counter}-${r[0]}`, ...r.slice(1)])) },
+      });
       expect(batch.approvalRequired).toBe(required);
       const submitted = await core.submitImport({ actor: ADMIN, batchId: batch.id });
       expect(submitted.kind).toBe(required ? "approval_requested" : "approved");
@@ -187,9 +211,15 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("asks the other Administrators, never the requester, and expires after the TTL", async () => {
       const core = coreWith({ approvalTtlHours: 2 });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "ttl" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "ttl" })) },
+      });
       const submitted = await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      expect(submitted).toMatchObject({ kind: "approval_requested", batch: { status: "AWAITING_APPROVAL", approvalExpiresAt: new Date("2026-11-24T14:00:00Z") } });
+      expect(submitted).toMatchObject({
+        kind: "approval_requested",
+        batch: { status: "AWAITING_APPROVAL", approvalExpiresAt: new Date("2026-11-24T14:00:00Z") },
+      });
       if (submitted.kind === "approval_requested") expect(submitted.approvers).not.toContain(ADMIN.email);
       expect(submitted.kind === "approval_requested" && submitted.approvers).toContain(OTHER_ADMIN.email);
       t.clock.now = new Date("2026-11-24T14:00:01Z");
@@ -203,7 +233,10 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("expireImports closes every request past its time", async () => {
       const core = coreWith({ approvalTtlHours: 1 });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "exp" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "exp" })) },
+      });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       expect(await core.expireImports()).toEqual([]);
       t.clock.now = new Date("2026-11-24T13:30:00Z");
@@ -229,7 +262,8 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("Cancel: allowed before creation (VALIDATED, AWAITING_APPROVAL, APPROVED), once, audited; refused after, nothing changes", async () => {
       const core = coreWith();
-      const staged = async (prefix: string) => (await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix })) } })).batch;
+      const staged = async (prefix: string) =>
+        (await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix })) } })).batch;
       const validated = await staged("cv");
       const awaiting = await staged("ca");
       await core.submitImport({ actor: ADMIN, batchId: awaiting.id });
@@ -237,7 +271,10 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       await core.submitImport({ actor: ADMIN, batchId: approved.id });
       await core.approveImport({ actor: OTHER_ADMIN, batchId: approved.id });
       for (const batch of [validated, awaiting, approved]) {
-        expect(await core.cancelImport({ actor: OTHER_ADMIN, batchId: batch.id })).toMatchObject({ status: "CANCELLED", decidedBy: OTHER_ADMIN.email });
+        expect(await core.cancelImport({ actor: OTHER_ADMIN, batchId: batch.id })).toMatchObject({
+          status: "CANCELLED",
+          decidedBy: OTHER_ADMIN.email,
+        });
         expect((await appErrorOf(core.cancelImport({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
         expect(await t.db.prisma.auditEvent.count({ where: { action: "import.cancel", subject: `import:${batch.code}` } })).toBe(1);
       }
@@ -261,7 +298,10 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "r.csv", bytes: uniqueFile(validRows(2, { prefix })) } });
         await core.submitImport({ actor: ADMIN, batchId: batch.id });
         await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
-        const [cancel, create] = await Promise.allSettled([core.cancelImport({ actor: ADMIN, batchId: batch.id }), core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id })]);
+        const [cancel, create] = await Promise.allSettled([
+          core.cancelImport({ actor: ADMIN, batchId: batch.id }),
+          core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id }),
+        ]);
         expect([cancel.status, create.status].sort()).toEqual(["fulfilled", "rejected"]);
         const status = (await t.store.imports.findById(batch.id))?.status;
         const users = await t.db.prisma.user.count({ where: { email: { startsWith: prefix } } });
@@ -272,26 +312,45 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("refuses the requester, a non-approver and a plain user; nothing changes", async () => {
       const core = coreWith({ approvers: [OTHER_ADMIN.email] });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "who" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "who" })) },
+      });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       expect((await appErrorOf(core.approveImport({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
       expect((await appErrorOf(core.approveImport({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
       await t.core.ensureBootstrapAdmins({ emails: ["third.admin@corp.example.org"] });
-      expect((await appErrorOf(core.approveImport({ actor: { email: "third.admin@corp.example.org", platform: "slack" }, batchId: batch.id }))).code).toBe("NOT_AN_APPROVER");
-      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe("BATCH_WRONG_STATE");
+      expect(
+        (await appErrorOf(core.approveImport({ actor: { email: "third.admin@corp.example.org", platform: "slack" }, batchId: batch.id })))
+          .code,
+      ).toBe("NOT_AN_APPROVER");
+      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe(
+        "BATCH_WRONG_STATE",
+      );
       expect((await t.store.imports.findById(batch.id))?.status).toBe("AWAITING_APPROVAL");
     });
 
     it("checkImportDecision answers as Approve would, before anyone types a reject reason, and changes nothing", async () => {
       const core = coreWith({ approvalTtlHours: 1 });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "chk" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "chk" })) },
+      });
       expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_WRONG_STATE");
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       expect((await appErrorOf(core.checkImportDecision({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
       expect((await appErrorOf(core.checkImportDecision({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
-      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe("BATCH_WRONG_STATE");
-      expect(await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) })).toMatchObject({ id: batch.id, status: "AWAITING_APPROVAL" });
-      expect(await t.db.prisma.auditEvent.count({ where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } } })).toBe(0);
+      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe(
+        "BATCH_WRONG_STATE",
+      );
+      expect(
+        await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) }),
+      ).toMatchObject({ id: batch.id, status: "AWAITING_APPROVAL" });
+      expect(
+        await t.db.prisma.auditEvent.count({
+          where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } },
+        }),
+      ).toBe(0);
       t.clock.now = new Date("2026-11-24T13:00:01Z");
       expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_EXPIRED");
       expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
@@ -299,7 +358,10 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("says plainly when nobody could approve, and leaves the batch as it was", async () => {
       const core = coreWith({ approvers: [ADMIN.email] });
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "lone" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "lone" })) },
+      });
       const error = await appErrorOf(core.submitImport({ actor: ADMIN, batchId: batch.id }));
       expect(error.code).toBe("NO_ELIGIBLE_APPROVER");
       expect(error.message).toContain("APPROVERS");
@@ -308,9 +370,14 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("20 concurrent Approve clicks: exactly one approval, the others told who approved and when", async () => {
       const core = coreWith();
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "race" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(2, { prefix: "race" })) },
+      });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      const results = await Promise.allSettled(Array.from({ length: 20 }, () => core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id })),
+      );
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
       const losers = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as AppError);
       expect(losers).toHaveLength(19);
@@ -323,13 +390,18 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
     it("rejects with a reason (required), once", async () => {
       const core = coreWith();
-      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "rej" })) } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "rej" })) },
+      });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       expect((await appErrorOf(core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "  " }))).code).toBe("REASON_REQUIRED");
       const rejected = await core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "Wrong group for contractors" });
       expect(rejected).toMatchObject({ status: "REJECTED", decidedBy: OTHER_ADMIN.email, reason: "Wrong group for contractors" });
       const again = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
-      expect(again.message).toBe(`Import ${batch.code} was already rejected by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC: Wrong group for contractors`);
+      expect(again.message).toBe(
+        `Import ${batch.code} was already rejected by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC: Wrong group for contractors`,
+      );
       expect((await appErrorOf(core.createAccounts({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
     });
   });
@@ -345,7 +417,12 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const core = coreWith();
       const batch = await approvedBatch(core, [...validRows(25, { prefix: "mk" }), ["bad@@x", "Bad", "Finance", "User", "", ""]]);
       const progress: number[] = [];
-      const { batch: done, ran } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 10, onProgress: (p) => void progress.push(p.done) });
+      const { batch: done, ran } = await core.createAccounts({
+        actor: OTHER_ADMIN,
+        batchId: batch.id,
+        chunkSize: 10,
+        onProgress: (p) => void progress.push(p.done),
+      });
       expect(ran).toBe(true);
       expect(done).toMatchObject({ status: "CREATED", readyRows: 26, createdRows: 26, skippedRows: 0, failedRows: 0, leaseOwner: null });
       expect(progress).toEqual([0, 10, 20, 26, 26]);
@@ -358,18 +435,25 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     it("Create clicked 20 times at once creates each account once", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(40, { prefix: "twice" }));
-      const results = await Promise.all(Array.from({ length: 20 }, () => core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 7 })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 7 })),
+      );
       expect(results.filter((r) => r.ran)).toHaveLength(1);
       expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(41);
-      expect((await t.store.imports.findById(batch.id))).toMatchObject({ status: "CREATED", createdRows: 41 });
+      expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "CREATED", createdRows: 41 });
     });
 
     it("skips, with the reason, an email created meanwhile; fails rows whose group was deleted", async () => {
       const core = coreWith();
       await t.core.addGroup({ actor: ADMIN, input: { name: "Temporary" } });
-      const batch = await approvedBatch(core, [...validRows(3, { prefix: "meanwhile" }), ["temp1@corp.example.org", "Temp", "Temporary", "User", "", ""]]);
+      const batch = await approvedBatch(core, [
+        ...validRows(3, { prefix: "meanwhile" }),
+        ["temp1@corp.example.org", "Temp", "Temporary", "User", "", ""],
+      ]);
       await t.core.addUser({ actor: ADMIN, input: { email: "meanwhile1@corp.example.org", name: "Early", group: "Finance" } });
-      await t.db.prisma.group.delete({ where: { name: "Temporary" } as never }).catch(async () => t.db.sql.exec(`DELETE FROM "Group" WHERE name = 'Temporary'`));
+      await t.db.prisma.group
+        .delete({ where: { name: "Temporary" } as never })
+        .catch(async () => t.db.sql.exec(`DELETE FROM "Group" WHERE name = 'Temporary'`));
       const { batch: done } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
       expect(done).toMatchObject({ createdRows: 3, skippedRows: 1, failedRows: 1 });
       const problems = await core.getImport({ actor: ADMIN, batchId: batch.id });
@@ -386,7 +470,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 9`, [batch.id]);
       await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 5 })).rejects.toThrow();
       const failed = await t.store.imports.findById(batch.id);
-      expect(failed).toMatchObject({ status: "FAILED", createdRows: 5, });
+      expect(failed).toMatchObject({ status: "FAILED", createdRows: 5 });
       expect(failed?.reason).toMatch(/^account creation stopped: /);
       expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(5);
       t.clock.now = new Date(t.clock.now.getTime() + 60_000);
@@ -418,8 +502,16 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     const coreWithConflicts = (times: number) => {
       let left = times;
       const busy = () => new AppError("DATABASE_BUSY", "The database was busy with other work.");
-      const store = { ...t.store, transaction: ((work, options) => (left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options))) as typeof t.store.transaction };
-      return createCore({ store, now: () => t.clock.now, imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 } });
+      const store = {
+        ...t.store,
+        transaction: ((work, options) =>
+          left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options)) as typeof t.store.transaction,
+      };
+      return createCore({
+        store,
+        now: () => t.clock.now,
+        imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
+      });
     };
 
     it("a chunk rolled back by a deadlock or serialization failure is tried again: every row created once", async () => {
@@ -488,7 +580,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect((await core.finishImport({ actor: ADMIN, batchId: batch.id })).status).toBe("FINISHED");
       const twice = await appErrorOf(core.finishImport({ actor: ADMIN, batchId: batch.id }));
       expect(twice.code).toBe("BATCH_ALREADY_DECIDED");
-      expect(twice.message).toBe(`Import ${batch.code} was already approved by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC; it is finished.`);
+      expect(twice.message).toBe(
+        `Import ${batch.code} was already approved by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC; it is finished.`,
+      );
     });
 
     it("invites every created user by SMTP, once, with the enrollment link; users become INVITED", async () => {
@@ -555,7 +649,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         invitations: {
           ...t.store.invitations,
           markSent: (...args: Parameters<typeof t.store.invitations.markSent>) =>
-            failures-- > 0 ? Promise.reject(new AppError("DATABASE_UNAVAILABLE", "The database is not answering.")) : t.store.invitations.markSent(...args),
+            failures-- > 0
+              ? Promise.reject(new AppError("DATABASE_UNAVAILABLE", "The database is not answering."))
+              : t.store.invitations.markSent(...args),
         },
       };
       const core = createCore({
@@ -569,7 +665,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const before = smtp.received.length;
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 1, failed: 0 });
       expect(await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } })).toMatchObject([{ status: "SENT", attempts: 1 }]);
-      expect(await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { status: true } })).toEqual([{ status: "INVITED" }]);
+      expect(await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { status: true } })).toEqual([
+        { status: "INVITED" },
+      ]);
       t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
       expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
       expect(smtp.received.length - before).toBe(1);
@@ -579,15 +677,30 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const core = coreWith({}, { smtpUrl: smtp.url });
       const batch = await createdBatch(core, 0, "claim");
       await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
-      const first = await t.store.invitations.claimDue({ now: t.clock.now, claimUntil: new Date(t.clock.now.getTime() + 1_000), limit: 5, maxAttempts: 5, batchId: batch.id });
+      const first = await t.store.invitations.claimDue({
+        now: t.clock.now,
+        claimUntil: new Date(t.clock.now.getTime() + 1_000),
+        limit: 5,
+        maxAttempts: 5,
+        batchId: batch.id,
+      });
       expect(first).toHaveLength(1);
       // The first sender stalls past its claim; a second one takes the invitation over and sends it.
       const later = new Date(t.clock.now.getTime() + 2_000);
-      const second = await t.store.invitations.claimDue({ now: later, claimUntil: new Date(later.getTime() + 60_000), limit: 5, maxAttempts: 5, batchId: batch.id });
+      const second = await t.store.invitations.claimDue({
+        now: later,
+        claimUntil: new Date(later.getTime() + 60_000),
+        limit: 5,
+        maxAttempts: 5,
+        batchId: batch.id,
+      });
       expect(second.map((i) => i.id)).toEqual(first.map((i) => i.id));
       await t.store.invitations.markSent(second[0]!.id, later, second[0]!.claimedUntil);
       await t.store.invitations.markFailed(first[0]!.id, "stale sender timed out", later, first[0]!.claimedUntil);
-      expect(await t.db.prisma.invitation.findUniqueOrThrow({ where: { id: first[0]!.id } })).toMatchObject({ status: "SENT", lastError: null });
+      expect(await t.db.prisma.invitation.findUniqueOrThrow({ where: { id: first[0]!.id } })).toMatchObject({
+        status: "SENT",
+        lastError: null,
+      });
     });
 
     it("closes an INVITING batch whose process died mid-pass", async () => {
@@ -602,8 +715,14 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     it("invites a single user added by the form, once", async () => {
       const core = coreWith({}, { smtpUrl: smtp.url });
       await t.core.addUser({ actor: ADMIN, input: { email: "solo@corp.example.org", name: "Solo", group: "Finance" } });
-      expect(await core.inviteUser({ actor: ADMIN, email: " SOLO@corp.example.org" })).toEqual({ mailConfigured: true, counts: { pending: 0, sent: 1, failed: 0 } });
-      expect(await core.inviteUser({ actor: ADMIN, email: "solo@corp.example.org" })).toEqual({ mailConfigured: true, counts: { pending: 0, sent: 1, failed: 0 } });
+      expect(await core.inviteUser({ actor: ADMIN, email: " SOLO@corp.example.org" })).toEqual({
+        mailConfigured: true,
+        counts: { pending: 0, sent: 1, failed: 0 },
+      });
+      expect(await core.inviteUser({ actor: ADMIN, email: "solo@corp.example.org" })).toEqual({
+        mailConfigured: true,
+        counts: { pending: 0, sent: 1, failed: 0 },
+      });
       expect(smtp.received.filter((m) => m.to[0] === "solo@corp.example.org")).toHaveLength(1);
       expect((await appErrorOf(core.inviteUser({ actor: ADMIN, email: "nobody@corp.example.org" }))).code).toBe("NOT_FOUND");
     });
@@ -614,7 +733,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const core = coreWith();
       const { batch } = await core.stageImport({
         actor: ADMIN,
-        file: { name: "Q4 hires.csv", bytes: uniqueFile([["ok@corp.example.org", "Fine", "Finance", "User", "", ""], ["bad@@corp.example.org", "=HYPERLINK(\"x\")", "Finance", "Boss", "", ""]]) },
+        file: {
+          name: "Q4 hires.csv",
+          bytes: uniqueFile([
+            ["ok@corp.example.org", "Fine", "Finance", "User", "", ""],
+            ["bad@@corp.example.org", '=HYPERLINK("x")', "Finance", "Boss", "", ""],
+          ]),
+        },
       });
       const report = await core.importErrorReport({ actor: ADMIN, batchId: batch.id });
       expect(report.fileName).toBe(`Q4 hires-${batch.code}-problems.csv`);

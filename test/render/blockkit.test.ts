@@ -8,12 +8,22 @@ describe("renderMessage", () => {
     const message: Message = {
       summary: "Summary line",
       blocks: [
-        { type: "section", text: ["Added ", { bold: "Jane <Doe>" }, " & ", { code: "/hms" }], fields: [{ label: "Group", value: "Finance" }] },
+        {
+          type: "section",
+          text: ["Added ", { bold: "Jane <Doe>" }, " & ", { code: "/hms" }],
+          fields: [{ label: "Group", value: "Finance" }],
+        },
         { type: "section", text: "Plain *not bold* & <tag>" },
         { type: "list", items: [[{ bold: "A" }, " one"], "two & three"] },
         { type: "list", items: ["plain_one", "plain_two"] },
         { type: "context", text: "Small print" },
-        { type: "actions", buttons: [{ id: "approve", label: "Approve", value: "batch-1", style: "primary" }, { id: "reject", label: "Reject" }] },
+        {
+          type: "actions",
+          buttons: [
+            { id: "approve", label: "Approve", value: "batch-1", style: "primary" },
+            { id: "reject", label: "Reject" },
+          ],
+        },
         { type: "divider" },
       ],
     };
@@ -53,7 +63,10 @@ describe("renderMessage", () => {
   it("keeps a message within 50 blocks, saying it was shortened", () => {
     const { blocks } = renderMessage({ summary: "many", blocks: Array.from({ length: 60 }, () => ({ type: "divider" as const })) });
     expect(blocks.length).toBe(50);
-    expect(blocks.at(-1)).toEqual({ type: "context", elements: [{ type: "plain_text", text: "(Shortened: Slack shows at most this much in one message.)" }] });
+    expect(blocks.at(-1)).toEqual({
+      type: "context",
+      elements: [{ type: "plain_text", text: "(Shortened: Slack shows at most this much in one message.)" }],
+    });
   });
 
   it("escapes only what mrkdwn reserves, and clips by characters", () => {
@@ -74,7 +87,14 @@ const FORM: Form = {
   inputs: [
     { type: "text", id: "email", label: "Email ID", hint: "Hint", placeholder: "jane@example.com", initialValue: "jane@corp.example.org" },
     { type: "text", id: "exchangeDomain", label: "Exchange domain", optional: true, maxLength: 64 },
-    { type: "externalSelect", id: "group", label: "Group", placeholder: "Choose", minQueryLength: 0, initialOption: { value: "Finance", label: "Finance" } },
+    {
+      type: "externalSelect",
+      id: "group",
+      label: "Group",
+      placeholder: "Choose",
+      minQueryLength: 0,
+      initialOption: { value: "Finance", label: "Finance" },
+    },
     {
       type: "radio",
       id: "role",
@@ -141,7 +161,11 @@ describe("renderModal", () => {
               { text: { type: "plain_text", text: "User" }, value: "User", description: { type: "plain_text", text: "Portal only." } },
               { text: { type: "plain_text", text: "Administrator" }, value: "Administrator" },
             ],
-            initial_option: { text: { type: "plain_text", text: "User" }, value: "User", description: { type: "plain_text", text: "Portal only." } },
+            initial_option: {
+              text: { type: "plain_text", text: "User" },
+              value: "User",
+              description: { type: "plain_text", text: "Portal only." },
+            },
           },
         },
       ],
@@ -149,7 +173,14 @@ describe("renderModal", () => {
   });
 
   it("has no submit button when the form has no inputs", () => {
-    const modal = renderModal({ id: "notice", title: "Add user", submitLabel: "Add user", cancelLabel: "Close", intro: [{ type: "section", text: "No." }], inputs: [] });
+    const modal = renderModal({
+      id: "notice",
+      title: "Add user",
+      submitLabel: "Add user",
+      cancelLabel: "Close",
+      intro: [{ type: "section", text: "No." }],
+      inputs: [],
+    });
     expect(modal).toEqual({
       type: "modal",
       callback_id: "notice",
@@ -175,13 +206,25 @@ describe("renderFormErrors and renderOptions", () => {
   it("renders options, and an option group carrying the note when there are more", () => {
     const options = [{ value: "Finance", label: "Finance", description: "Policy Default · 1 user" }];
     expect(renderOptions({ options })).toEqual({
-      options: [{ text: { type: "plain_text", text: "Finance" }, value: "Finance", description: { type: "plain_text", text: "Policy Default · 1 user" } }],
+      options: [
+        {
+          text: { type: "plain_text", text: "Finance" },
+          value: "Finance",
+          description: { type: "plain_text", text: "Policy Default · 1 user" },
+        },
+      ],
     });
     expect(renderOptions({ options, note: "First 1 of 2: type to narrow" })).toEqual({
       option_groups: [
         {
           label: { type: "plain_text", text: "First 1 of 2: type to narrow" },
-          options: [{ text: { type: "plain_text", text: "Finance" }, value: "Finance", description: { type: "plain_text", text: "Policy Default · 1 user" } }],
+          options: [
+            {
+              text: { type: "plain_text", text: "Finance" },
+              value: "Finance",
+              description: { type: "plain_text", text: "Policy Default · 1 user" },
+            },
+          ],
         },
       ],
     });

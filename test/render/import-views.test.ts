@@ -50,7 +50,12 @@ const batch = (over: Partial<ImportBatch> = {}): ImportBatch => ({
   failedRows: 0,
   ...over,
 });
-const row = (rowNumber: number, message: string, status: ImportRowRecord["status"] = "NEEDS_ATTENTION", email = `r${rowNumber}@corp.example.org`): ImportRowRecord => ({
+const row = (
+  rowNumber: number,
+  message: string,
+  status: ImportRowRecord["status"] = "NEEDS_ATTENTION",
+  email = `r${rowNumber}@corp.example.org`,
+): ImportRowRecord => ({
   rowNumber,
   status,
   email,
@@ -71,18 +76,28 @@ const header = (extra: string[] = []) => ({
 
 describe("the import summary", () => {
   it("validated: counts, the rows needing attention with their row numbers, Create N and Cancel", () => {
-    const attention = [row(4, "Email ID is not a valid email address.", "NEEDS_ATTENTION", "jane@@corp"), row(13, "Group Nope does not exist.")];
+    const attention = [
+      row(4, "Email ID is not a valid email address.", "NEEDS_ATTENTION", "jane@@corp"),
+      row(13, "Group Nope does not exist."),
+    ];
     expect(renderMessage(importMessage({ batch: batch(), attention, unknownColumns: ["Notes"] }))).toEqual({
       text: "Import IMP-7K3Q: 114 accounts ready, 2 rows need attention.",
       blocks: [
         header(),
         {
           type: "section",
-          text: plain("Fix the rows below (the report in this thread lists them all) and upload the corrected file for a new summary, or create the 114 ready accounts now."),
+          text: plain(
+            "Fix the rows below (the report in this thread lists them all) and upload the corrected file for a new summary, or create the 114 ready accounts now.",
+          ),
         },
         { type: "context", elements: [plain("3 rows grant the Administrator role.")] },
         { type: "section", text: md("*Rows needing attention*") },
-        { type: "section", text: md("• *Row 4* (jane@@corp): Email ID is not a valid email address.\n• *Row 13* (r13@corp.example.org): Group Nope does not exist.") },
+        {
+          type: "section",
+          text: md(
+            "• *Row 4* (jane@@corp): Email ID is not a valid email address.\n• *Row 13* (r13@corp.example.org): Group Nope does not exist.",
+          ),
+        },
         { type: "context", elements: [plain("Ignored columns: Notes.")] },
         {
           type: "actions",
@@ -96,8 +111,16 @@ describe("the import summary", () => {
   });
 
   it("no row ready: no Create button", () => {
-    const message = renderMessage(importMessage({ batch: batch({ readyRows: 0, attentionRows: 1, dataRows: 1, adminRows: 0 }), attention: [row(2, "Name is required.")] }));
-    expect(message.blocks.at(-1)).toEqual({ type: "actions", elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }] });
+    const message = renderMessage(
+      importMessage({
+        batch: batch({ readyRows: 0, attentionRows: 1, dataRows: 1, adminRows: 0 }),
+        attention: [row(2, "Name is required.")],
+      }),
+    );
+    expect(message.blocks.at(-1)).toEqual({
+      type: "actions",
+      elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }],
+    });
   });
 
   it("waiting for approval: the approvers mentioned, Cancel only", () => {
@@ -109,12 +132,22 @@ describe("the import summary", () => {
       }),
     );
     expect(message.text).toBe("Import IMP-7K3Q is waiting for approval.");
-    expect(message.blocks[1]).toEqual({ type: "section", text: md("Waiting for approval by <@U0ADMIN2>, x@corp.example.org (until 2026-11-27 12:00 UTC).") });
-    expect(message.blocks.at(-1)).toEqual({ type: "actions", elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }] });
+    expect(message.blocks[1]).toEqual({
+      type: "section",
+      text: md("Waiting for approval by <@U0ADMIN2>, x@corp.example.org (until 2026-11-27 12:00 UTC)."),
+    });
+    expect(message.blocks.at(-1)).toEqual({
+      type: "actions",
+      elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }],
+    });
   });
 
   it("creating: the progress, no buttons", () => {
-    const view = importMessage({ batch: batch({ status: "CREATING", decidedBy: "second.admin@corp.example.org", decidedAt: at }), attention: [], progress: { done: 40_000, total: 150_000 } });
+    const view = importMessage({
+      batch: batch({ status: "CREATING", decidedBy: "second.admin@corp.example.org", decidedAt: at }),
+      attention: [],
+      progress: { done: 40_000, total: 150_000 },
+    });
     expect(renderMessage(view)).toEqual({
       text: "Import IMP-7K3Q: creating accounts… 40,000 / 150,000",
       blocks: [
@@ -135,13 +168,29 @@ describe("the import summary", () => {
       text: "Import IMP-7K3Q: 112 accounts created, 1 skipped, 1 failed.",
       blocks: [
         header(["*Created*\n112", "*Skipped*\n1", "*Failed*\n1"]),
-        { type: "section", text: md("Accounts created: *112 created*, 1 skipped, 1 failed. Invite the new users to enroll their devices, or finish without inviting.") },
+        {
+          type: "section",
+          text: md(
+            "Accounts created: *112 created*, 1 skipped, 1 failed. Invite the new users to enroll their devices, or finish without inviting.",
+          ),
+        },
         { type: "section", text: md("*Rows skipped or failed*") },
-        { type: "section", text: md("• *Row 9* (r9@corp.example.org): Created meanwhile by someone else.\n• *Row 11* (r11@corp.example.org): Group was deleted.") },
+        {
+          type: "section",
+          text: md(
+            "• *Row 9* (r9@corp.example.org): Created meanwhile by someone else.\n• *Row 11* (r11@corp.example.org): Group was deleted.",
+          ),
+        },
         {
           type: "actions",
           elements: [
-            { type: "button", action_id: "hms_import_invite", text: plain("Invite the imported users to enroll"), value: "b-1", style: "primary" },
+            {
+              type: "button",
+              action_id: "hms_import_invite",
+              text: plain("Invite the imported users to enroll"),
+              value: "b-1",
+              style: "primary",
+            },
             { type: "button", action_id: "hms_import_finish", text: plain("Finish"), value: "b-1" },
           ],
         },
@@ -151,38 +200,67 @@ describe("the import summary", () => {
 
   it("finished: how many invitations were sent, pending or failed; no buttons", () => {
     const finished = batch({ status: "FINISHED", createdRows: 114 });
-    const sent = renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 110, pending: 3, failed: 1 }, mailConfigured: true }));
+    const sent = renderMessage(
+      importMessage({ batch: finished, attention: [], invitations: { sent: 110, pending: 3, failed: 1 }, mailConfigured: true }),
+    );
     expect(sent.text).toBe("Import IMP-7K3Q finished: 110 invitations sent, 3 pending, 1 failed.");
     expect(sent.blocks.slice(1)).toEqual([
       { type: "section", text: md("Finished. Invitations: *110 sent*, 3 pending, 1 failed.") },
       { type: "context", elements: [plain("Pending and failed invitations are retried automatically.")] },
     ]);
-    const noMail = renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 114, failed: 0 }, mailConfigured: false }));
-    expect(noMail.blocks.at(-1)).toEqual({ type: "context", elements: [plain("No mail server is configured (SMTP_URL): invitations stay pending until one is.")] });
+    const noMail = renderMessage(
+      importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 114, failed: 0 }, mailConfigured: false }),
+    );
+    expect(noMail.blocks.at(-1)).toEqual({
+      type: "context",
+      elements: [plain("No mail server is configured (SMTP_URL): invitations stay pending until one is.")],
+    });
     expect(renderMessage(importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 0, failed: 0 } })).text).toBe(
       "Import IMP-7K3Q finished: 114 accounts created, no invitations sent.",
     );
   });
 
   it("a creation that failed part-way: what was created and what was not, and Invite / Finish for the accounts made", () => {
-    const failed = renderMessage(importMessage({ batch: batch({ status: "FAILED", reason: "account creation stopped: boom", createdRows: 100, skippedRows: 2, failedRows: 1 }), attention: [] }));
+    const failed = renderMessage(
+      importMessage({
+        batch: batch({ status: "FAILED", reason: "account creation stopped: boom", createdRows: 100, skippedRows: 2, failedRows: 1 }),
+        attention: [],
+      }),
+    );
     expect(failed.text).toBe("Import IMP-7K3Q failed.");
     expect(failed.blocks.slice(1, 3)).toEqual([
       { type: "section", text: plain("Failed: account creation stopped: boom") },
       {
         type: "section",
-        text: plain("Created before it stopped: 100 accounts. Not reached: 11 ready rows; upload the file again to create them (the accounts made already will show as existing). Invite the new users to enroll, or finish."),
+        text: plain(
+          "Created before it stopped: 100 accounts. Not reached: 11 ready rows; upload the file again to create them (the accounts made already will show as existing). Invite the new users to enroll, or finish.",
+        ),
       },
     ]);
-    expect(failed.blocks.at(-1)).toMatchObject({ type: "actions", elements: [{ action_id: "hms_import_invite" }, { action_id: "hms_import_finish" }] });
+    expect(failed.blocks.at(-1)).toMatchObject({
+      type: "actions",
+      elements: [{ action_id: "hms_import_invite" }, { action_id: "hms_import_finish" }],
+    });
     const nothing = renderMessage(importMessage({ batch: batch({ status: "FAILED", reason: "boom" }), attention: [] }));
-    expect(nothing.blocks[2]).toEqual({ type: "section", text: plain("Nothing was created. Not reached: 114 ready rows; upload the file again to create them (the accounts made already will show as existing).") });
+    expect(nothing.blocks[2]).toEqual({
+      type: "section",
+      text: plain(
+        "Nothing was created. Not reached: 114 ready rows; upload the file again to create them (the accounts made already will show as existing).",
+      ),
+    });
   });
 
   it("a summary that expired unconfirmed says so, and how to check the file afresh", () => {
-    const expired = renderMessage(importMessage({ batch: batch({ status: "EXPIRED", reason: "Not confirmed within 72 hours." }), attention: [] }));
+    const expired = renderMessage(
+      importMessage({ batch: batch({ status: "EXPIRED", reason: "Not confirmed within 72 hours." }), attention: [] }),
+    );
     expect(expired.text).toBe("Import IMP-7K3Q expired before anyone clicked Create.");
-    expect(expired.blocks[1]).toEqual({ type: "section", text: plain("Not confirmed within 72 hours. Nothing was created; upload the file again to check it against the directory as it is now.") });
+    expect(expired.blocks[1]).toEqual({
+      type: "section",
+      text: plain(
+        "Not confirmed within 72 hours. Nothing was created; upload the file again to check it against the directory as it is now.",
+      ),
+    });
     expect(expired.blocks.some((b) => b.type === "actions")).toBe(false);
   });
 
@@ -190,9 +268,17 @@ describe("the import summary", () => {
     const again = renderMessage(importMessage({ batch: batch(), attention: [], reused: true }));
     expect(again.blocks.at(-2)).toEqual({
       type: "context",
-      elements: [plain("The same file was checked at 2026-11-24 12:00 UTC: this is that check. To check it against the directory as it is now, Cancel and upload it again.")],
+      elements: [
+        plain(
+          "The same file was checked at 2026-11-24 12:00 UTC: this is that check. To check it against the directory as it is now, Cancel and upload it again.",
+        ),
+      ],
     });
-    expect(renderMessage(importMessage({ batch: batch(), attention: [] })).blocks.some((b) => b.type === "context" && JSON.stringify(b).includes("checked at"))).toBe(false);
+    expect(
+      renderMessage(importMessage({ batch: batch(), attention: [] })).blocks.some(
+        (b) => b.type === "context" && JSON.stringify(b).includes("checked at"),
+      ),
+    ).toBe(false);
   });
 
   it("closed states carry no buttons", () => {
@@ -205,7 +291,14 @@ describe("the import summary", () => {
       const message = renderMessage(importMessage({ batch: batch(over), attention: [] }));
       expect(message.blocks.some((b) => b.type === "actions")).toBe(false);
     }
-    expect(renderMessage(importMessage({ batch: batch({ status: "REJECTED", decidedBy: "second.admin@corp.example.org", reason: "Wrong groups" }), attention: [] })).blocks[1]).toEqual({
+    expect(
+      renderMessage(
+        importMessage({
+          batch: batch({ status: "REJECTED", decidedBy: "second.admin@corp.example.org", reason: "Wrong groups" }),
+          attention: [],
+        }),
+      ).blocks[1],
+    ).toEqual({
       type: "section",
       text: plain("Rejected by second.admin@corp.example.org: “Wrong groups”. Nothing was created."),
     });
@@ -287,7 +380,10 @@ describe("forms and the template", () => {
       submit: plain("Check file"),
       private_metadata: "{}",
       blocks: [
-        { type: "section", text: plain("Choose the CSV file of users. Nothing is created yet: you get a summary first, with the rows that need attention.") },
+        {
+          type: "section",
+          text: plain("Choose the CSV file of users. Nothing is created yet: you get a summary first, with the rows that need attention."),
+        },
         {
           type: "input",
           block_id: "file",
@@ -313,14 +409,24 @@ describe("forms and the template", () => {
           type: "input",
           block_id: "reason",
           label: plain("Reason"),
-          element: { type: "plain_text_input", action_id: "reason", placeholder: plain("Why the accounts should not be created"), max_length: 500, multiline: true },
+          element: {
+            type: "plain_text_input",
+            action_id: "reason",
+            placeholder: plain("Why the accounts should not be created"),
+            max_length: 500,
+            multiline: true,
+          },
         },
       ],
     });
   });
 
   it("the template message, as the text of the file's comment", () => {
-    const message: Message = importTemplateMessage({ fileName: "hms-users-template.csv", howTo: "Fill in one row per user.", invoke: "/hms" });
+    const message: Message = importTemplateMessage({
+      fileName: "hms-users-template.csv",
+      howTo: "Fill in one row per user.",
+      invoke: "/hms",
+    });
     expect(renderText(message)).toBe(
       [
         "*The HMS import template* is attached: `hms-users-template.csv`.",

@@ -3,10 +3,25 @@ import { describe, expect, it } from "vitest";
 import { AppError, type GroupSummary, type UserWithGroup } from "../../src/core/index.ts";
 import { fieldIssue } from "../../src/core/schemas.ts";
 import { renderMessage, renderModal } from "../../src/render/blockkit.ts";
-import { addUserErrors, addUserForm, groupOptions, groupsMessage, helpMessage, userAddedMessage, usersMessage } from "../../src/render/views.ts";
+import {
+  addUserErrors,
+  addUserForm,
+  groupOptions,
+  groupsMessage,
+  helpMessage,
+  userAddedMessage,
+  usersMessage,
+} from "../../src/render/views.ts";
 
 const at = new Date("2026-11-24T12:00:00Z");
-const group = (name: string, userCount: number, policy = "Default"): GroupSummary => ({ id: `g-${name}`, name, policy, userCount, createdAt: at, updatedAt: at });
+const group = (name: string, userCount: number, policy = "Default"): GroupSummary => ({
+  id: `g-${name}`,
+  name,
+  policy,
+  userCount,
+  createdAt: at,
+  updatedAt: at,
+});
 const user = (i: number): UserWithGroup => ({
   id: `u${i}`,
   email: `user${i}@corp.example.org`,
@@ -38,7 +53,12 @@ describe("the Add user form", () => {
           block_id: "email",
           label: { type: "plain_text", text: "Email ID" },
           hint: { type: "plain_text", text: "The Email ID is also the user's logon ID." },
-          element: { type: "plain_text_input", action_id: "email", placeholder: { type: "plain_text", text: "jane.doe@example.com" }, initial_value: "jane@corp.example.org" },
+          element: {
+            type: "plain_text_input",
+            action_id: "email",
+            placeholder: { type: "plain_text", text: "jane.doe@example.com" },
+            initial_value: "jane@corp.example.org",
+          },
         },
         {
           type: "input",
@@ -51,7 +71,12 @@ describe("the Add user form", () => {
           block_id: "group",
           label: { type: "plain_text", text: "Group" },
           hint: { type: "plain_text", text: "Type to search the groups." },
-          element: { type: "external_select", action_id: "group", placeholder: { type: "plain_text", text: "Choose a group" }, min_query_length: 0 },
+          element: {
+            type: "external_select",
+            action_id: "group",
+            placeholder: { type: "plain_text", text: "Choose a group" },
+            min_query_length: 0,
+          },
         },
         {
           type: "input",
@@ -61,10 +86,22 @@ describe("the Add user form", () => {
             type: "radio_buttons",
             action_id: "role",
             options: [
-              { text: { type: "plain_text", text: "User" }, value: "User", description: { type: "plain_text", text: "Uses the end-user portal only." } },
-              { text: { type: "plain_text", text: "Administrator" }, value: "Administrator", description: { type: "plain_text", text: "Manages the service, users and devices." } },
+              {
+                text: { type: "plain_text", text: "User" },
+                value: "User",
+                description: { type: "plain_text", text: "Uses the end-user portal only." },
+              },
+              {
+                text: { type: "plain_text", text: "Administrator" },
+                value: "Administrator",
+                description: { type: "plain_text", text: "Manages the service, users and devices." },
+              },
             ],
-            initial_option: { text: { type: "plain_text", text: "User" }, value: "User", description: { type: "plain_text", text: "Uses the end-user portal only." } },
+            initial_option: {
+              text: { type: "plain_text", text: "User" },
+              value: "User",
+              description: { type: "plain_text", text: "Uses the end-user portal only." },
+            },
           },
         },
         {
@@ -72,7 +109,10 @@ describe("the Add user form", () => {
           block_id: "exchangeDomain",
           label: { type: "plain_text", text: "Exchange domain" },
           optional: true,
-          hint: { type: "plain_text", text: "Only for Exchange ActiveSync, with the username: a NetBIOS name (CORP) or a DNS domain (corp.example.com)." },
+          hint: {
+            type: "plain_text",
+            text: "Only for Exchange ActiveSync, with the username: a NetBIOS name (CORP) or a DNS domain (corp.example.com).",
+          },
           element: { type: "plain_text_input", action_id: "exchangeDomain", placeholder: { type: "plain_text", text: "CORP" } },
         },
         {
@@ -150,11 +190,16 @@ describe("messages", () => {
   });
 
   it("groups: name, policy and user count, and how many are not shown", () => {
-    expect(renderMessage(groupsMessage({ groups: [group("Finance", 1, "Strict BYOD"), group("Warehouse", 0)], total: 60, invoke: "/hms" }))).toEqual({
+    expect(
+      renderMessage(groupsMessage({ groups: [group("Finance", 1, "Strict BYOD"), group("Warehouse", 0)], total: 60, invoke: "/hms" })),
+    ).toEqual({
       text: "60 groups",
       blocks: [
         { type: "section", text: { type: "mrkdwn", text: "*Groups* (60)" } },
-        { type: "section", text: { type: "mrkdwn", text: "• *Finance* — policy Strict BYOD · 1 user\n• *Warehouse* — policy Default · 0 users" } },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "• *Finance* — policy Strict BYOD · 1 user\n• *Warehouse* — policy Default · 0 users" },
+        },
         { type: "context", elements: [{ type: "plain_text", text: "Showing the first 2 of 60 groups." }] },
       ],
     });
@@ -171,7 +216,10 @@ describe("messages", () => {
         { type: "section", text: { type: "mrkdwn", text: "*Users matching “user”* (25)" } },
         {
           type: "section",
-          text: { type: "mrkdwn", text: "• *User 0* user0@corp.example.org · Finance · Administrator\n• *User 1* user1@corp.example.org · Finance · User" },
+          text: {
+            type: "mrkdwn",
+            text: "• *User 0* user0@corp.example.org · Finance · Administrator\n• *User 1* user1@corp.example.org · Finance · User",
+          },
         },
         { type: "context", elements: [{ type: "plain_text", text: "…and 23 more. Narrow the search to see them." }] },
       ],

@@ -7,7 +7,7 @@ import { renderModal } from "../../src/render/blockkit.ts";
 import { addUserForm } from "../../src/render/views.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { PLAIN_USER } from "../helpers/fixtures.ts";
-import { SLACK_USERS, startSlackHarness, type SlackHarness, type StateValues } from "../helpers/slack-app.ts";
+import { SLACK_USERS, type SlackHarness, type StateValues, startSlackHarness } from "../helpers/slack-app.ts";
 
 describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
   let h: SlackHarness;
@@ -24,7 +24,10 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     const [open] = await h.fake.waitFor("views.open");
     const trigger = new URLSearchParams(open!.raw.toString()).get("trigger_id");
     expect(trigger).toMatch(/^1234567890123\.1111111111\./);
-    const view = open!.args.view as { blocks: { block_id: string; label: { text: string }; element: Record<string, unknown>; optional?: boolean }[]; private_metadata: string };
+    const view = open!.args.view as {
+      blocks: { block_id: string; label: { text: string }; element: Record<string, unknown>; optional?: boolean }[];
+      private_metadata: string;
+    };
     expect(view.blocks.map((b) => [b.block_id, b.label.text, b.element.type, b.optional ?? false])).toEqual([
       ["email", "Email ID", "plain_text_input", false],
       ["name", "Name", "plain_text_input", false],
@@ -47,22 +50,43 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
 
   describe("the Group select", () => {
     const values = (answer: { json: unknown }) => {
-      const body = answer.json as { options?: { value: string }[]; option_groups?: { label: { text: string }; options: { value: string }[] }[] };
-      return { values: (body.options ?? body.option_groups?.[0]?.options ?? []).map((o) => o.value), note: body.option_groups?.[0]?.label.text };
+      const body = answer.json as {
+        options?: { value: string }[];
+        option_groups?: { label: { text: string }; options: { value: string }[] }[];
+      };
+      return {
+        values: (body.options ?? body.option_groups?.[0]?.options ?? []).map((o) => o.value),
+        note: body.option_groups?.[0]?.label.text,
+      };
     };
 
     it("offers the groups whose name contains what the admin typed, with policy and user count", async () => {
       const answer = await h.suggest("fin");
       expect(answer.status).toBe(200);
       expect(answer.json).toEqual({
-        options: [{ text: { type: "plain_text", text: "Finance" }, value: "Finance", description: { type: "plain_text", text: "Policy Default · 1 user" } }],
+        options: [
+          {
+            text: { type: "plain_text", text: "Finance" },
+            value: "Finance",
+            description: { type: "plain_text", text: "Policy Default · 1 user" },
+          },
+        ],
       });
-      expect(values(await h.suggest("")).values).toEqual(["Administrators", "Engineering", "Finance", "Help Desk", "Leadership", "Warehouse"]);
+      expect(values(await h.suggest("")).values).toEqual([
+        "Administrators",
+        "Engineering",
+        "Finance",
+        "Help Desk",
+        "Leadership",
+        "Warehouse",
+      ]);
       expect(values(await h.suggest("no such group")).values).toEqual([]);
     });
 
     it("works with more than 100 groups: the first 100, a note, and typing narrows", async () => {
-      await h.t.db.prisma.group.createMany({ data: Array.from({ length: 120 }, (_, i) => ({ name: `Store ${String(i + 1).padStart(3, "0")}` })) });
+      await h.t.db.prisma.group.createMany({
+        data: Array.from({ length: 120 }, (_, i) => ({ name: `Store ${String(i + 1).padStart(3, "0")}` })),
+      });
       const all = values(await h.suggest("store"));
       expect(all.values.length).toBe(100);
       expect(all.values[0]).toBe("Store 001");
@@ -82,9 +106,20 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     expect(answer).toMatchObject({ status: 200, text: "" });
 
     const row = await userRow("jane.doe@corp.example.org");
-    expect(row).toMatchObject({ name: "Jane Doe", role: "USER", group: { name: "Finance" }, exchangeDomain: null, exchangeUsername: null, source: "FORM", createdBy: SLACK_USERS.admin.email });
+    expect(row).toMatchObject({
+      name: "Jane Doe",
+      role: "USER",
+      group: { name: "Finance" },
+      exchangeDomain: null,
+      exchangeUsername: null,
+      source: "FORM",
+      createdBy: SLACK_USERS.admin.email,
+    });
     const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "user.add", subject: "jane.doe@corp.example.org" } });
-    expect(audit).toMatchObject({ actor: SLACK_USERS.admin.email, details: { platform: "slack", platformUserId: SLACK_USERS.admin.id, group: "Finance", role: "USER" } });
+    expect(audit).toMatchObject({
+      actor: SLACK_USERS.admin.email,
+      details: { platform: "slack", platformUserId: SLACK_USERS.admin.id, group: "Finance", role: "USER" },
+    });
 
     const [confirmation] = await h.waitForResponse(responseUrl);
     expect(confirmation!.args).toEqual({
@@ -96,9 +131,21 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
 
   it("adds an Administrator with an Exchange ActiveSync account", async () => {
     const { view, responseUrl } = await h.openAddUser();
-    const answer = await h.submit(view, { email: "max@corp.example.org", name: "Max Mustermann", group: "Engineering", role: "Administrator", exchangeDomain: "CORP", exchangeUsername: "mmustermann" });
+    const answer = await h.submit(view, {
+      email: "max@corp.example.org",
+      name: "Max Mustermann",
+      group: "Engineering",
+      role: "Administrator",
+      exchangeDomain: "CORP",
+      exchangeUsername: "mmustermann",
+    });
     expect(answer.status).toBe(200);
-    expect(await userRow("max@corp.example.org")).toMatchObject({ role: "ADMINISTRATOR", group: { name: "Engineering" }, exchangeDomain: "CORP", exchangeUsername: "mmustermann" });
+    expect(await userRow("max@corp.example.org")).toMatchObject({
+      role: "ADMINISTRATOR",
+      group: { name: "Engineering" },
+      exchangeDomain: "CORP",
+      exchangeUsername: "mmustermann",
+    });
     const [confirmation] = await h.waitForResponse(responseUrl);
     expect(confirmation!.args).toMatchObject({ text: "Added Max Mustermann (max@corp.example.org) to Engineering as Administrator." });
   });
@@ -107,7 +154,11 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
   it.each<[string, StateValues, Record<string, string>]>([
     ["no email", { email: "" }, { email: "Email ID is required." }],
     ["an invalid email", { email: "new.person@" }, { email: "Email ID “new.person@” is not a valid email address." }],
-    ["an email already in the directory", { email: PLAIN_USER.email.toUpperCase() }, { email: `A user with Email ID ${PLAIN_USER.email} already exists.` }],
+    [
+      "an email already in the directory",
+      { email: PLAIN_USER.email.toUpperCase() },
+      { email: `A user with Email ID ${PLAIN_USER.email} already exists.` },
+    ],
     ["no name", { name: "  " }, { name: "Name is required." }],
     ["a name that is too long", { name: "n".repeat(129) }, { name: "Name is 129 characters long; the limit is 128." }],
     ["a name with a tab", { name: "New\tPerson" }, { name: "Name contains a control character (a tab or a line break, for example)." }],
@@ -129,10 +180,15 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
       { exchangeDomain: "corp domain", exchangeUsername: "new person" },
       {
         exchangeDomain: "Exchange domain “corp domain” is neither a NetBIOS name (like CORP) nor a DNS domain (like corp.example.com).",
-        exchangeUsername: 'Exchange username “new person” is not valid: at most 64 characters, no spaces, control characters or any of " / \\ [ ] : ; | = , + * ? < >.',
+        exchangeUsername:
+          'Exchange username “new person” is not valid: at most 64 characters, no spaces, control characters or any of " / \\ [ ] : ; | = , + * ? < >.',
       },
     ],
-    ["nothing at all", { email: "", name: "", group: undefined, role: "" }, { email: "Email ID is required.", name: "Name is required.", group: "Group is required." }],
+    [
+      "nothing at all",
+      { email: "", name: "", group: undefined, role: "" },
+      { email: "Email ID is required.", name: "Name is required.", group: "Group is required." },
+    ],
   ])("%s: the modal stays open with the error next to the field, nothing is written", async (_, change, errors) => {
     const { view, responseUrl } = await h.openAddUser();
     const usersBefore = await h.t.db.prisma.user.count();
@@ -177,7 +233,11 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     h.fake.once("response_url", { status: 404, body: "expired_url" });
     expect((await h.submit(view, { ...valid, email: "late@corp.example.org" })).status).toBe(200);
     const [ephemeral] = await h.fake.waitFor("chat.postEphemeral");
-    expect(ephemeral!.args).toMatchObject({ channel: "C0ITADMINS", user: SLACK_USERS.admin.id, text: "Added New Person (late@corp.example.org) to Finance as User." });
+    expect(ephemeral!.args).toMatchObject({
+      channel: "C0ITADMINS",
+      user: SLACK_USERS.admin.id,
+      text: "Added New Person (late@corp.example.org) to Finance as User.",
+    });
     expect(h.responses(responseUrl).length).toBe(1);
   });
 });

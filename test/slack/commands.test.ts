@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeSlackText, parseHmsCommand } from "../../src/platforms/slack/commands.ts";
 import { databaseKinds } from "../helpers/db.ts";
-import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
+import { SLACK_USERS, type SlackHarness, startSlackHarness } from "../helpers/slack-app.ts";
 
 describe("parsing /hms", () => {
   it.each([
@@ -29,7 +29,9 @@ describe("parsing /hms", () => {
   });
 
   it("undoes Slack's escaping of links and &, <, >", () => {
-    expect(decodeSlackText("<https://example.com|example.com> <https://x.test> a &amp; b &lt;c&gt;")).toBe("example.com https://x.test a & b <c>");
+    expect(decodeSlackText("<https://example.com|example.com> <https://x.test> a &amp; b &lt;c&gt;")).toBe(
+      "example.com https://x.test a & b <c>",
+    );
   });
 });
 
@@ -57,7 +59,16 @@ describe.each(databaseKinds)("/hms (%s)", (kind) => {
     expect(help.response_type).toBe("ephemeral");
     expect(help.text).toBe("HMS userbot commands: add-user, add-group, groups, users, template, import, help");
     const lines = blockTexts(help as never);
-    for (const sub of ["add-user [email]", "add-group &lt;name&gt; [policy=&lt;policy name&gt;]", "groups [text]", "users &lt;text&gt;", "template", "import", "help"]) expect(lines).toContain(`\`/hms ${sub}\``);
+    for (const sub of [
+      "add-user [email]",
+      "add-group &lt;name&gt; [policy=&lt;policy name&gt;]",
+      "groups [text]",
+      "users &lt;text&gt;",
+      "template",
+      "import",
+      "help",
+    ])
+      expect(lines).toContain(`\`/hms ${sub}\``);
     if (text === "frobnicate") expect(lines).toContain("There is no `/hms frobnicate` command.");
     expect(h.responses(sent.responseUrl)).toEqual([]);
   });
@@ -68,7 +79,10 @@ describe.each(databaseKinds)("/hms (%s)", (kind) => {
     const group = await h.t.db.prisma.group.findFirst({ where: { name: "Field Sales" } });
     expect(group).toMatchObject({ name: "Field Sales", policy: "Strict BYOD" });
     const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "group.add", subject: "group:Field Sales" } });
-    expect(audit).toMatchObject({ actor: SLACK_USERS.admin.email, details: { platform: "slack", platformUserId: SLACK_USERS.admin.id, policy: "Strict BYOD" } });
+    expect(audit).toMatchObject({
+      actor: SLACK_USERS.admin.email,
+      details: { platform: "slack", platformUserId: SLACK_USERS.admin.id, policy: "Strict BYOD" },
+    });
   });
 
   it("add-group without a policy uses Default; a taken name or no name is explained", async () => {
@@ -86,7 +100,9 @@ describe.each(databaseKinds)("/hms (%s)", (kind) => {
     expect(text).toContain("• *Administrators* — policy Default · 2 users");
     expect(text).toContain("• *Field Sales* — policy Strict BYOD · 0 users");
     const filtered = await answerTo("groups fi");
-    expect(blockTexts(filtered)).toBe("*Groups* (2)\n• *Field Sales* — policy Strict BYOD · 0 users\n• *Finance* — policy Default · 1 user");
+    expect(blockTexts(filtered)).toBe(
+      "*Groups* (2)\n• *Field Sales* — policy Strict BYOD · 0 users\n• *Finance* — policy Default · 1 user",
+    );
   });
 
   it("users shows at most 20 matches and counts the rest", async () => {

@@ -8,7 +8,12 @@ describe("FakeSlack", () => {
   let client: webApi.WebClient;
   beforeAll(async () => {
     fake = await FakeSlack.start();
-    client = new webApi.WebClient("xoxb-fake", { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logLevel: webApi.LogLevel.ERROR });
+    client = new webApi.WebClient("xoxb-fake", {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logLevel: webApi.LogLevel.ERROR,
+    });
   });
   afterAll(async () => fake.close());
   beforeEach(() => fake.reset());
@@ -20,7 +25,9 @@ describe("FakeSlack", () => {
     expect(fake.calls.map((c) => [c.method, c.args.user, c.token])).toEqual([["users.info", "U9", "xoxb-fake"]]);
     await expect(client.users.info({ user: "U404" })).rejects.toMatchObject({ data: { ok: false, error: "user_not_found" } });
     await expect(client.apiCall("no.such.method")).rejects.toMatchObject({ data: { error: "unknown_method" } });
-    await expect(new webApi.WebClient("bogus", { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }).auth.test()).rejects.toMatchObject({ data: { error: "invalid_auth" } });
+    await expect(
+      new webApi.WebClient("bogus", { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }).auth.test(),
+    ).rejects.toMatchObject({ data: { error: "invalid_auth" } });
   });
 
   it("plays scripted answers: once (optionally matching), every time, rate limits, dropped connections", async () => {

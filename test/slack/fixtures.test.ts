@@ -19,7 +19,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 function unknownKeys(actual: unknown, shape: unknown, at = ""): string[] {
   if (Array.isArray(actual) && Array.isArray(shape)) {
     const model = shape.find(isObject);
-    return model ? actual.flatMap((item, i) => (isObject(item) && item.type === model.type ? unknownKeys(item, model, `${at}[${i}]`) : [])) : [];
+    return model
+      ? actual.flatMap((item, i) => (isObject(item) && item.type === model.type ? unknownKeys(item, model, `${at}[${i}]`) : []))
+      : [];
   }
   if (!isObject(actual) || !isObject(shape) || Object.keys(shape).length === 0) return [];
   return Object.entries(actual).flatMap(([k, v]) => (k in shape ? unknownKeys(v, shape[k], `${at}.${k}`) : [`${at}.${k}`]));
@@ -45,7 +47,14 @@ describe("Slack payload fixtures", () => {
     const fake = await FakeSlack.start();
     try {
       fake.addUser({ id: "U1", email: "a@corp.example.org", name: "A" });
-      const call = (method: string, args: Record<string, unknown>) => ({ method, path: `/api/${method}`, args, headers: {}, token: "xoxb-x", raw: Buffer.alloc(0) });
+      const call = (method: string, args: Record<string, unknown>) => ({
+        method,
+        path: `/api/${method}`,
+        args,
+        headers: {},
+        token: "xoxb-x",
+        raw: Buffer.alloc(0),
+      });
       for (const [method, args] of [
         ["auth.test", {}],
         ["users.info", { user: "U1" }],

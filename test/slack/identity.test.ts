@@ -13,7 +13,12 @@ describe("SlackIdentities", () => {
     fake.addUser({ id: "U1", email: "Ada.Admin@Corp.Example.org" });
     fake.addUser({ id: "U2" });
     fake.addUser({ id: "B1", email: "bot@corp.example.org", isBot: true });
-    client = new webApi.WebClient("xoxb-test", { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logLevel: webApi.LogLevel.ERROR });
+    client = new webApi.WebClient("xoxb-test", {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logLevel: webApi.LogLevel.ERROR,
+    });
   });
   afterAll(async () => fake.close());
 

@@ -4,18 +4,18 @@
  * url_private_download with the bot token; the summary, the approval request, the progress and
  * the result are the messages the fake records; users, audit and mail are checked at the source.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { AppError } from "../../src/core/errors.ts";
+import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { DEFAULT_RESPONDERS, FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN } from "../helpers/fixtures.ts";
-import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
-import { startFakeSmtp, type FakeSmtp } from "../helpers/smtp.ts";
-import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
-import { AppError } from "../../src/core/errors.ts";
+import { SLACK_USERS, type SlackHarness, startSlackHarness } from "../helpers/slack-app.ts";
+import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
@@ -28,7 +28,12 @@ const CSV_FIXTURES = readdirSync(FIXTURES).filter((f) => f.endsWith(".csv"));
 
 const THIRD = { id: "U0ADMIN3", email: "third.admin@corp.example.org", name: "Third Admin" };
 
-type Bk = { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { action_id?: string; value?: string; text: { text: string } }[] };
+type Bk = {
+  type: string;
+  text?: { text: string };
+  fields?: { text: string }[];
+  elements?: { action_id?: string; value?: string; text: { text: string } }[];
+};
 const blocksOf = (call: RecordedCall) => (call.args.blocks ?? []) as Bk[];
 const textOf = (call: RecordedCall) => JSON.stringify(call.args.blocks ?? []);
 const fieldsOf = (call: RecordedCall) =>
@@ -75,7 +80,10 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       platforms: { imports: { chunkSize: 3, progressIntervalMs: 1000, now: () => (clockMs += clockStep) } },
     });
     h.fake.addUser(THIRD);
-    await h.core.addUser({ actor: { email: SLACK_USERS.admin.email, platform: "slack" }, input: { email: THIRD.email, name: THIRD.name, group: "Finance", role: "Administrator" } });
+    await h.core.addUser({
+      actor: { email: SLACK_USERS.admin.email, platform: "slack" },
+      input: { email: THIRD.email, name: THIRD.name, group: "Finance", role: "Administrator" },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -98,7 +106,12 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     const ts = `1700${String(++files).padStart(6, "0")}.000100`;
     const answer = await h.shareFiles([file], { mention: options.mention, ts });
     expect(answer.status).toBe(200);
-    const [post] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && (options.match?.(c) ?? true), 1, 15_000, `answer in thread ${ts}`);
+    const [post] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && (options.match?.(c) ?? true),
+      1,
+      15_000,
+      `answer in thread ${ts}`,
+    );
     return { ts, post: post! };
   }
 
@@ -119,7 +132,12 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     const { post, batch, code } = await summaryOf(name, csvFile(freshRows(rows)));
     const summaryTs = await tsOf(post);
     await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
-    const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "the approval request");
+    const [request] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`),
+      1,
+      10_000,
+      "the approval request",
+    );
     const requestTs = await tsOf(request!);
     await waitForStatus(code, "AWAITING_APPROVAL");
     return { batch, code, summaryTs, request: request!, requestTs };
@@ -128,7 +146,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
   /** The chat.update calls of one message. */
   const updatesOf = (ts: string) => h.fake.calls.filter((c) => c.method === "chat.update" && c.args.ts === ts);
   const waitForUpdate = (ts: string, match: (c: RecordedCall) => boolean, what: string) =>
-    h.fake.waitForCalls((c) => c.method === "chat.update" && c.args.ts === ts && match(c), 1, 15_000, what).then((calls) => calls[calls.length - 1]!);
+    h.fake
+      .waitForCalls((c) => c.method === "chat.update" && c.args.ts === ts && match(c), 1, 15_000, what)
+      .then((calls) => calls[calls.length - 1]!);
   const waitForStatus = async (code: string, status: string) => {
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -140,36 +160,46 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
   };
 
   describe("uploads and the validation summary", () => {
-    it.each(CSV_FIXTURES)("%s shared in the DM: counts, and the rows needing attention with their spreadsheet row numbers", async (name) => {
-      const { post, batch } = await summaryOf(name, readFileSync(path.join(FIXTURES, name)));
-      expect(post.args.channel).toBe("D0ADMIN");
-      expect(fieldsOf(post)).toEqual({
-        "Data rows": String(expectations.data_rows),
-        Ready: String(expectations.data_rows - FLAGGED.length),
-        "Need attention": String(FLAGGED.length),
-        Blank: "0",
-      });
-      const listed = [...textOf(post).matchAll(/\*Row (\d+)\*/g)].map((m) => Number(m[1]));
-      expect(listed).toEqual(FLAGGED);
-      expect(textOf(post)).toContain("Row 13*");
-      expect(buttonsOf(post)).toEqual([
-        { id: IMPORT_ACTIONS.create, label: `Create ${expectations.data_rows - FLAGGED.length} accounts`, value: batch.id },
-        { id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id },
-      ]);
-      // Downloaded from url_private_download with the bot token.
-      const download = h.fake.calls.filter((c) => c.method === "GET" && c.path.includes("/download/")).at(-1)!;
-      expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
-      // The batch remembers where its messages are.
-      expect(batch.conversation).toMatchObject({ slack: { channel: "D0ADMIN", summaryTs: expect.any(String), requester: SLACK_USERS.admin.id } });
-      // Upload audited by the core.
-      const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });
-      expect(audit?.actor).toBe(SLACK_USERS.admin.email);
-    });
+    it.each(CSV_FIXTURES)(
+      "%s shared in the DM: counts, and the rows needing attention with their spreadsheet row numbers",
+      async (name) => {
+        const { post, batch } = await summaryOf(name, readFileSync(path.join(FIXTURES, name)));
+        expect(post.args.channel).toBe("D0ADMIN");
+        expect(fieldsOf(post)).toEqual({
+          "Data rows": String(expectations.data_rows),
+          Ready: String(expectations.data_rows - FLAGGED.length),
+          "Need attention": String(FLAGGED.length),
+          Blank: "0",
+        });
+        const listed = [...textOf(post).matchAll(/\*Row (\d+)\*/g)].map((m) => Number(m[1]));
+        expect(listed).toEqual(FLAGGED);
+        expect(textOf(post)).toContain("Row 13*");
+        expect(buttonsOf(post)).toEqual([
+          { id: IMPORT_ACTIONS.create, label: `Create ${expectations.data_rows - FLAGGED.length} accounts`, value: batch.id },
+          { id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id },
+        ]);
+        // Downloaded from url_private_download with the bot token.
+        const download = h.fake.calls.filter((c) => c.method === "GET" && c.path.includes("/download/")).at(-1)!;
+        expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
+        // The batch remembers where its messages are.
+        expect(batch.conversation).toMatchObject({
+          slack: { channel: "D0ADMIN", summaryTs: expect.any(String), requester: SLACK_USERS.admin.id },
+        });
+        // Upload audited by the core.
+        const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });
+        expect(audit?.actor).toBe(SLACK_USERS.admin.email);
+      },
+    );
 
     it("the error report is uploaded in the thread (files.uploadV2) and is formula-safe", async () => {
-      const rows = [["bad-email", "=HYPERLINK(\"http://evil\")", "Finance", "User", "", ""], ...freshRows(2)];
+      const rows = [["bad-email", '=HYPERLINK("http://evil")', "Finance", "User", "", ""], ...freshRows(2)];
       const { ts, code } = await summaryOf("formula.csv", csvFile(rows));
-      const [complete] = await h.fake.waitForCalls((c) => c.method === "files.completeUploadExternal" && c.args.thread_ts === ts, 1, 10_000, "the report upload");
+      const [complete] = await h.fake.waitForCalls(
+        (c) => c.method === "files.completeUploadExternal" && c.args.thread_ts === ts,
+        1,
+        10_000,
+        "the report upload",
+      );
       expect(complete!.args.channel_id).toBe("D0ADMIN");
       const fileId = (complete!.args.files as { id: string; title: string }[])[0]!;
       expect(fileId.title).toBe(`Rows needing attention in import ${code}`);
@@ -199,10 +229,14 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const second = await summaryOf("again.csv", bytes);
       expect(second.code).toBe(first.code);
       expect(buttonsOf(second.post).map((b) => b.id)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.cancel]);
-      expect(textOf(second.post)).toContain("this is that check. To check it against the directory as it is now, Cancel and upload it again.");
+      expect(textOf(second.post)).toContain(
+        "this is that check. To check it against the directory as it is now, Cancel and upload it again.",
+      );
       const moved = await waitForUpdate(firstTs, (c) => textOf(c).includes("shared again"), "the older summary");
       expect(buttonsOf(moved)).toEqual([]);
-      expect(String(moved.args.text)).toBe(`Import ${first.code} (again.csv): the same file was shared again, so this summary moved to a newer message. Use the buttons there.`);
+      expect(String(moved.args.text)).toBe(
+        `Import ${first.code} (again.csv): the same file was shared again, so this summary moved to a newer message. Use the buttons there.`,
+      );
     });
 
     it.each([
@@ -228,9 +262,18 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const sent = await h.command("import");
       expect(sent.status).toBe(200);
       const open = (await h.fake.waitFor("views.open")).at(-1)!;
-      const view = open.args.view as { callback_id: string; blocks: { type: string; element?: Record<string, unknown> }[]; private_metadata: string };
+      const view = open.args.view as {
+        callback_id: string;
+        blocks: { type: string; element?: Record<string, unknown> }[];
+        private_metadata: string;
+      };
       expect(view.callback_id).toBe("hms_import_upload");
-      expect(view.blocks.find((b) => b.type === "input")!.element).toEqual({ type: "file_input", action_id: "file", filetypes: ["csv"], max_files: 1 });
+      expect(view.blocks.find((b) => b.type === "input")!.element).toEqual({
+        type: "file_input",
+        action_id: "file",
+        filetypes: ["csv"],
+        max_files: 1,
+      });
 
       const file = addFile("modal.csv", csvFile(freshRows(4)));
       const posts = h.fake.callsTo("chat.postMessage").length;
@@ -253,7 +296,10 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect(h.logs.find({ method: "files.download", slackError: "file_not_found" })).toBeDefined();
 
       const html = addFile("login.csv", "x");
-      h.fake.serve(new URL(String(html.url_private_download)).pathname, { headers: { "content-type": "text/html" }, body: "<html>sign in</html>" });
+      h.fake.serve(new URL(String(html.url_private_download)).pathname, {
+        headers: { "content-type": "text/html" },
+        body: "<html>sign in</html>",
+      });
       await h.shareFiles([html]);
       const [scope] = (await h.fake.waitFor("chat.postEphemeral", eph + 2)).slice(eph + 1);
       expect(String(scope!.args.text)).toContain("lacks the files:read permission");
@@ -288,14 +334,18 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const done = await waitForUpdate(summaryTs!, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
       expect(fieldsOf(done)).toMatchObject({ Created: "7", Skipped: "0", Failed: "0" });
       expect(buttonsOf(done).map((b) => b.label)).toEqual(["Invite the imported users to enroll", "Finish"]);
-      const progress = updatesOf(summaryTs!).map((c) => /Creating accounts… (\d+) \/ (\d+)/.exec(textOf(c))?.slice(1).join("/")).filter(Boolean);
+      const progress = updatesOf(summaryTs!)
+        .map((c) => /Creating accounts… (\d+) \/ (\d+)/.exec(textOf(c))?.slice(1).join("/"))
+        .filter(Boolean);
       expect(progress).toEqual(["0/7", "3/7", "6/7", "7/7"]);
       expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: `p${people}x` } } })).toBe(7);
 
       // Someone who may not: told so, and the buttons stay.
       const edits = updatesOf(summaryTs).length;
       const refused = await h.click(IMPORT_ACTIONS.invite, batch.id, { user: SLACK_USERS.plain.id, channel: "D0ADMIN" });
-      expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain("You need the Administrator role in HMS to do this.");
+      expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain(
+        "You need the Administrator role in HMS to do this.",
+      );
       await h.fake.waitForCalls((c) => c.method === "chat.update" && c.args.ts === summaryTs, edits + 1, 5000);
       expect(buttonsOf(updatesOf(summaryTs).at(-1)!).map((b) => b.id)).toEqual([IMPORT_ACTIONS.invite, IMPORT_ACTIONS.finish]);
       expect(smtp.received.filter((m) => m.to.some((to) => to.startsWith(`p${people}x`)))).toEqual([]);
@@ -304,7 +354,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const finished = await waitForUpdate(summaryTs!, (c) => String(c.args.text).includes("finished"), "finished");
       expect(buttonsOf(finished)).toEqual([]);
       expect(String(finished.args.text)).toBe(`Import ${code} finished: 7 accounts created, no invitations sent.`);
-      const actions = (await h.t.db.prisma.auditEvent.findMany({ where: { subject: `import:${code}` }, orderBy: { id: "asc" } })).map((a) => a.action);
+      const actions = (await h.t.db.prisma.auditEvent.findMany({ where: { subject: `import:${code}` }, orderBy: { id: "asc" } })).map(
+        (a) => a.action,
+      );
       expect(actions).toEqual(["import.upload", "import.submit", "import.create", "import.finish"]);
 
       // An old button clicked after the decision: explained, nothing else.
@@ -329,7 +381,12 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const { post, batch, code, ts: uploadTs } = await summaryOf("big.csv", csvFile(freshRows(12)));
       const summaryTs = await tsOf(post);
       await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
-      const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`), 1, 10_000, "the approval request");
+      const [request] = await h.fake.waitForCalls(
+        (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`),
+        1,
+        10_000,
+        "the approval request",
+      );
       // No SLACK_APPROVAL_CHANNEL: in the import's thread.
       expect(request!.args).toMatchObject({ channel: "D0ADMIN", thread_ts: uploadTs });
       expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
@@ -358,15 +415,24 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
 
       // Twenty approvers' clicks at once: one approval, one creation.
       const clicks = await Promise.all(
-        Array.from({ length: 20 }, () => h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs })),
+        Array.from({ length: 20 }, () =>
+          h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs }),
+        ),
       );
       expect(clicks.every((c) => c.status === 200)).toBe(true);
       const created = await waitForStatus(code, "CREATED");
       expect(created).toMatchObject({ createdRows: 12, decidedBy: OTHER_ADMIN.email });
-      const losers = await h.fake.waitForCalls((c) => c.method === "response_url" && clicks.some((k) => k.responseUrl.endsWith(c.path)), 19, 10_000, "19 refusals");
+      const losers = await h.fake.waitForCalls(
+        (c) => c.method === "response_url" && clicks.some((k) => k.responseUrl.endsWith(c.path)),
+        19,
+        10_000,
+        "19 refusals",
+      );
       expect(losers.length).toBe(19);
       for (const l of losers) expect(answerText(l)).toContain(`was already approved by ${OTHER_ADMIN.email}`);
-      expect(await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: { in: ["import.approve", "import.create"] } } })).toBe(2);
+      expect(
+        await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: { in: ["import.approve", "import.create"] } } }),
+      ).toBe(2);
       expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: `p${people}x` } } })).toBe(12);
       // The request lost its buttons; the summary shows the result.
       const decided = await waitForUpdate(requestTs, (c) => String(c.args.text).includes("was approved"), "approved");
@@ -391,25 +457,45 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         [THIRD.id, `Only ${OTHER_ADMIN.email} may approve imports.`],
         [SLACK_USERS.plain.id, "You need the Administrator role in HMS to do this."],
       ] as const) {
-        const refused = await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, { user, channel: "D0ADMIN", messageTs: requestTs });
+        const refused = await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, {
+          user,
+          channel: "D0ADMIN",
+          messageTs: requestTs,
+        });
         expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain(says);
       }
       expect(h.fake.callsTo("views.open").length).toBe(opens);
-      await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      await h.click(IMPORT_ACTIONS.reject, buttonsOf(request!)[1]!.value!, {
+        user: SLACK_USERS.otherAdmin.id,
+        channel: "D0ADMIN",
+        messageTs: requestTs,
+      });
       const open = (await h.fake.waitFor("views.open", opens + 1))[opens]!;
       const view = open.args.view as Record<string, unknown>;
       expect(view).toMatchObject({ callback_id: "hms_import_reject", title: { text: "Reject import" } });
 
-      const empty = await h.submitState({ ...view, id: "V0REJECT" }, { reason: { reason: { type: "plain_text_input", value: "  " } } }, SLACK_USERS.otherAdmin.id);
+      const empty = await h.submitState(
+        { ...view, id: "V0REJECT" },
+        { reason: { reason: { type: "plain_text_input", value: "  " } } },
+        SLACK_USERS.otherAdmin.id,
+      );
       expect(empty.json).toMatchObject({ response_action: "errors", errors: { reason: expect.stringContaining("Say why") } });
-      const ok = await h.submitState({ ...view, id: "V0REJECT" }, { reason: { reason: { type: "plain_text_input", value: "Wrong groups for the contractors" } } }, SLACK_USERS.otherAdmin.id);
+      const ok = await h.submitState(
+        { ...view, id: "V0REJECT" },
+        { reason: { reason: { type: "plain_text_input", value: "Wrong groups for the contractors" } } },
+        SLACK_USERS.otherAdmin.id,
+      );
       expect(ok).toMatchObject({ status: 200, text: "" });
       const rejected = await waitForUpdate(requestTs, (c) => String(c.args.text).includes("rejected"), "rejected request");
       expect(buttonsOf(rejected)).toEqual([]);
       expect(textOf(rejected)).toContain("Wrong groups for the contractors");
       const summary = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("rejected"), "rejected summary");
       expect(buttonsOf(summary)).toEqual([]);
-      expect((await h.core.getImport({ batchId: code })).batch).toMatchObject({ status: "REJECTED", reason: "Wrong groups for the contractors", createdRows: 0 });
+      expect((await h.core.getImport({ batchId: code })).batch).toMatchObject({
+        status: "REJECTED",
+        reason: "Wrong groups for the contractors",
+        createdRows: 0,
+      });
       expect(await h.t.db.prisma.auditEvent.count({ where: { subject: `import:${code}`, action: "import.reject" } })).toBe(1);
     });
 
@@ -438,7 +524,11 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const { code, summaryTs, request, requestTs } = await awaitingApproval("late.csv", 11);
       h.t.clock.now = new Date("2026-11-27T13:00:00Z"); // past the 72 h; the background job has not run yet
       const [approve, reject] = buttonsOf(request!);
-      const late = await h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      const late = await h.click(IMPORT_ACTIONS.approve, approve!.value!, {
+        user: SLACK_USERS.otherAdmin.id,
+        channel: "D0ADMIN",
+        messageTs: requestTs,
+      });
       expect(answerText((await h.waitForResponse(late.responseUrl))[0]!)).toContain("expired");
       const edited = await waitForUpdate(requestTs, (c) => textOf(c).includes("Expired"), "the expired request");
       expect(buttonsOf(edited)).toEqual([]);
@@ -447,7 +537,11 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect((await h.core.getImport({ batchId: code })).batch.status).toBe("EXPIRED");
 
       const opens = h.fake.callsTo("views.open").length;
-      const lateReject = await h.click(IMPORT_ACTIONS.reject, reject!.value!, { user: SLACK_USERS.otherAdmin.id, channel: "D0ADMIN", messageTs: requestTs });
+      const lateReject = await h.click(IMPORT_ACTIONS.reject, reject!.value!, {
+        user: SLACK_USERS.otherAdmin.id,
+        channel: "D0ADMIN",
+        messageTs: requestTs,
+      });
       expect(answerText((await h.waitForResponse(lateReject.responseUrl))[0]!)).toContain("expired");
       expect(h.fake.callsTo("views.open").length).toBe(opens);
     });
@@ -470,7 +564,8 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const store = h.t.store;
       const real = store.transaction;
       let failing = 0;
-      store.transaction = ((work, options) => (failing-- > 0 ? Promise.reject(new AppError("DATABASE_BUSY", "busy")) : real(work, options))) as typeof real;
+      store.transaction = ((work, options) =>
+        failing-- > 0 ? Promise.reject(new AppError("DATABASE_BUSY", "busy")) : real(work, options)) as typeof real;
       // From the moment creation starts (its first edit), every transaction meets a conflict.
       h.fake.once(
         "chat.update",
@@ -499,11 +594,16 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     it("an edit still rate-limited after three tries is given up, logged, not retried for ever", async () => {
       const { post, batch } = await summaryOf("limited-4.csv", csvFile(freshRows(2)));
       const summaryTs = await tsOf(post);
-      const isResult = (c: RecordedCall) => c.method === "chat.update" && c.args.ts === summaryTs && buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish);
+      const isResult = (c: RecordedCall) =>
+        c.method === "chat.update" && c.args.ts === summaryTs && buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish);
       for (let i = 0; i < 4; i++) h.fake.once("chat.update", FakeSlack.ratelimited(1), isResult);
       await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
       await h.fake.waitForCalls(isResult, 4, 10_000, "the result, four times");
-      await vi.waitFor(() => expect(h.logs.find({ msg: "import messages still rate-limited after 3 tries; they may show an old state until the next change" })).toBeDefined());
+      await vi.waitFor(() =>
+        expect(
+          h.logs.find({ msg: "import messages still rate-limited after 3 tries; they may show an old state until the next change" }),
+        ).toBeDefined(),
+      );
       await new Promise((r) => setTimeout(r, 1_500));
       expect(h.fake.calls.filter(isResult)).toHaveLength(4);
     });
@@ -520,7 +620,11 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       const { post, batch } = await summaryOf("ratelimited.csv", csvFile(freshRows(5)));
       const summaryTs = await tsOf(post);
       // Not the first "0 / 5" edit (it removes the Create button, so it is waited for): a later one.
-      h.fake.once("chat.update", FakeSlack.ratelimited(3), (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts… 3 / 5"));
+      h.fake.once(
+        "chat.update",
+        FakeSlack.ratelimited(3),
+        (c) => c.args.ts === summaryTs && textOf(c).includes("Creating accounts… 3 / 5"),
+      );
       await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
       await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
       expect(h.logs.find({ method: "chat.update", slackError: "ratelimited" })).toBeDefined();
@@ -550,10 +654,18 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
   it("go to that channel (not the thread), mentioning every eligible approver", async () => {
     const file = h.fake.addFile({ id: "F0CHAN1", name: "chan.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chan" }))) });
     await h.shareFiles([file], { ts: "1700000500.000100" });
-    const [summary] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000500.000100", 1, 10_000);
+    const [summary] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000500.000100",
+      1,
+      10_000,
+    );
     const batchId = buttonsOf(summary!)[0]!.value!;
     await h.click(IMPORT_ACTIONS.create, batchId, { channel: "D0ADMIN" });
-    const [request] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && String(c.args.text).startsWith("Approval needed"), 1, 10_000);
+    const [request] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith("Approval needed"),
+      1,
+      10_000,
+    );
     expect(request!.args.channel).toBe("C0APPROVALS");
     expect(request!.args.thread_ts).toBeUndefined();
     expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
@@ -562,7 +674,11 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
   it("a channel the bot cannot post in: the request goes to the import's thread, and the failure is logged with the method", async () => {
     const file = h.fake.addFile({ id: "F0CHAN2", name: "chan2.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chantwo" }))) });
     await h.shareFiles([file], { ts: "1700000600.000100" });
-    const [summary] = await h.fake.waitForCalls((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000600.000100", 1, 10_000);
+    const [summary] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000600.000100",
+      1,
+      10_000,
+    );
     const batchId = buttonsOf(summary!)[0]!.value!;
     h.fake.once("chat.postMessage", FakeSlack.error("not_in_channel"), (c) => c.args.channel === "C0APPROVALS");
     await h.click(IMPORT_ACTIONS.create, batchId, { channel: "D0ADMIN" });

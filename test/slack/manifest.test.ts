@@ -8,8 +8,8 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { SLACK_EVENTS_PATH } from "../../src/platforms/slack/index.ts";
 import { HMS_COMMAND } from "../../src/platforms/slack/context.ts";
+import { SLACK_EVENTS_PATH } from "../../src/platforms/slack/index.ts";
 import { SLACK_SPECS } from "../helpers/shared.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -26,7 +26,10 @@ function validator() {
   addFormats.default(ajv);
   // The versioned schemas it refers to by their published URLs, from the local copies.
   for (const version of ["1.0.0", "2.0.0"]) {
-    ajv.addSchema(read(path.join(SPECS, `manifest.schema.${version}.json`)), `https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.${version}.json`);
+    ajv.addSchema(
+      read(path.join(SPECS, `manifest.schema.${version}.json`)),
+      `https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.${version}.json`,
+    );
   }
   return ajv.compile(schema);
 }
@@ -65,7 +68,17 @@ describe("the Slack app manifests", () => {
     expect(m.features.slash_commands[0]!.should_escape).toBe(false);
     expect(m.settings.interactivity.is_enabled).toBe(true);
     expect(m.settings.event_subscriptions.bot_events.sort()).toEqual(["app_mention", "file_shared", "message.im"]);
-    expect(m.oauth_config.scopes.bot.sort()).toEqual(["app_mentions:read", "chat:write", "commands", "files:read", "files:write", "im:history", "im:write", "users:read", "users:read.email"]);
+    expect(m.oauth_config.scopes.bot.sort()).toEqual([
+      "app_mentions:read",
+      "chat:write",
+      "commands",
+      "files:read",
+      "files:write",
+      "im:history",
+      "im:write",
+      "users:read",
+      "users:read.email",
+    ]);
     // Direct messages to the bot (message.im) need the Messages tab open for writing.
     expect(m.features.app_home).toMatchObject({ messages_tab_enabled: true, messages_tab_read_only_enabled: false });
   });
@@ -86,7 +99,12 @@ describe("the Slack app manifests", () => {
     expect(socket.settings.socket_mode_enabled).toBe(true);
     expect(JSON.stringify(socket)).not.toContain("https://");
     // Otherwise the two are the same app.
-    const transportless = (m: Manifest) => JSON.parse(JSON.stringify(m, (k, v) => (["url", "request_url", "message_menu_options_url", "socket_mode_enabled"].includes(k) ? undefined : v)));
+    const transportless = (m: Manifest) =>
+      JSON.parse(
+        JSON.stringify(m, (k, v) =>
+          ["url", "request_url", "message_menu_options_url", "socket_mode_enabled"].includes(k) ? undefined : v,
+        ),
+      );
     expect(transportless(http)).toEqual(transportless(socket));
   });
 });

@@ -8,7 +8,7 @@ import express from "express";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SlackHttpReceiver } from "../../src/platforms/slack/receiver.ts";
-import { verifySlackSignature, signV0 } from "../../src/platforms/slack/verify.ts";
+import { signV0, verifySlackSignature } from "../../src/platforms/slack/verify.ts";
 import { closeServer, listen } from "../../src/server.ts";
 import { LogLines } from "../helpers/slack-app.ts";
 import { eventBody, fixture, postSigned, SIGNING_SECRET } from "../helpers/slack-requests.ts";
@@ -18,13 +18,19 @@ describe("verifySlackSignature", () => {
   const at = 1_800_000_000;
   it("accepts Slack's signature within five minutes either way, refuses the rest", () => {
     const signature = signV0(SIGNING_SECRET, at, body);
-    const check = (nowSec: number, sig = signature, ts = String(at)) => verifySlackSignature(SIGNING_SECRET, { timestamp: ts, signature: sig, rawBody: body }, nowSec * 1000);
+    const check = (nowSec: number, sig = signature, ts = String(at)) =>
+      verifySlackSignature(SIGNING_SECRET, { timestamp: ts, signature: sig, rawBody: body }, nowSec * 1000);
     expect(check(at)).toEqual({ ok: true });
     expect(check(at + 300)).toEqual({ ok: true });
     expect(check(at - 300)).toEqual({ ok: true });
     expect(check(at + 301)).toEqual({ ok: false, reason: "timestamp is 301 s away from now (at most 300 s allowed)" });
     expect(check(at - 301)).toEqual({ ok: false, reason: "timestamp is 301 s away from now (at most 300 s allowed)" });
-    expect(check(at, signature.replace(/.$/, (c) => (c === "0" ? "1" : "0")))).toEqual({ ok: false, reason: "signature mismatch" });
+    expect(
+      check(
+        at,
+        signature.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+      ),
+    ).toEqual({ ok: false, reason: "signature mismatch" });
     expect(check(at, "v0=xyz")).toEqual({ ok: false, reason: "missing or malformed X-Slack-Signature" });
     expect(check(at, signature, "12e3")).toEqual({ ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" });
   });
@@ -107,7 +113,9 @@ describe("SlackHttpReceiver", () => {
     app.post("/slack/events", receiver.handle);
     const listening = await listen(app, 0);
     server = listening.server;
-    const answer = await postSigned(`http://127.0.0.1:${listening.port}/slack/events`, eventBody({ padding: "x".repeat(2000) })).catch((e: unknown) => e);
+    const answer = await postSigned(`http://127.0.0.1:${listening.port}/slack/events`, eventBody({ padding: "x".repeat(2000) })).catch(
+      (e: unknown) => e,
+    );
     expect(answer).toMatchObject({ status: 413 });
     // A flood far past the limit, without a declared length, is answered too (not left hanging).
     const flood = await fetch(`http://127.0.0.1:${listening.port}/slack/events`, {
@@ -120,7 +128,10 @@ describe("SlackHttpReceiver", () => {
         },
       }),
       duplex: "half",
-    } as RequestInit).then((r) => r.status, () => "closed");
+    } as RequestInit).then(
+      (r) => r.status,
+      () => "closed",
+    );
     expect([413, "closed"]).toContain(flood);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../helpers/db.ts";
 import { DEFAULT_RESPONDERS, FakeSlack, type Responder } from "../helpers/fake-slack.ts";
 import { ADMIN } from "../helpers/fixtures.ts";
-import { SLACK_USERS, startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
+import { SLACK_USERS, type SlackHarness, startSlackHarness } from "../helpers/slack-app.ts";
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -33,7 +33,9 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     return id;
   }
   /** users.info answering normally, but only after `ms`. */
-  const slowUsersInfo = (ms: number): Responder => async (call, fake) => ({ ...((await DEFAULT_RESPONDERS["users.info"]!(call, fake)) as object), delayMs: ms });
+  const slowUsersInfo =
+    (ms: number): Responder =>
+    async (call, fake) => ({ ...((await DEFAULT_RESPONDERS["users.info"]!(call, fake)) as object), delayMs: ms });
   const usersInfoFor = (id: string) => (c: { args: Record<string, unknown> }) => c.args.user === id;
 
   async function answerTo(text: string, user: string) {
@@ -49,7 +51,11 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     const started = Date.now();
     expect(await answerTo("groups", user)).toBe("Slack is rate-limiting HMS userbot right now. Try again in 30 seconds.");
     expect(Date.now() - started).toBeLessThan(5000); // nobody waited out the 30 seconds
-    expect(h.logs.lines.find((l) => l.method === "users.info" && l.retryAfter === 30)).toMatchObject({ level: 40, slackError: "ratelimited", subcommand: "groups" });
+    expect(h.logs.lines.find((l) => l.method === "users.info" && l.retryAfter === 30)).toMatchObject({
+      level: 40,
+      slackError: "ratelimited",
+      subcommand: "groups",
+    });
     // The next try works.
     expect(await answerTo("groups", user)).toMatch(/^\d+ groups$/);
   });
@@ -57,8 +63,13 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
   it("users.info refusing the token (invalid_auth): the admin is told to have SLACK_BOT_TOKEN checked; logged as an error", async () => {
     const user = freshAdmin();
     h.fake.once("users.info", FakeSlack.error("invalid_auth"), usersInfoFor(user));
-    expect(await answerTo("groups", user)).toBe("Slack refused HMS userbot's token (invalid_auth). Ask whoever runs HMS userbot to check SLACK_BOT_TOKEN.");
-    expect(h.logs.lines.find((l) => l.method === "users.info" && l.slackError === "invalid_auth")).toMatchObject({ level: 50, subcommand: "groups" });
+    expect(await answerTo("groups", user)).toBe(
+      "Slack refused HMS userbot's token (invalid_auth). Ask whoever runs HMS userbot to check SLACK_BOT_TOKEN.",
+    );
+    expect(h.logs.lines.find((l) => l.method === "users.info" && l.slackError === "invalid_auth")).toMatchObject({
+      level: 50,
+      subcommand: "groups",
+    });
   });
 
   it("users.info unreachable (connection dropped): the admin is told to try again", async () => {
@@ -91,14 +102,23 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     h.fake.once("users.info", FakeSlack.ratelimited(20), usersInfoFor(user));
     const { view, responseUrl } = await h.openAddUser(undefined, user);
     const before = await h.t.db.prisma.user.count();
-    const typed = { email: "rl@corp.example.org", name: "Rate Limited", group: "Finance", role: "Administrator", exchangeDomain: "CORP", exchangeUsername: "rlimited" };
+    const typed = {
+      email: "rl@corp.example.org",
+      name: "Rate Limited",
+      group: "Finance",
+      role: "Administrator",
+      exchangeDomain: "CORP",
+      exchangeUsername: "rlimited",
+    };
     const answer = await h.submit(view, typed, user);
     expect(answer.status).toBe(200);
     const kept = (answer.json as { response_action: string; view: Record<string, unknown> }).view;
     expect(answer.json).toMatchObject({ response_action: "update" });
     expect(kept).toMatchObject({ callback_id: "hms_add_user", private_metadata: view.private_metadata, submit: { text: "Add user" } });
     const blocks = kept.blocks as { block_id?: string; text?: { text: string }; element?: Record<string, unknown> }[];
-    expect(blocks[0]!.text!.text).toBe("Not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds. What you typed is kept below.");
+    expect(blocks[0]!.text!.text).toBe(
+      "Not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds. What you typed is kept below.",
+    );
     const element = (id: string) => blocks.find((b) => b.block_id === id)!.element!;
     expect(element("email").initial_value).toBe("rl@corp.example.org");
     expect(element("name").initial_value).toBe("Rate Limited");
@@ -113,7 +133,10 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     expect((await h.submit(kept, typed, user)).text).toBe("");
     const [confirmation] = await h.waitForResponse(responseUrl);
     expect(confirmation!.args).toMatchObject({ text: "Added Rate Limited (rl@corp.example.org) to Finance as Administrator." });
-    expect(await h.t.db.prisma.user.findUnique({ where: { email: "rl@corp.example.org" } })).toMatchObject({ exchangeDomain: "CORP", exchangeUsername: "rlimited" });
+    expect(await h.t.db.prisma.user.findUnique({ where: { email: "rl@corp.example.org" } })).toMatchObject({
+      exchangeDomain: "CORP",
+      exchangeUsername: "rlimited",
+    });
   });
 
   it("a failure worth retrying that comes after the modal closed: told to run the command again", async () => {
@@ -122,7 +145,9 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     h.fake.once("users.info", { ...FakeSlack.ratelimited(20), delayMs: 2000 }, usersInfoFor(user));
     expect((await h.submit(view, { email: "late-rl@corp.example.org", name: "Late Limit", group: "Finance" }, user)).text).toBe("");
     const [message] = await h.waitForResponse(responseUrl);
-    expect((message!.args as { text: string }).text).toBe("The form was not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds.");
+    expect((message!.args as { text: string }).text).toBe(
+      "The form was not saved: Slack is rate-limiting HMS userbot right now. Try again in 20 seconds.",
+    );
     expect(await h.t.db.prisma.user.count({ where: { email: "late-rl@corp.example.org" } })).toBe(0);
   });
 
@@ -173,7 +198,15 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     const [message] = await h.waitForResponse(responseUrl);
     expect(message!.args).toMatchObject({
       text: "The form was not saved: Email ID “slow@” is not a valid email address.",
-      blocks: [{ type: "section", text: { type: "mrkdwn", text: "The form was not saved. Email ID “slow@” is not a valid email address. Run `/hms add-user` again." } }],
+      blocks: [
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "The form was not saved. Email ID “slow@” is not a valid email address. Run `/hms add-user` again.",
+          },
+        },
+      ],
     });
   });
 });

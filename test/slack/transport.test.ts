@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { databaseKinds } from "../helpers/db.ts";
-import { startSlackHarness, type SlackHarness } from "../helpers/slack-app.ts";
-import { commandBody, eventBody, fixture, postSigned, signature, SIGNING_SECRET } from "../helpers/slack-requests.ts";
+import { type SlackHarness, startSlackHarness } from "../helpers/slack-app.ts";
+import { commandBody, eventBody, fixture, postSigned, SIGNING_SECRET, signature } from "../helpers/slack-requests.ts";
 
 describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
   let h: SlackHarness;
@@ -14,7 +14,8 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
   });
   afterAll(async () => h?.close());
 
-  const groupsCommand = () => commandBody({ ...fixture<Record<string, string>>("slash-command"), text: "groups", response_url: h.fake.responseUrl() });
+  const groupsCommand = () =>
+    commandBody({ ...fixture<Record<string, string>>("slash-command"), text: "groups", response_url: h.fake.responseUrl() });
   const now = () => Math.floor(Date.now() / 1000);
 
   it("answers a correctly signed command", async () => {
@@ -45,7 +46,12 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     expect(res.status).toBe(401);
     const request = groupsCommand();
     const ts = now();
-    const tampered = await postSigned(h.eventsUrl, { ...request, timestamp: ts, signature: signature(SIGNING_SECRET, ts, request.body), body: request.body.replace("groups", "users+a") });
+    const tampered = await postSigned(h.eventsUrl, {
+      ...request,
+      timestamp: ts,
+      signature: signature(SIGNING_SECRET, ts, request.body),
+      body: request.body.replace("groups", "users+a"),
+    });
     expect(tampered.status).toBe(401);
   });
 
@@ -61,7 +67,11 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
   });
 
   it("answers Slack's unsigned ssl_check with 200 and nothing else", async () => {
-    const res = await fetch(h.eventsUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "ssl_check=1&token=x" });
+    const res = await fetch(h.eventsUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "ssl_check=1&token=x",
+    });
     expect(res.status).toBe(200);
   });
 
@@ -75,14 +85,20 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     const first = await h.event(event);
     expect(first.status).toBe(200);
     const [help] = await h.fake.waitFor("chat.postMessage");
-    expect(help!.args).toMatchObject({ channel: "D0ADMIN", text: "HMS userbot commands: add-user, add-group, groups, users, template, import, help" });
+    expect(help!.args).toMatchObject({
+      channel: "D0ADMIN",
+      text: "HMS userbot commands: add-user, add-group, groups, users, template, import, help",
+    });
 
     for (const retry of ["1", "2"]) {
       const again = await h.event(event, { "x-slack-retry-num": retry, "x-slack-retry-reason": "http_timeout" });
       expect(again.status).toBe(200);
     }
     // Both retries are acked at once; their claims finish later, in either order.
-    const ignored = () => h.logs.lines.filter((l) => l.msg === "slack event already processed: delivery ignored" && l.eventId === "Ev0RETRIED01").map((l) => l.retryNum);
+    const ignored = () =>
+      h.logs.lines
+        .filter((l) => l.msg === "slack event already processed: delivery ignored" && l.eventId === "Ev0RETRIED01")
+        .map((l) => l.retryNum);
     await vi.waitFor(() => expect(ignored()).toHaveLength(2), { timeout: 5000, interval: 20 });
     expect(ignored().sort()).toEqual([1, 2]);
     expect(h.fake.callsTo("chat.postMessage").length).toBe(1);

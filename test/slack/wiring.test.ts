@@ -9,7 +9,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPlatforms } from "../../src/platforms/index.ts";
-import { createHttpApp, listen, closeServer } from "../../src/server.ts";
+import { closeServer, createHttpApp, listen } from "../../src/server.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { FakeSlack } from "../helpers/fake-slack.ts";
 import { LogLines, SLACK_USERS, stateValues } from "../helpers/slack-app.ts";
@@ -33,7 +33,11 @@ describe("startPlatforms", () => {
     const logs = new LogLines();
     const logger = pino({ level: "info" }, logs);
     const http = createHttpApp({ logger, health: { database: "pglite", ready: () => true, ping: async () => {} } });
-    return { logs, http, started: startPlatforms({ config: { slack }, core: t.core, http, logger, slack: { clientOptions: { retryConfig: { retries: 0 } } } }) };
+    return {
+      logs,
+      http,
+      started: startPlatforms({ config: { slack }, core: t.core, http, logger, slack: { clientOptions: { retryConfig: { retries: 0 } } } }),
+    };
   }
 
   it("without Slack configuration: one info line, and no /slack/events", async () => {
@@ -64,7 +68,10 @@ describe("startPlatforms", () => {
     fake.once("auth.test", "network-error");
     const { logs, http, started } = start({ botToken: "xoxb-ok", signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl });
     const platforms = await started;
-    expect(logs.find({ msg: "could not reach Slack to check SLACK_BOT_TOKEN; will try again on the first request" })).toMatchObject({ level: 40, method: "auth.test" });
+    expect(logs.find({ msg: "could not reach Slack to check SLACK_BOT_TOKEN; will try again on the first request" })).toMatchObject({
+      level: 40,
+      method: "auth.test",
+    });
     const { server, port } = await listen(http, 0);
     const url = `http://127.0.0.1:${port}/slack/events`;
     const answer = await postSigned(url, commandBody({ ...fixture<Record<string, string>>("slash-command"), text: "help" }));
@@ -111,19 +118,28 @@ describe("npm start with Slack configured", () => {
     const exit = new Promise<number | null>((resolve) => child.on("exit", resolve));
     try {
       const deadline = Date.now() + 40_000;
-      while (!out.includes('"msg":"ready"') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      while (!out.includes('"msg":"ready"') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 100));
       expect(out).toContain('"msg":"ready"');
       expect(out).toContain('"msg":"Slack listening at POST /slack/events"');
       const url = `http://127.0.0.1:${/"port":(\d+)/.exec(out)![1]}/slack/events`;
 
       const responseUrl = fake.responseUrl();
-      const command = { ...fixture<Record<string, string>>("slash-command"), text: "add-user jane@corp.example.org", response_url: responseUrl };
+      const command = {
+        ...fixture<Record<string, string>>("slash-command"),
+        text: "add-user jane@corp.example.org",
+        response_url: responseUrl,
+      };
       expect((await postSigned(url, commandBody(command))).status).toBe(200);
       const [open] = await fake.waitFor("views.open");
       expect(open!.token).toBe("xoxb-hms-start");
 
       const submission = fixture("view-submission");
-      submission.view = { ...(submission.view as object), ...(open!.args.view as object), state: { values: stateValues({ email: "jane@corp.example.org", name: "Jane Doe", group: "Administrators" }) } };
+      submission.view = {
+        ...(submission.view as object),
+        ...(open!.args.view as object),
+        state: { values: stateValues({ email: "jane@corp.example.org", name: "Jane Doe", group: "Administrators" }) },
+      };
       expect((await postSigned(url, interactionBody(submission))).status).toBe(200);
       const [confirmation] = await fake.waitForCalls((c) => c.method === "response_url" && responseUrl.endsWith(c.path));
       expect(confirmation!.args).toMatchObject({ text: "Added Jane Doe (jane@corp.example.org) to Administrators as User." });

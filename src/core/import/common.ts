@@ -2,7 +2,7 @@ import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
-import { awaitsInviteOrFinish, DEFAULT_IMPORT_SETTINGS, type ApprovalPolicy, type ImportBatch, type ImportSettings } from "./types.ts";
+import { type ApprovalPolicy, awaitsInviteOrFinish, DEFAULT_IMPORT_SETTINGS, type ImportBatch, type ImportSettings } from "./types.ts";
 
 export function importSettings(deps: CoreDeps): ImportSettings {
   return deps.imports ?? DEFAULT_IMPORT_SETTINGS;

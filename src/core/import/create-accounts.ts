@@ -106,7 +106,12 @@ async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, err
   await deps.store.transaction(async (tx) => {
     const failed = await tx.imports.transition(batch.id, ["CREATING"], "FAILED", { reason, decidedAt: deps.now() });
     if (failed) {
-      await tx.audit.record({ actor: actor?.email ?? "system:resume", action: "import.fail", subject: `import:${batch.code}`, details: { batchId: batch.id, reason, owner } });
+      await tx.audit.record({
+        actor: actor?.email ?? "system:resume",
+        action: "import.fail",
+        subject: `import:${batch.code}`,
+        details: { batchId: batch.id, reason, owner },
+      });
     }
   });
 }

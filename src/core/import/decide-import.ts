@@ -1,7 +1,7 @@
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import type { Repositories } from "../ports.ts";
 import { AppError, ErrorCode } from "../errors.ts";
+import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
 import { importSettings, loadBatch, stateError } from "./common.ts";
@@ -52,9 +52,20 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
   const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
   const approved = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "APPROVED", { decidedBy: normalizeEmail(actor.email), decidedAt: now }, now);
+    const moved = await tx.imports.transition(
+      batch.id,
+      ["AWAITING_APPROVAL"],
+      "APPROVED",
+      { decidedBy: normalizeEmail(actor.email), decidedAt: now },
+      now,
+    );
     if (moved) {
-      await tx.audit.record({ actor: actor.email, action: "import.approve", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, sha256: batch.sha256 } });
+      await tx.audit.record({
+        actor: actor.email,
+        action: "import.approve",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id, sha256: batch.sha256 },
+      });
     }
     return moved;
   });
@@ -63,16 +74,30 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
 }
 
 /** Reject with a reason: the same compare-and-set, to REJECTED. */
-export async function rejectImport(deps: CoreDeps, { actor, batchId, reason, sha256Prefix }: DecideImportOptions & { reason: string }): Promise<ImportBatch> {
+export async function rejectImport(
+  deps: CoreDeps,
+  { actor, batchId, reason, sha256Prefix }: DecideImportOptions & { reason: string },
+): Promise<ImportBatch> {
   const { store } = deps;
   const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const text = reason.trim();
   if (!text) throw new AppError(ErrorCode.REASON_REQUIRED, "Say why the import is rejected; the requester will see it.");
   const now = deps.now();
   const rejected = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "REJECTED", { decidedBy: normalizeEmail(actor.email), decidedAt: now, reason: text.slice(0, 500) }, now);
+    const moved = await tx.imports.transition(
+      batch.id,
+      ["AWAITING_APPROVAL"],
+      "REJECTED",
+      { decidedBy: normalizeEmail(actor.email), decidedAt: now, reason: text.slice(0, 500) },
+      now,
+    );
     if (moved) {
-      await tx.audit.record({ actor: actor.email, action: "import.reject", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, reason: text } });
+      await tx.audit.record({
+        actor: actor.email,
+        action: "import.reject",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id, reason: text },
+      });
     }
     return moved;
   });
@@ -86,8 +111,17 @@ export async function cancelImport(deps: CoreDeps, { actor, batchId }: { actor: 
   await requireAdministrator(store, actor);
   const batch = await loadBatch(store, batchId);
   const cancelled = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["VALIDATED", "AWAITING_APPROVAL", "APPROVED"], "CANCELLED", { decidedBy: normalizeEmail(actor.email), decidedAt: deps.now() });
-    if (moved) await tx.audit.record({ actor: actor.email, action: "import.cancel", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id } });
+    const moved = await tx.imports.transition(batch.id, ["VALIDATED", "AWAITING_APPROVAL", "APPROVED"], "CANCELLED", {
+      decidedBy: normalizeEmail(actor.email),
+      decidedAt: deps.now(),
+    });
+    if (moved)
+      await tx.audit.record({
+        actor: actor.email,
+        action: "import.cancel",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id },
+      });
     return moved;
   });
   if (cancelled) return cancelled;
@@ -99,7 +133,10 @@ async function expireIfDue(deps: CoreDeps, batchId: string, now: Date): Promise<
   const batch = await loadBatch(deps.store, batchId);
   if (batch.status === "AWAITING_APPROVAL" && batch.approvalExpiresAt && batch.approvalExpiresAt <= now) {
     const expired = await deps.store.transaction(async (tx) => {
-      const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "EXPIRED", { decidedAt: now, reason: "The approval request expired." });
+      const moved = await tx.imports.transition(batch.id, ["AWAITING_APPROVAL"], "EXPIRED", {
+        decidedAt: now,
+        reason: "The approval request expired.",
+      });
       if (moved) await recordExpiry(tx, moved);
       return moved;
     });
@@ -109,7 +146,12 @@ async function expireIfDue(deps: CoreDeps, batchId: string, now: Date): Promise<
 }
 
 function recordExpiry(tx: Repositories, batch: ImportBatch): Promise<void> {
-  return tx.audit.record({ actor: "system:expiry", action: "import.expire", subject: `import:${batch.code}`, details: { batchId: batch.id } });
+  return tx.audit.record({
+    actor: "system:expiry",
+    action: "import.expire",
+    subject: `import:${batch.code}`,
+    details: { batchId: batch.id },
+  });
 }
 
 /**

@@ -11,7 +11,13 @@ export async function finishImport(deps: CoreDeps, { actor, batchId }: { actor: 
   const batch = await loadBatch(store, batchId);
   const finished = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, [closableFrom(batch)], "FINISHED");
-    if (moved) await tx.audit.record({ actor: actor.email, action: "import.finish", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id } });
+    if (moved)
+      await tx.audit.record({
+        actor: actor.email,
+        action: "import.finish",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id },
+      });
     return moved;
   });
   if (finished) return finished;

@@ -37,7 +37,12 @@ export async function inviteImportedUsers(
     const moved = await tx.imports.transition(batch.id, [closableFrom(batch)], "INVITING");
     if (!moved) return null;
     const made = await tx.invitations.createForBatch(batch.id, normalizeEmail(actor.email), deps.now());
-    await tx.audit.record({ actor: actor.email, action: "import.invite", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, invitations: made } });
+    await tx.audit.record({
+      actor: actor.email,
+      action: "import.invite",
+      subject: `import:${batch.code}`,
+      details: { ...actorDetails(actor), batchId: batch.id, invitations: made },
+    });
     return moved;
   });
   if (!inviting) throw stateError(await loadBatch(store, batch.id));
@@ -48,7 +53,11 @@ export async function inviteImportedUsers(
     await store.imports.transition(batch.id, ["INVITING"], "FINISHED");
   }
   const finished = await loadBatch(store, batch.id);
-  return { batch: finished, counts: await store.invitations.counts({ batchId: batch.id }), mailConfigured: Boolean(deps.mailer?.configured) };
+  return {
+    batch: finished,
+    counts: await store.invitations.counts({ batchId: batch.id }),
+    mailConfigured: Boolean(deps.mailer?.configured),
+  };
 }
 
 /** Invites one user (added by the form, say) to enroll; once per user. */
@@ -59,7 +68,13 @@ export async function inviteUser(deps: CoreDeps, { actor, email }: { actor: Acto
   if (!user) throw new AppError(ErrorCode.NOT_FOUND, `There is no user with Email ID ${normalizeEmail(email)}.`);
   const made = await store.transaction(async (tx) => {
     const created = await tx.invitations.createForUser(user.id, normalizeEmail(actor.email), deps.now());
-    if (created) await tx.audit.record({ actor: actor.email, action: "user.invite", subject: user.email, details: { ...actorDetails(actor), userId: user.id } });
+    if (created)
+      await tx.audit.record({
+        actor: actor.email,
+        action: "user.invite",
+        subject: user.email,
+        details: { ...actorDetails(actor), userId: user.id },
+      });
     return created;
   });
   if (made) await deliverInvitations(deps, { userId: user.id, budgetMs: INTERACTIVE_SEND_BUDGET_MS });
@@ -82,14 +97,26 @@ export async function deliverInvitations(
   const deadline = budgetMs === undefined ? Infinity : Date.now() + budgetMs;
   while (Date.now() < deadline) {
     const now = deps.now();
-    const due = await store.invitations.claimDue({ now, claimUntil: new Date(now.getTime() + SEND_LEASE_MS), limit: SEND_BATCH, maxAttempts: MAX_INVITATION_ATTEMPTS, ...filter });
+    const due = await store.invitations.claimDue({
+      now,
+      claimUntil: new Date(now.getTime() + SEND_LEASE_MS),
+      limit: SEND_BATCH,
+      maxAttempts: MAX_INVITATION_ATTEMPTS,
+      ...filter,
+    });
     if (due.length === 0) return result;
     for (const invitation of due) {
       try {
         await mailer.send({ to: invitation.email, name: invitation.name, token: invitation.token, invitationId: invitation.id });
       } catch (error) {
-        const retry = invitation.attempts < MAX_INVITATION_ATTEMPTS ? new Date(deps.now().getTime() + 60_000 * 2 ** (invitation.attempts - 1)) : null;
-        await store.invitations.markFailed(invitation.id, error instanceof Error ? error.message : String(error), retry, invitation.claimedUntil);
+        const retry =
+          invitation.attempts < MAX_INVITATION_ATTEMPTS ? new Date(deps.now().getTime() + 60_000 * 2 ** (invitation.attempts - 1)) : null;
+        await store.invitations.markFailed(
+          invitation.id,
+          error instanceof Error ? error.message : String(error),
+          retry,
+          invitation.claimedUntil,
+        );
         result.failed++;
         continue;
       }

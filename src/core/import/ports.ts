@@ -14,13 +14,25 @@ import type {
 /** What a new batch is created with; counts and the rest start at their defaults (status VALIDATED). */
 export type NewImportBatch = Pick<
   ImportBatch,
-  "code" | "fileName" | "sha256" | "sizeBytes" | "requesterEmail" | "requesterPlatformId" | "platform" | "conversation" | "fileInfo" | "createdAt"
+  | "code"
+  | "fileName"
+  | "sha256"
+  | "sizeBytes"
+  | "requesterEmail"
+  | "requesterPlatformId"
+  | "platform"
+  | "conversation"
+  | "fileInfo"
+  | "createdAt"
 > &
   Partial<Pick<ImportBatch, "status" | "reason">>;
 
 /** Fields a state transition may set besides the status. */
 export type BatchChanges = Partial<
-  Pick<ImportBatch, "approvalRequired" | "approvalRequestedAt" | "approvalExpiresAt" | "decidedBy" | "decidedAt" | "reason" | "conversation">
+  Pick<
+    ImportBatch,
+    "approvalRequired" | "approvalRequestedAt" | "approvalExpiresAt" | "decidedBy" | "decidedAt" | "reason" | "conversation"
+  >
 > &
   Partial<ImportCounts>;
 
@@ -44,7 +56,13 @@ export interface ImportRepository {
    * Compare-and-set: moves the batch to `to` only if its status is one of `from` (and, with
    * `notExpiredAt`, its approval has not expired by then). Null when another change won.
    */
-  transition(id: string, from: readonly ImportStatus[], to: ImportStatus, changes?: BatchChanges, notExpiredAt?: Date): Promise<ImportBatch | null>;
+  transition(
+    id: string,
+    from: readonly ImportStatus[],
+    to: ImportStatus,
+    changes?: BatchChanges,
+    notExpiredAt?: Date,
+  ): Promise<ImportBatch | null>;
   /** Replaces the edge's opaque conversation reference (message ids to update later). */
   setConversation(id: string, conversation: unknown): Promise<ImportBatch | null>;
   /** Rows of a batch in row order, optionally of some statuses, paged. */
@@ -59,7 +77,12 @@ export interface ImportRepository {
    * (rows CREATED), emails that exist by now are SKIPPED. Renews the lease. Null when the
    * lease is no longer `owner`'s (nothing written).
    */
-  createChunk(id: string, owner: string, size: number, leaseUntil: Date): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
+  createChunk(
+    id: string,
+    owner: string,
+    size: number,
+    leaseUntil: Date,
+  ): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
   /** CREATING → CREATED once no READY row is left, releasing the lease. */
   completeCreation(id: string, owner: string): Promise<ImportBatch | null>;
   /**
@@ -85,7 +108,14 @@ export interface InvitationRepository {
    * Claims up to `limit` invitations due at `now` (PENDING, or FAILED with attempts left),
    * optionally of one batch or user, until `claimUntil`: no other sender takes them meanwhile.
    */
-  claimDue(options: { now: Date; claimUntil: Date; limit: number; maxAttempts: number; batchId?: string; userId?: string }): Promise<InvitationToSend[]>;
+  claimDue(options: {
+    now: Date;
+    claimUntil: Date;
+    limit: number;
+    maxAttempts: number;
+    batchId?: string;
+    userId?: string;
+  }): Promise<InvitationToSend[]>;
   /** SENT, the user INVITED; only while the sender's claim (`claimedUntil`) still holds it. */
   markSent(id: string, now: Date, claimedUntil: Date): Promise<void>;
   /** FAILED with the error, retried at `nextAttemptAt` (null: no more tries); same claim rule. */

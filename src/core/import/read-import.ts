@@ -1,7 +1,7 @@
 import { errorReportCsv } from "../../csv/write.ts";
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { ROLE_LABELS, type Actor, type Role } from "../types.ts";
+import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
 import { loadBatch } from "./common.ts";
 import type { ImportBatch, ImportRowRecord, InvitationCounts } from "./types.ts";
 
@@ -38,7 +38,11 @@ export async function importErrorReport(
   const batch = await loadBatch(deps.store, batchId);
   const rows: ImportRowRecord[] = [];
   for (let after = 0; ; ) {
-    const page = await deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: 10_000, afterRow: after });
+    const page = await deps.store.imports.rows(batch.id, {
+      statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"],
+      limit: 10_000,
+      afterRow: after,
+    });
     rows.push(...page);
     if (page.length < 10_000) break;
     after = page[page.length - 1]!.rowNumber;
@@ -46,7 +50,14 @@ export async function importErrorReport(
   const bytes = errorReportCsv(
     rows.map((r) => ({
       rowNumber: r.rowNumber,
-      fields: { email: r.email, name: r.name, group: r.groupName, role: ROLE_LABELS[r.role as Role] ?? r.role, exchangeDomain: r.exchangeDomain, exchangeUsername: r.exchangeUsername },
+      fields: {
+        email: r.email,
+        name: r.name,
+        group: r.groupName,
+        role: ROLE_LABELS[r.role as Role] ?? r.role,
+        exchangeDomain: r.exchangeDomain,
+        exchangeUsername: r.exchangeUsername,
+      },
       problems: r.issues.map((i) => i.message),
     })),
   );

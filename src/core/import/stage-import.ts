@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { readCsv } from "../../csv/read.ts";
-import { createRowValidator } from "../../csv/validate.ts";
 import type { CsvFileInfo, CsvRow, ValidationCounts } from "../../csv/types.ts";
+import { createRowValidator } from "../../csv/validate.ts";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Repositories } from "../ports.ts";
 import type { Actor, Group } from "../types.ts";
-import type { NewImportBatch } from "./ports.ts";
 import { importSettings, needsApproval } from "./common.ts";
+import type { NewImportBatch } from "./ports.ts";
 import type { ImportBatch, ImportStatus } from "./types.ts";
 
 export interface StageImportOptions {
@@ -75,7 +75,7 @@ export async function stageImport(deps: CoreDeps, options: StageImportOptions): 
   const stage = store.concurrentStatements > 1 ? stageInLanes : stageInTransaction;
 
   try {
-    const run = deps.bulk ? deps.bulk.run.bind(deps.bulk) : <T,>(work: () => Promise<T>) => work();
+    const run = deps.bulk ? deps.bulk.run.bind(deps.bulk) : <T>(work: () => Promise<T>) => work();
     const batch = await run(() => stage(deps, { actor, newBatch, groups, chunks }));
     return { batch, reused: false, unknownColumns: reader.info.unknownColumns };
   } catch (error) {
@@ -124,7 +124,11 @@ async function stageInTransaction(deps: CoreDeps, { actor, newBatch, groups, chu
  */
 async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }: Staging): Promise<ImportBatch> {
   const { store } = deps;
-  const created = await store.imports.create({ ...newBatch, status: "FAILED", reason: "The upload was interrupted; upload the file again." });
+  const created = await store.imports.create({
+    ...newBatch,
+    status: "FAILED",
+    reason: "The upload was interrupted; upload the file again.",
+  });
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   try {
@@ -161,7 +165,13 @@ async function validate(
   from: ImportStatus[],
   c: ValidationCounts,
 ): Promise<ImportBatch> {
-  const counts = { dataRows: c.dataRows, readyRows: c.ready, attentionRows: c.needsAttention, blankRows: c.blank, adminRows: c.administrators };
+  const counts = {
+    dataRows: c.dataRows,
+    readyRows: c.ready,
+    attentionRows: c.needsAttention,
+    blankRows: c.blank,
+    adminRows: c.administrators,
+  };
   const approvalRequired = needsApproval(importSettings(deps).approvalPolicy, counts);
   const validated = await tx.imports.transition(created.id, from, "VALIDATED", { ...counts, approvalRequired, reason: null });
   if (!validated) throw new Error(`import ${created.code} changed while it was being staged`);
@@ -184,7 +194,6 @@ async function validate(
 function fileInfoOf(batch: ImportBatch): Partial<CsvFileInfo> {
   return (batch.fileInfo ?? {}) as Partial<CsvFileInfo>;
 }
-
 
 /** How long a staging may take before a closed, never-validated batch counts as abandoned. */
 export const ABANDONED_UPLOAD_MS = 60 * 60_000;

@@ -21,16 +21,27 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
   const batch = await loadBatch(store, batchId);
   if (batch.status !== "VALIDATED") throw stateError(batch);
   if (batch.readyRows === 0) {
-    throw new AppError(ErrorCode.NOTHING_TO_CREATE, `Import ${batch.code} has no row ready to create: fix the rows that need attention and upload the file again.`);
+    throw new AppError(
+      ErrorCode.NOTHING_TO_CREATE,
+      `Import ${batch.code} has no row ready to create: fix the rows that need attention and upload the file again.`,
+    );
   }
   const settings = importSettings(deps);
   const now = deps.now();
 
   if (!batch.approvalRequired) {
     const approved = await store.transaction(async (tx) => {
-      const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "APPROVED", { decidedAt: now, reason: "No approval needed (APPROVAL_POLICY)." });
+      const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "APPROVED", {
+        decidedAt: now,
+        reason: "No approval needed (APPROVAL_POLICY).",
+      });
       if (moved) {
-        await tx.audit.record({ actor: actor.email, action: "import.submit", subject: `import:${batch.code}`, details: { ...actorDetails(actor), batchId: batch.id, approval: "not required" } });
+        await tx.audit.record({
+          actor: actor.email,
+          action: "import.submit",
+          subject: `import:${batch.code}`,
+          details: { ...actorDetails(actor), batchId: batch.id, approval: "not required" },
+        });
       }
       return moved;
     });
@@ -51,7 +62,10 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
   }
   const expiresAt = new Date(now.getTime() + settings.approvalTtlHours * 3_600_000);
   const waiting = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "AWAITING_APPROVAL", { approvalRequestedAt: now, approvalExpiresAt: expiresAt });
+    const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "AWAITING_APPROVAL", {
+      approvalRequestedAt: now,
+      approvalExpiresAt: expiresAt,
+    });
     if (moved) {
       await tx.audit.record({
         actor: actor.email,

@@ -8,11 +8,20 @@ import type { App, webApi } from "@slack/bolt";
 import { ErrorCode, isAppError, type UserInput } from "../../core/index.ts";
 import { renderFormErrors, renderModal, renderOptions } from "../../render/blockkit.ts";
 import type { FormErrors, Message } from "../../render/model.ts";
-import { ADD_USER_FORM_ID, addUserErrors, addUserForm, formClosedMessage, groupOptions, noticeForm, noticeMessage, userAddedMessage } from "../../render/views.ts";
+import {
+  ADD_USER_FORM_ID,
+  addUserErrors,
+  addUserForm,
+  formClosedMessage,
+  groupOptions,
+  noticeForm,
+  noticeMessage,
+  userAddedMessage,
+} from "../../render/views.ts";
 import { logFailure } from "./answers.ts";
 import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
 import { SlackNoEmailError } from "./identity.ts";
-import { replyFailure, replyOrLog, type ReplyTarget } from "./reply.ts";
+import { type ReplyTarget, replyFailure, replyOrLog } from "./reply.ts";
 import { callSlack } from "./web.ts";
 
 /** Groups offered by the select at most (Slack shows no more than 100 options). */
@@ -112,7 +121,10 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
       try {
         const actor = await edge.identities.resolve(client, teamId, body.user.id);
         const added = await edge.core.addUser({ actor, input });
-        edge.logger.info({ ...where, user: added.user.email, group: added.group.name, role: added.user.role, actor: actor.email }, "user added");
+        edge.logger.info(
+          { ...where, user: added.user.email, group: added.group.name, role: added.user.role, actor: actor.email },
+          "user added",
+        );
         return { message: userAddedMessage(added) };
       } catch (error) {
         const errors = isAppError(error, ErrorCode.VALIDATION_FAILED) ? addUserErrors(error.fieldIssues) : undefined;
@@ -135,7 +147,10 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
       }
       if ("retry" in outcome) {
         const notice = `Not saved: ${outcome.retry} What you typed is kept below.`;
-        await ack({ response_action: "update", view: renderModal(addUserForm({ values: input, notice, metadata: view.private_metadata })) });
+        await ack({
+          response_action: "update",
+          view: renderModal(addUserForm({ values: input, notice, metadata: view.private_metadata })),
+        });
         return;
       }
       await ack(); // closes the modal
@@ -143,7 +158,10 @@ export function registerAddUser(app: App, edge: SlackEdgeContext): void {
       return;
     }
     await ack();
-    edge.logger.warn(where, `add-user submission took longer than ${edge.submitDeadlineMs} ms; the modal was closed and the outcome follows as a message`);
+    edge.logger.warn(
+      where,
+      `add-user submission took longer than ${edge.submitDeadlineMs} ms; the modal was closed and the outcome follows as a message`,
+    );
     const late = await work;
     const invoke = `${HMS_COMMAND} add-user`;
     if ("errors" in late) await answer(formClosedMessage({ errors: late.errors, invoke }));

@@ -26,8 +26,16 @@ const APP_ERRORS: Partial<Record<ErrorCode, (error: AppError) => Answer>> = {
     text: e.fieldIssues.length > 0 ? e.fieldIssues.map((i) => i.message).join(" ") : e.message,
     level: "info",
   }),
-  [ErrorCode.DATABASE_UNAVAILABLE]: () => ({ text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`, level: "error", retry: true }),
-  [ErrorCode.DATABASE_BUSY]: () => ({ text: "The HMS database was busy with other work. Try again in a moment.", level: "warn", retry: true }),
+  [ErrorCode.DATABASE_UNAVAILABLE]: () => ({
+    text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`,
+    level: "error",
+    retry: true,
+  }),
+  [ErrorCode.DATABASE_BUSY]: () => ({
+    text: "The HMS database was busy with other work. Try again in a moment.",
+    level: "warn",
+    retry: true,
+  }),
   [ErrorCode.INTERNAL]: () => ({ text: SOMETHING_WENT_WRONG, level: "error", retry: true }),
 };
 
@@ -46,7 +54,11 @@ const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
     level: "error",
   }),
   network: () => ({ text: "HMS userbot could not reach Slack. Try again in a moment.", level: "warn", retry: true }),
-  platform: (e) => ({ text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`, level: "error", retry: true }),
+  platform: (e) => ({
+    text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`,
+    level: "error",
+    retry: true,
+  }),
 };
 
 export function answerFor(error: unknown): Answer {
@@ -68,7 +80,8 @@ export function answerFor(error: unknown): Answer {
 export function logFailure(logger: Logger, error: unknown, context: Record<string, unknown>): Answer {
   const answer = answerFor(error);
   const fields: Record<string, unknown> = { ...context };
-  if (error instanceof SlackApiError) Object.assign(fields, { method: error.method, slackError: error.detail.slackError, retryAfter: error.detail.retryAfter });
+  if (error instanceof SlackApiError)
+    Object.assign(fields, { method: error.method, slackError: error.detail.slackError, retryAfter: error.detail.retryAfter });
   else if (error instanceof AppError) fields.code = error.code;
   if (answer.level === "error") fields.err = error;
   logger[answer.level](fields, error instanceof Error ? error.message : String(error));

@@ -4,12 +4,12 @@
  * through the response_url.
  */
 import type { App } from "@slack/bolt";
-import { groupAddedMessage, groupsMessage, helpMessage, usersMessage } from "../../render/views.ts";
-import type { Message } from "../../render/model.ts";
 import type { Actor } from "../../core/index.ts";
+import type { Message } from "../../render/model.ts";
+import { groupAddedMessage, groupsMessage, helpMessage, usersMessage } from "../../render/views.ts";
 import { openAddUserForm } from "./add-user.ts";
 import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
-import { ephemeral, replyEphemeral, replyFailure, type ReplyTarget } from "./reply.ts";
+import { ephemeral, type ReplyTarget, replyEphemeral, replyFailure } from "./reply.ts";
 
 /** Groups shown by `/hms groups` at most. */
 export const GROUPS_SHOWN = 50;
@@ -70,12 +70,19 @@ export function parseHmsCommand(text: string): HmsCommand {
   }
 }
 
-async function run(edge: SlackEdgeContext, command: Exclude<HmsCommand, { name: "help" | "unknown" | "add-user" | "template" | "import" }>, actor: Actor): Promise<Message> {
+async function run(
+  edge: SlackEdgeContext,
+  command: Exclude<HmsCommand, { name: "help" | "unknown" | "add-user" | "template" | "import" }>,
+  actor: Actor,
+): Promise<Message> {
   switch (command.name) {
     case "add-group":
       return groupAddedMessage(await edge.core.addGroup({ actor, input: { name: command.group, policy: command.policy } }));
     case "groups":
-      return groupsMessage({ ...(await edge.core.listGroups({ actor, fragment: command.filter, limit: GROUPS_SHOWN })), invoke: HMS_COMMAND });
+      return groupsMessage({
+        ...(await edge.core.listGroups({ actor, fragment: command.filter, limit: GROUPS_SHOWN })),
+        invoke: HMS_COMMAND,
+      });
     case "users":
       return usersMessage(await edge.core.findUsers({ actor, query: command.query }));
   }

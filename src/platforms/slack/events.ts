@@ -3,13 +3,13 @@
  * X-Slack-Retry-Num; replicas share the claim through the database), and the bot's direct
  * messages answered with the help.
  */
-import type { App, Middleware, AnyMiddlewareArgs } from "@slack/bolt";
-import { helpMessage, noticeMessage } from "../../render/views.ts";
+import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
 import { renderMessage } from "../../render/blockkit.ts";
+import { helpMessage, noticeMessage } from "../../render/views.ts";
 import { logFailure } from "./answers.ts";
 import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
+import { type FileMessage, receiveFiles } from "./imports.ts";
 import { slackBlocks } from "./reply.ts";
-import { receiveFiles, type FileMessage } from "./imports.ts";
 import { callSlack } from "./web.ts";
 
 /** Events the manifest subscribes to that need no action: a DM share or a mention brings the file too. */
@@ -35,7 +35,10 @@ export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewar
       return;
     }
     if (!first) {
-      edge.logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, "slack event already processed: delivery ignored");
+      edge.logger.info(
+        { eventId, retryNum: context.retryNum, retryReason: context.retryReason },
+        "slack event already processed: delivery ignored",
+      );
       return;
     }
     await next();
@@ -71,10 +74,18 @@ export function registerEvents(app: App, edge: SlackEdgeContext): void {
       return;
     }
     const { text, blocks } = renderMessage(
-      noticeMessage(`To import users, attach the CSV to the message that mentions me, share it in a direct message to me, or run ${HMS_COMMAND} import.`),
+      noticeMessage(
+        `To import users, attach the CSV to the message that mentions me, share it in a direct message to me, or run ${HMS_COMMAND} import.`,
+      ),
     );
     await callSlack("chat.postEphemeral", () =>
-      client.chat.postEphemeral({ channel: mention.channel!, user: mention.user!, text, blocks: slackBlocks(blocks), thread_ts: mention.thread_ts }),
+      client.chat.postEphemeral({
+        channel: mention.channel!,
+        user: mention.user!,
+        text,
+        blocks: slackBlocks(blocks),
+        thread_ts: mention.thread_ts,
+      }),
     ).catch((error: unknown) => logFailure(edge.logger, error, { event: "app_mention", slackUser: mention.user }));
   });
 }

@@ -4,7 +4,7 @@
  * completeUploadExternal, files:write). Failures come out as SlackApiError naming the method.
  */
 import type { webApi } from "@slack/bolt";
-import { SlackApiError, callSlack } from "./web.ts";
+import { callSlack, SlackApiError } from "./web.ts";
 
 /** A file as Slack describes it in events, file inputs and files.info (the fields used here). */
 export interface SlackFileRef {
@@ -18,7 +18,10 @@ export interface SlackFileRef {
 export const DOWNLOAD_LIMIT_BYTES = 36 * 1024 * 1024;
 
 /** The file's name and download URL, asking files.info when the reference lacks them. */
-export async function describeFile(client: webApi.WebClient, file: SlackFileRef): Promise<Required<Pick<SlackFileRef, "id" | "name" | "url_private_download">>> {
+export async function describeFile(
+  client: webApi.WebClient,
+  file: SlackFileRef,
+): Promise<Required<Pick<SlackFileRef, "id" | "name" | "url_private_download">>> {
   if (file.url_private_download && file.name) return { id: file.id, name: file.name, url_private_download: file.url_private_download };
   const info = (await callSlack("files.info", () => client.files.info({ file: file.id }))) as { file?: SlackFileRef };
   const url = info.file?.url_private_download;
@@ -65,11 +68,20 @@ export async function downloadFile(
   } catch (error) {
     throw new SlackApiError("files.download", "network", {}, { cause: error });
   }
-  if (res.status === 404 || res.status === 410) throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
+  if (res.status === 404 || res.status === 410)
+    throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
   if (res.status === 401 || res.status === 403) {
-    throw new SlackApiError("files.download", "missing_scope", { slackError: `HTTP ${res.status}`, needed: "files:read", status: res.status });
+    throw new SlackApiError("files.download", "missing_scope", {
+      slackError: `HTTP ${res.status}`,
+      needed: "files:read",
+      status: res.status,
+    });
   }
-  if (res.status === 429) throw new SlackApiError("files.download", "ratelimited", { slackError: "ratelimited", retryAfter: Number(res.headers.get("retry-after")) || undefined });
+  if (res.status === 429)
+    throw new SlackApiError("files.download", "ratelimited", {
+      slackError: "ratelimited",
+      retryAfter: Number(res.headers.get("retry-after")) || undefined,
+    });
   if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
   if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
     await res.body?.cancel();
@@ -97,8 +109,23 @@ export async function downloadFile(
 /** Posts a file in a conversation (in a thread when given), with a comment. */
 export async function uploadFile(
   client: webApi.WebClient,
-  { channel, threadTs, fileName, bytes, comment, title }: { channel: string; threadTs?: string; fileName: string; bytes: Uint8Array; comment?: string; title?: string },
+  {
+    channel,
+    threadTs,
+    fileName,
+    bytes,
+    comment,
+    title,
+  }: { channel: string; threadTs?: string; fileName: string; bytes: Uint8Array; comment?: string; title?: string },
 ): Promise<void> {
-  const common = { channel_id: channel, file: Buffer.from(bytes), filename: fileName, title: title ?? fileName, ...(comment ? { initial_comment: comment } : {}) };
-  await callSlack("files.uploadV2", () => (threadTs ? client.files.uploadV2({ ...common, thread_ts: threadTs }) : client.files.uploadV2(common)));
+  const common = {
+    channel_id: channel,
+    file: Buffer.from(bytes),
+    filename: fileName,
+    title: title ?? fileName,
+    ...(comment ? { initial_comment: comment } : {}),
+  };
+  await callSlack("files.uploadV2", () =>
+    threadTs ? client.files.uploadV2({ ...common, thread_ts: threadTs }) : client.files.uploadV2(common),
+  );
 }

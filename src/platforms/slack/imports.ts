@@ -8,31 +8,39 @@
  * (setImportConversation), so later clicks and background jobs can update them.
  */
 import type { App, webApi } from "@slack/bolt";
-import { awaitsInviteOrFinish, ErrorCode, isAppError, isPassingDatabaseError, type Actor, type CreationProgress, type ImportBatch } from "../../core/index.ts";
-import { renderMessage, renderModal, renderFormErrors, renderText } from "../../render/blockkit.ts";
 import {
+  type Actor,
+  awaitsInviteOrFinish,
+  type CreationProgress,
+  ErrorCode,
+  type ImportBatch,
+  isAppError,
+  isPassingDatabaseError,
+} from "../../core/index.ts";
+import { renderFormErrors, renderMessage, renderModal, renderText } from "../../render/blockkit.ts";
+import {
+  approvalRequestMessage,
   IMPORT_ACTIONS,
   IMPORT_FILE_INPUT,
   IMPORT_FORM_ID,
-  REJECT_FORM_ID,
-  REJECT_REASON_INPUT,
-  approvalRequestMessage,
+  type ImportView,
   importFileForm,
   importFileRefusedMessage,
   importMessage,
   importSupersededMessage,
   importTemplateMessage,
   parseApprovalValue,
+  REJECT_FORM_ID,
+  REJECT_REASON_INPUT,
   rejectReasonForm,
-  type ImportView,
 } from "../../render/import-views.ts";
 import type { Message } from "../../render/model.ts";
 import { noticeForm, noticeMessage } from "../../render/views.ts";
 import { logFailure } from "./answers.ts";
 import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
-import { describeFile, downloadFile, uploadFile, type SlackFileRef } from "./files.ts";
+import { describeFile, downloadFile, type SlackFileRef, uploadFile } from "./files.ts";
 import { SlackPeople } from "./people.ts";
-import { replyEphemeral, replyFailure, slackBlocks, type ReplyTarget } from "./reply.ts";
+import { type ReplyTarget, replyEphemeral, replyFailure, slackBlocks } from "./reply.ts";
 import { callSlack, SlackApiError } from "./web.ts";
 
 /** Where an import's messages are in Slack; stored on the batch under `slack`. */
@@ -135,7 +143,9 @@ export class SlackImports {
 
   private async tell(place: Place, message: Message): Promise<void> {
     const target: ReplyTarget = { responseUrl: place.responseUrl, channel: place.channel, user: place.user };
-    await replyEphemeral(this.client, target, message).catch((error: unknown) => logFailure(this.log, error, { slackUser: place.user, while: "answering" }));
+    await replyEphemeral(this.client, target, message).catch((error: unknown) =>
+      logFailure(this.log, error, { slackUser: place.user, while: "answering" }),
+    );
   }
 
   private async fail(place: Place, error: unknown, where: Record<string, unknown>): Promise<void> {
@@ -151,7 +161,12 @@ export class SlackImports {
   }
 
   /** Edits a message; on failure logs it and says whether Slack asked to wait (rate limit). */
-  private async update(channel: string, ts: string, message: Message, where: Record<string, unknown>): Promise<{ ok: boolean; retryAfterMs?: number }> {
+  private async update(
+    channel: string,
+    ts: string,
+    message: Message,
+    where: Record<string, unknown>,
+  ): Promise<{ ok: boolean; retryAfterMs?: number }> {
     const { text, blocks } = renderMessage(message);
     try {
       await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
@@ -224,7 +239,8 @@ export class SlackImports {
   /** At shutdown: drops the edits waiting for Slack's rate limit, waits for those running. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.delayed.size > 0) this.log.warn({ edits: this.delayed.size }, "shutting down: rate-limited Slack edits waiting to be tried again are dropped");
+    if (this.delayed.size > 0)
+      this.log.warn({ edits: this.delayed.size }, "shutting down: rate-limited Slack edits waiting to be tried again are dropped");
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     await Promise.allSettled([...this.running]);
@@ -239,7 +255,9 @@ export class SlackImports {
       await this.edge.core.requireAdministrator(actor);
       const template = this.edge.core.importTemplate();
       const comment = renderText(importTemplateMessage({ fileName: template.fileName, howTo: template.howTo, invoke: HMS_COMMAND }));
-      const channel = await this.reachable(place, (channel) => uploadFile(this.client, { channel, fileName: template.fileName, bytes: template.bytes, comment, title: "HMS import template" }));
+      const channel = await this.reachable(place, (channel) =>
+        uploadFile(this.client, { channel, fileName: template.fileName, bytes: template.bytes, comment, title: "HMS import template" }),
+      );
       this.log.info({ ...where, channel }, "import template posted");
     } catch (error) {
       await this.fail(place, error, where);
@@ -271,7 +289,9 @@ export class SlackImports {
   async openUploadForm(place: Place & { triggerId: string }): Promise<void> {
     const metadata = JSON.stringify({ channel: place.channel, responseUrl: place.responseUrl });
     try {
-      await callSlack("views.open", () => this.client.views.open({ trigger_id: place.triggerId, view: renderModal(importFileForm({ metadata })) }));
+      await callSlack("views.open", () =>
+        this.client.views.open({ trigger_id: place.triggerId, view: renderModal(importFileForm({ metadata })) }),
+      );
     } catch (error) {
       await this.fail(place, error, { subcommand: "import", slackUser: place.user, team: place.team });
     }
@@ -304,12 +324,22 @@ export class SlackImports {
       const staged = await this.edge.core.stageImport({
         actor,
         file: { name, bytes },
-        conversation: { slack: { team: place.team, channel: place.channel, threadTs: place.threadTs, requester: place.user } satisfies SlackImportConversation },
+        conversation: {
+          slack: {
+            team: place.team,
+            channel: place.channel,
+            threadTs: place.threadTs,
+            requester: place.user,
+          } satisfies SlackImportConversation,
+        },
       });
       batch = staged.batch;
       unknownColumns = staged.unknownColumns;
       reused = staged.reused;
-      this.log.info({ ...where, batch: batch.code, reused: staged.reused, dataRows: batch.dataRows, attentionRows: batch.attentionRows }, "import file staged");
+      this.log.info(
+        { ...where, batch: batch.code, reused: staged.reused, dataRows: batch.dataRows, attentionRows: batch.attentionRows },
+        "import file staged",
+      );
     } catch (error) {
       const answer = logFailure(this.log, error, where);
       const refused = isAppError(error) && error.code.startsWith("FILE_");
@@ -319,7 +349,13 @@ export class SlackImports {
       }
       // The file's problem goes where the file is, so the admin sees it next to it.
       try {
-        await this.reachable(place, (channel) => this.post(channel, channel === place.channel ? place.threadTs : undefined, importFileRefusedMessage({ fileName: name, problem: answer.text })));
+        await this.reachable(place, (channel) =>
+          this.post(
+            channel,
+            channel === place.channel ? place.threadTs : undefined,
+            importFileRefusedMessage({ fileName: name, problem: answer.text }),
+          ),
+        );
       } catch (postError) {
         await this.fail(place, postError, { ...where, while: "posting the refusal" });
       }
@@ -350,10 +386,15 @@ export class SlackImports {
         const superseded = importSupersededMessage({ batch: summary.batch });
         const edited = await this.update(previous.channel, previous.summaryTs, superseded, { batch: batch.code });
         if (edited.retryAfterMs) {
-          this.later(`superseded:${previous.summaryTs}`, edited.retryAfterMs, async () => void (await this.update(previous.channel, previous.summaryTs!, superseded, { batch: batch.code })));
+          this.later(
+            `superseded:${previous.summaryTs}`,
+            edited.retryAfterMs,
+            async () => void (await this.update(previous.channel, previous.summaryTs!, superseded, { batch: batch.code })),
+          );
         }
       }
-      if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED") await this.attachReport(actor, summary.batch, conversation, place);
+      if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED")
+        await this.attachReport(actor, summary.batch, conversation, place);
     } catch (error) {
       await this.fail(place, error, { ...where, batch: batch.code, while: "posting the summary" });
     }
@@ -372,7 +413,10 @@ export class SlackImports {
       });
     } catch (error) {
       const { text } = logFailure(this.log, error, { action: "error report", batch: batch.code });
-      await this.tell(place, noticeMessage(`The summary of import ${batch.code} is posted, but its error report could not be attached. ${text}`));
+      await this.tell(
+        place,
+        noticeMessage(`The summary of import ${batch.code} is posted, but its error report could not be attached. ${text}`),
+      );
     }
   }
 
@@ -391,11 +435,20 @@ export class SlackImports {
     const approvers = await this.approverPeople(conversation);
     const edits: { ok: boolean; retryAfterMs?: number }[] = [];
     if (conversation.summaryTs) {
-      edits.push(await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where));
+      edits.push(
+        await this.update(conversation.channel, conversation.summaryTs, importMessage({ ...summary, approvers, ...extra }), where),
+      );
     }
     if (approval && conversation.approvalTs && conversation.approvalChannel) {
       const requester = { name: summary.batch.requesterEmail, platformId: conversation.requester };
-      edits.push(await this.update(conversation.approvalChannel, conversation.approvalTs, approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }), where));
+      edits.push(
+        await this.update(
+          conversation.approvalChannel,
+          conversation.approvalTs,
+          approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }),
+          where,
+        ),
+      );
     }
     const waitMs = Math.max(0, ...edits.map((e) => e.retryAfterMs ?? 0));
     if (waitMs > 0) this.refreshLater(batchId, waitMs, extra, approval);
@@ -403,7 +456,9 @@ export class SlackImports {
   }
 
   private async refreshOrLog(batchId: string, extra: Partial<ImportView> = {}, options: { approval?: boolean } = {}): Promise<void> {
-    await this.refresh(batchId, extra, options).catch((error: unknown) => logFailure(this.log, error, { batchId, while: "refreshing import messages" }));
+    await this.refresh(batchId, extra, options).catch((error: unknown) =>
+      logFailure(this.log, error, { batchId, while: "refreshing import messages" }),
+    );
   }
 
   /** After a click refused because the batch had moved on (decided, expired): its messages catch up, so stale buttons go. */
@@ -443,8 +498,13 @@ export class SlackImports {
       } catch (error) {
         // SLACK_APPROVAL_CHANNEL the bot cannot post in: the request goes to the thread rather than nowhere.
         const code = error instanceof SlackApiError ? error.detail.slackError : undefined;
-        if (!this.options.approvalChannel || (code !== "not_in_channel" && code !== "channel_not_found" && code !== "is_archived")) throw error;
-        logFailure(this.log, error, { batch: batch.code, channel, while: "posting the approval request in SLACK_APPROVAL_CHANNEL; posted in the import's thread instead" });
+        if (!this.options.approvalChannel || (code !== "not_in_channel" && code !== "channel_not_found" && code !== "is_archived"))
+          throw error;
+        logFailure(this.log, error, {
+          batch: batch.code,
+          channel,
+          while: "posting the approval request in SLACK_APPROVAL_CHANNEL; posted in the import's thread instead",
+        });
         channel = conversation.channel;
         ts = await this.post(channel, conversation.threadTs, message);
       }
@@ -482,7 +542,9 @@ export class SlackImports {
       const actor = await this.edge.identities.resolve(this.client, place.team, place.user);
       const batch = await this.edge.core.checkImportDecision({ actor, batchId, sha256Prefix });
       const metadata = JSON.stringify({ batchId, sha256Prefix, channel: place.channel, responseUrl: place.responseUrl });
-      await callSlack("views.open", () => this.client.views.open({ trigger_id: place.triggerId, view: renderModal(rejectReasonForm({ code: batch.code, metadata })) }));
+      await callSlack("views.open", () =>
+        this.client.views.open({ trigger_id: place.triggerId, view: renderModal(rejectReasonForm({ code: batch.code, metadata })) }),
+      );
     } catch (error) {
       await this.fail(place, error, { action: "import reject", slackUser: place.user, team: place.team, batchId });
       await this.refreshIfMovedOn(error, batchId);
@@ -512,7 +574,12 @@ export class SlackImports {
     const { batch } = await this.edge.core.getImport({ batchId, attentionLimit: 0 });
     const conversation = conversationOf(batch);
     if (!awaitsInviteOrFinish(batch) || !conversation?.summaryTs) return;
-    await this.update(conversation.channel, conversation.summaryTs, importMessage({ batch: { ...batch, status: "INVITING" }, attention: [] }), { batch: batch.code });
+    await this.update(
+      conversation.channel,
+      conversation.summaryTs,
+      importMessage({ batch: { ...batch, status: "INVITING" }, attention: [] }),
+      { batch: batch.code },
+    );
   }
 
   /** A click whose use case moves the batch; then its messages show the new state. */
@@ -547,9 +614,16 @@ export class SlackImports {
     } catch (error) {
       // The batch stays CREATING and the background job carries on with it: no button to click again.
       if (!isPassingDatabaseError(error)) throw error;
-      const paused = isAppError(error, ErrorCode.DATABASE_BUSY) ? "the HMS database is busy with other work" : "the HMS database is not answering";
+      const paused = isAppError(error, ErrorCode.DATABASE_BUSY)
+        ? "the HMS database is busy with other work"
+        : "the HMS database is not answering";
       logFailure(this.log, error, { batch: batch.code, while: "creating accounts; the background job resumes them" });
-      await this.tell(place, noticeMessage(`Creating the accounts of import ${batch.code} paused: ${paused}. It carries on by itself within a few minutes; the summary shows the progress.`));
+      await this.tell(
+        place,
+        noticeMessage(
+          `Creating the accounts of import ${batch.code} paused: ${paused}. It carries on by itself within a few minutes; the summary shows the progress.`,
+        ),
+      );
     } finally {
       // The final state always goes out, whatever happened in between.
       await this.refreshOrLog(batch.id);
@@ -648,10 +722,17 @@ export function registerImports(app: App, edge: SlackEdgeContext, imports: Slack
     const name = file.name ?? "the file";
     const text = `Checking ${name}… the summary will be posted in the conversation where you ran ${HMS_COMMAND} import.`;
     await ack({ response_action: "update", view: renderModal(noticeForm({ id: "hms_import_checking", title: "Import users", text })) });
-    const place: Place = { team: body.team?.id ?? body.user.team_id, user: body.user.id, channel: metadata.channel ?? "", responseUrl: metadata.responseUrl };
+    const place: Place = {
+      team: body.team?.id ?? body.user.team_id,
+      user: body.user.id,
+      channel: metadata.channel ?? "",
+      responseUrl: metadata.responseUrl,
+    };
     if (!place.channel) {
       // Without a channel (opened elsewhere), the DM with the bot.
-      const opened = await callSlack("conversations.open", () => imports.client.conversations.open({ users: body.user.id })).catch(() => undefined);
+      const opened = await callSlack("conversations.open", () => imports.client.conversations.open({ users: body.user.id })).catch(
+        () => undefined,
+      );
       place.channel = opened?.channel?.id ?? "";
     }
     await imports.receiveFile(place, file);
@@ -662,14 +743,21 @@ export function registerImports(app: App, edge: SlackEdgeContext, imports: Slack
     const metadata = readMetadata(view.private_metadata);
     const values = view.state.values as Record<string, Record<string, { value?: string | null }>>;
     const reason = values[REJECT_REASON_INPUT]?.[REJECT_REASON_INPUT]?.value ?? "";
-    const place: Place = { team: body.team?.id ?? body.user.team_id, user: body.user.id, channel: metadata.channel ?? "", responseUrl: metadata.responseUrl };
+    const place: Place = {
+      team: body.team?.id ?? body.user.team_id,
+      user: body.user.id,
+      channel: metadata.channel ?? "",
+      responseUrl: metadata.responseUrl,
+    };
     const where = { action: "import reject", slackUser: place.user, team: place.team, batchId: metadata.batchId };
     const target: ReplyTarget = { responseUrl: place.responseUrl, channel: place.channel, user: place.user };
 
     const work = (async (): Promise<{ reasonError: string } | { done: ImportBatch } | { failed: unknown }> => {
       try {
         const actor = await edge.identities.resolve(imports.client, place.team, place.user);
-        return { done: await edge.core.rejectImport({ actor, batchId: metadata.batchId ?? "", sha256Prefix: metadata.sha256Prefix, reason }) };
+        return {
+          done: await edge.core.rejectImport({ actor, batchId: metadata.batchId ?? "", sha256Prefix: metadata.sha256Prefix, reason }),
+        };
       } catch (error) {
         return isAppError(error, ErrorCode.REASON_REQUIRED) ? { reasonError: error.message } : { failed: error };
       }
@@ -691,7 +779,9 @@ export function registerImports(app: App, edge: SlackEdgeContext, imports: Slack
       return;
     }
     const text = "reasonError" in outcome ? outcome.reasonError : logFailure(edge.logger, outcome.failed, where).text;
-    await replyEphemeral(imports.client, target, noticeMessage(text)).catch((e: unknown) => logFailure(edge.logger, e, { ...where, while: "answering" }));
+    await replyEphemeral(imports.client, target, noticeMessage(text)).catch((e: unknown) =>
+      logFailure(edge.logger, e, { ...where, while: "answering" }),
+    );
     if ("failed" in outcome && metadata.batchId) await imports.refreshIfMovedOn(outcome.failed, metadata.batchId);
   });
 }
@@ -710,6 +800,9 @@ export interface FileMessage {
 export async function receiveFiles(imports: SlackImports, message: FileMessage): Promise<void> {
   if (!message.user || !message.channel) return;
   for (const file of message.files ?? []) {
-    await imports.receiveFile({ team: message.team, user: message.user, channel: message.channel, threadTs: message.thread_ts ?? message.ts }, file);
+    await imports.receiveFile(
+      { team: message.team, user: message.user, channel: message.channel, threadTs: message.thread_ts ?? message.ts },
+      file,
+    );
   }
 }

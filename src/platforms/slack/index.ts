@@ -4,7 +4,7 @@
  * URL). Listeners parse payloads into core inputs, call the use cases and render the results;
  * no business rule lives here.
  */
-import { App, SocketModeReceiver, webApi, type Authorize, type Receiver } from "@slack/bolt";
+import { App, type Authorize, type Receiver, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { Express } from "express";
 import type { Logger } from "pino";
 import type { SlackConfig } from "../../config.ts";
@@ -14,8 +14,8 @@ import { logFailure } from "./answers.ts";
 import { registerCommands } from "./commands.ts";
 import type { SlackEdgeContext } from "./context.ts";
 import { registerEvents } from "./events.ts";
-import { registerImports, SlackImports, type ImportFlowOptions } from "./imports.ts";
-import { SlackIdentities, type IdentityOptions } from "./identity.ts";
+import { type IdentityOptions, SlackIdentities } from "./identity.ts";
+import { type ImportFlowOptions, registerImports, SlackImports } from "./imports.ts";
 import { boltLogger } from "./logger.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
 import { toSlackApiError } from "./web.ts";
@@ -87,7 +87,8 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   let receiver: Receiver;
   let httpReceiver: SlackHttpReceiver | undefined;
   if (config.appToken) {
-    if (config.signingSecret) log.warn("SLACK_APP_TOKEN is set, so Slack uses Socket Mode: SLACK_SIGNING_SECRET is ignored and POST /slack/events is not served");
+    if (config.signingSecret)
+      log.warn("SLACK_APP_TOKEN is set, so Slack uses Socket Mode: SLACK_SIGNING_SECRET is ignored and POST /slack/events is not served");
     receiver = new SocketModeReceiver({ appToken: config.appToken, logger: sdkLogger, installerOptions: { clientOptions } });
   } else {
     if (!config.signingSecret) throw new Error("SLACK_SIGNING_SECRET is required for Slack over HTTP");
@@ -130,7 +131,12 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   };
   // The import flow's own client holds the bot token: background jobs use it outside any request.
   const importClient = new webApi.WebClient(config.botToken, { ...clientOptions, logger: sdkLogger });
-  const imports = new SlackImports(edge, importClient, { botToken: config.botToken, apiUrl: config.apiUrl, approvalChannel: config.approvalChannel, ...options.imports });
+  const imports = new SlackImports(edge, importClient, {
+    botToken: config.botToken,
+    apiUrl: config.apiUrl,
+    approvalChannel: config.approvalChannel,
+    ...options.imports,
+  });
   edge.imports = imports;
   registerEvents(app, edge);
   registerCommands(app, edge);
@@ -147,8 +153,11 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
       await app.start();
     } catch (error) {
       const failure = toSlackApiError("apps.connections.open", error);
-      if (failure?.failure === "auth") throw new Error(`Slack refused SLACK_APP_TOKEN (apps.connections.open: ${failure.detail.slackError})`);
-      throw new Error(`could not connect to Slack with Socket Mode: ${failure?.message ?? (error instanceof Error ? error.message : String(error))}`);
+      if (failure?.failure === "auth")
+        throw new Error(`Slack refused SLACK_APP_TOKEN (apps.connections.open: ${failure.detail.slackError})`);
+      throw new Error(
+        `could not connect to Slack with Socket Mode: ${failure?.message ?? (error instanceof Error ? error.message : String(error))}`,
+      );
     }
     log.info({ mode: "socket" }, "Slack connected with Socket Mode");
   }

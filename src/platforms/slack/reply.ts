@@ -48,7 +48,13 @@ export async function replyEphemeral(client: webApi.WebClient, target: ReplyTarg
 }
 
 /** Sends an ephemeral message; a failure to deliver it is logged (there is no one left to tell). */
-export async function replyOrLog(client: webApi.WebClient, target: ReplyTarget, message: Message, logger: Logger, where: Record<string, unknown>): Promise<void> {
+export async function replyOrLog(
+  client: webApi.WebClient,
+  target: ReplyTarget,
+  message: Message,
+  logger: Logger,
+  where: Record<string, unknown>,
+): Promise<void> {
   await replyEphemeral(client, target, message).catch((error: unknown) => logFailure(logger, error, { ...where, while: "answering" }));
 }
 

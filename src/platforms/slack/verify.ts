@@ -31,7 +31,8 @@ export function verifySlackSignature(signingSecret: string, request: SignedReque
   const { timestamp, signature, rawBody } = request;
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" };
   const skew = Math.abs(Math.floor(nowMs / 1000) - Number(timestamp));
-  if (skew > MAX_CLOCK_SKEW_SECONDS) return { ok: false, reason: `timestamp is ${skew} s away from now (at most ${MAX_CLOCK_SKEW_SECONDS} s allowed)` };
+  if (skew > MAX_CLOCK_SKEW_SECONDS)
+    return { ok: false, reason: `timestamp is ${skew} s away from now (at most ${MAX_CLOCK_SKEW_SECONDS} s allowed)` };
   if (!signature || !/^v0=[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: "missing or malformed X-Slack-Signature" };
   const expected = Buffer.from(signV0(signingSecret, timestamp, rawBody).slice(3), "hex");
   const given = Buffer.from(signature.slice(3), "hex");

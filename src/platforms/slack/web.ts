@@ -14,13 +14,24 @@ export class SlackApiError extends Error {
     readonly detail: { slackError?: string; retryAfter?: number; needed?: string; status?: number } = {},
     options?: { cause?: unknown },
   ) {
-    super(`${method} failed: ${detail.slackError ?? failure}${detail.retryAfter !== undefined ? ` (retry after ${detail.retryAfter} s)` : ""}`, options);
+    super(
+      `${method} failed: ${detail.slackError ?? failure}${detail.retryAfter !== undefined ? ` (retry after ${detail.retryAfter} s)` : ""}`,
+      options,
+    );
     this.name = "SlackApiError";
   }
 }
 
 /** Slack errors meaning the token itself is not (or no longer) usable. */
-const TOKEN_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "team_disabled", "not_allowed_token_type"]);
+const TOKEN_ERRORS = new Set([
+  "invalid_auth",
+  "not_authed",
+  "account_inactive",
+  "token_revoked",
+  "token_expired",
+  "team_disabled",
+  "not_allowed_token_type",
+]);
 
 // The @slack/web-api error codes (ErrorCode enum values), matched by value so that a second copy
 // of the package in node_modules cannot break an instanceof.
@@ -41,10 +52,16 @@ export function toSlackApiError(method: string, error: unknown): SlackApiError |
     case "slack_webapi_platform_error": {
       const slackError = e.data?.error ?? "unknown_error";
       if (slackError === "ratelimited") {
-        return new SlackApiError(method, "ratelimited", { slackError, retryAfter: e.data?.response_metadata?.retryAfter }, { cause: error });
+        return new SlackApiError(
+          method,
+          "ratelimited",
+          { slackError, retryAfter: e.data?.response_metadata?.retryAfter },
+          { cause: error },
+        );
       }
       if (TOKEN_ERRORS.has(slackError)) return new SlackApiError(method, "auth", { slackError }, { cause: error });
-      if (slackError === "missing_scope") return new SlackApiError(method, "missing_scope", { slackError, needed: e.data?.needed }, { cause: error });
+      if (slackError === "missing_scope")
+        return new SlackApiError(method, "missing_scope", { slackError, needed: e.data?.needed }, { cause: error });
       return new SlackApiError(method, "platform", { slackError }, { cause: error });
     }
     case "slack_webapi_request_error":
