@@ -27,6 +27,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { createCore } from "../src/core/index.ts";
+import { csvImportFormat } from "../src/csv/index.ts";
 import { readCsv } from "../src/csv/read.ts";
 import { createRowValidator } from "../src/csv/validate.ts";
 import { type Database, openDatabase, PGLITE_OPTIONS } from "../src/db/database.ts";
@@ -151,7 +152,7 @@ async function scratchDatabase(kind: Kind): Promise<{ db: Database; pglite?: PGl
     };
   }
   await applyMigrations(db);
-  const core = createCore({ store: createStore(db), now: () => new Date() });
+  const core = createCore({ files: csvImportFormat, store: createStore(db), now: () => new Date() });
   await core.ensureBootstrapAdmins({ emails: [ADMIN.email, APPROVER.email] });
   for (const name of GROUPS) await core.addGroup({ actor: ADMIN, input: { name } });
   await db.sql.exec(`
@@ -221,7 +222,7 @@ async function copyReference(scratch: Awaited<ReturnType<typeof scratchDatabase>
 async function bot(kind: Kind, file: string): Promise<Record<string, number>> {
   const scratch = await scratchDatabase(kind);
   try {
-    const core = createCore({ store: createStore(scratch.db), now: () => new Date() });
+    const core = createCore({ files: csvImportFormat, store: createStore(scratch.db), now: () => new Date() });
     const rssBefore = peakMb();
     let start = process.hrtime.bigint();
     const bytes = new Uint8Array(await readFile(file)); // the download

@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createCore } from "./core/index.ts";
+import { csvImportFormat } from "./csv/index.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createStore } from "./db/store.ts";
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       if (stopping) return;
       mailer = createSmtpMailer(config.mail);
       if (!mailer.configured) logger.info("SMTP_URL is not set: enrollment invitations will stay pending until it is");
-      const core = createCore({ store: createStore(db), now: () => new Date(), imports: config.imports, mailer });
+      const core = createCore({ files: csvImportFormat, store: createStore(db), now: () => new Date(), imports: config.imports, mailer });
       const bootstrap = await core.ensureBootstrapAdmins({ emails: config.bootstrapAdmins });
       if (bootstrap.created.length + bootstrap.promoted.length > 0) logger.info(bootstrap, "bootstrap administrators ensured");
       if (config.bootstrapAdmins.length === 0) {

@@ -28,17 +28,17 @@ function offenders(dir: string, forbidden: RegExp) {
 }
 
 describe("architecture boundaries", () => {
-  it("src/core imports no platform, database or framework package (the pure CSV reader is allowed)", () => {
+  it("src/core imports no platform, database, framework or file-format code (src/csv implements its port)", () => {
     expect(
       offenders(
         "core",
-        /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|prisma|pg$|@electric-sql\/|pglite|express|pino|nodemailer)|generated\/prisma|\/(db|platforms|render)\//,
+        /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|prisma|pg$|@electric-sql\/|pglite|express|pino|nodemailer|csv-parse)|generated\/prisma|\/(db|platforms|render|csv|chat)\//,
       ),
     ).toEqual([]);
   });
 
   it("src/csv and src/render stay pure: no platform or database imports", () => {
-    const forbidden = /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|pg$|@electric-sql\/)|generated\/prisma|\/(db|platforms)\//;
+    const forbidden = /^(@slack\/|@microsoft\/|botbuilder|@prisma\/|pg$|@electric-sql\/)|generated\/prisma|\/(db|platforms|chat)\//;
     expect([...offenders("csv", forbidden), ...offenders("render", forbidden)]).toEqual([]);
   });
 

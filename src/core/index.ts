@@ -3,7 +3,6 @@
  * never reach the database or each other.
  */
 
-import { importTemplate } from "../csv/template.ts";
 import { type AddGroupOptions, addGroup } from "./add-group.ts";
 import { type AddUserOptions, addUser } from "./add-user.ts";
 import { requireAdministrator } from "./authorize.ts";
@@ -60,7 +59,7 @@ export function createCore(options: CoreDeps) {
     },
     // Imports
     /** The CSV template and how to fill it in. */
-    importTemplate: () => importTemplate(),
+    importTemplate: () => deps.files.template(),
     stageImport: (options: StageImportOptions) => stageImport(deps, asActor(options)),
     getImport: (options: Parameters<typeof getImport>[1]) => getImport(deps, asActor(options)),
     importErrorReport: (options: Parameters<typeof importErrorReport>[1]) => importErrorReport(deps, asActor(options)),
@@ -94,6 +93,7 @@ export type Core = ReturnType<typeof createCore>;
 export type { CoreDeps } from "./deps.ts";
 export * from "./errors.ts";
 export { describeState } from "./import/common.ts";
+export type * from "./import/files.ts";
 export type * from "./import/ports.ts";
 export * from "./import/types.ts";
 export type * from "./ports.ts";

@@ -172,13 +172,6 @@ function addIssues(ctx: { addIssue(issue: z.core.$ZodRawIssue): void }, issues: 
   }
 }
 
-/** userInputSchema plus every field rule, as one zod schema (issues carry `params.code`). */
-export const userFieldsSchema = userInputSchema.transform((raw, ctx): ValidUserFields => {
-  const { value, issues } = validateUserFields(raw);
-  addIssues(ctx, issues);
-  return value;
-});
-
 /** Raw input of the add-group command. */
 export const groupInputSchema = z.object({ name: cell, policy: cell }).transform((raw, ctx) => {
   const issues: FieldIssue[] = [];

@@ -1,19 +1,12 @@
 /** The import template the admin downloads: the header only, and how to fill it in. */
+import type { ImportTemplate } from "../core/import/files.ts";
 import { NAME_MAX } from "../core/schemas.ts";
 import { MAX_DATA_ROWS, TEMPLATE_COLUMNS } from "./types.ts";
 import { csvLine, UTF8_BOM } from "./write.ts";
 
-export interface ImportTemplate {
-  fileName: "hms-users-template.csv";
-  /** The header line, UTF-8 with a BOM, CRLF. */
-  bytes: Uint8Array;
-  /** One paragraph on how to fill the template in. */
-  howTo: string;
-}
-
 const count = (n: number) => n.toLocaleString("en-US");
 
-/** The CSV template (header only) and its instructions. */
+/** The CSV template (header only: UTF-8 with a BOM, CRLF) and its instructions. */
 export function importTemplate(): ImportTemplate {
   return {
     fileName: "hms-users-template.csv",

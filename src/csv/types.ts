@@ -1,10 +1,11 @@
 /**
- * The contract of src/csv: what reading an import file yields, and what validating its rows
- * needs and returns. The import engine (src/core/import) builds on these types only.
+ * The CSV side of the import file format (the contract itself is the core's port,
+ * src/core/import/files.ts): the template's columns, the limits, and how a file was read.
  */
-import type { FieldIssue, UserField } from "../core/errors.ts";
-import type { ValidUserFields } from "../core/schemas.ts";
-import type { Group } from "../core/types.ts";
+import type { UserField } from "../core/errors.ts";
+import type { FileInfo, FileRow, OpenedFile } from "../core/import/files.ts";
+
+export type { DirectoryView, RowStatus, RowValidator, RowVerdict, ValidationCounts } from "../core/import/files.ts";
 
 /** The template's header, in order: what the admin downloads and what the error report uses. */
 export const TEMPLATE_COLUMNS = ["Email ID", "Name", "Group", "Role", "Exchange Domain", "Exchange Username"] as const;
@@ -24,64 +25,15 @@ export const MAX_FILE_BYTES = 35 * 1024 * 1024;
 export const MAX_DATA_ROWS = 150_000;
 
 /** One data row of the file. */
-export interface CsvRow {
-  /** The row number the spreadsheet shows (header = 1; multi-line quoted cells count once). */
-  rowNumber: number;
-  /** Cell text by field, as in the file ("" for a missing cell or column). */
-  fields: Record<UserField, string>;
-  /** Every mapped cell is blank: counted, never flagged. */
-  blank: boolean;
-}
+export type CsvRow = FileRow;
 
-export interface CsvFileInfo {
+export interface CsvFileInfo extends FileInfo {
   encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
   bom: boolean;
   delimiter: "," | ";" | "\t";
   /** The header cells as written in the file. */
   header: string[];
-  /** Header cells that matched no column: ignored, reported as a warning. */
-  unknownColumns: string[];
 }
 
 /** An opened file: its detected format, and its rows in chunks (trailing blank rows dropped). */
-export interface CsvReader {
-  info: CsvFileInfo;
-  /**
-   * Yields the data rows in order, `chunkSize` at a time. Throws AppError FILE_TOO_MANY_ROWS
-   * (or FILE_MALFORMED) while iterating when the file turns out to break a limit.
-   */
-  chunks(chunkSize?: number): AsyncIterable<CsvRow[]>;
-}
-
-/** What validating rows needs to know of the directory. */
-export interface DirectoryView {
-  /** Every group (resolved case-insensitively, trimmed). */
-  groups: readonly Group[];
-  /** Of these normalized emails, the ones that already exist in the directory. */
-  existingEmails(emails: readonly string[]): Promise<Set<string>>;
-}
-
-export type RowStatus = "READY" | "NEEDS_ATTENTION";
-
-/** The verdict on one non-blank row. */
-export interface RowVerdict {
-  rowNumber: number;
-  status: RowStatus;
-  /** Normalized values where a field passed its rules; otherwise the trimmed text of the cell. */
-  fields: Record<UserField, string>;
-  /** For READY rows: the validated value and the resolved group. */
-  ready?: { value: ValidUserFields; groupId: string };
-  /** Every problem of the row (all of them, not the first only). */
-  issues: FieldIssue[];
-}
-
-/** Running counts of a validation. */
-export interface ValidationCounts {
-  /** Non-blank data rows. */
-  dataRows: number;
-  ready: number;
-  needsAttention: number;
-  blank: number;
-  /** READY rows granting the Administrator role. */
-  administrators: number;
-}
+export type CsvReader = OpenedFile<CsvFileInfo>;

@@ -5,19 +5,7 @@
 import type { FieldIssue, UserField } from "../core/errors.ts";
 import { fieldIssue, groupKey, userInputSchema, type ValidUserFields, validateUserFields } from "../core/schemas.ts";
 import { type Group, ROLE_LABELS } from "../core/types.ts";
-import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowVerdict, TEMPLATE_COLUMNS, type ValidationCounts } from "./types.ts";
-
-/** Validates the rows of one file, chunk by chunk, remembering what earlier chunks held. */
-export interface RowValidator {
-  /**
-   * Verdicts on the non-blank rows of a chunk, in order (blank rows are only counted).
-   * Call with the chunks in file order: duplicates are judged against earlier rows.
-   * Asks `directory.existingEmails` once per chunk (not at all when no email is valid).
-   */
-  validate(rows: readonly CsvRow[]): Promise<RowVerdict[]>;
-  /** The counts so far. */
-  counts(): ValidationCounts;
-}
+import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowValidator, TEMPLATE_COLUMNS, type ValidationCounts } from "./types.ts";
 
 // Past this many groups, listing them in every GROUP_UNKNOWN message would drown it.
 const MAX_GROUPS_LISTED = 10;
@@ -33,7 +21,10 @@ interface Pending {
   email: string | undefined;
 }
 
-/** A validator over the directory as it is now (groups are resolved once, case-insensitively). */
+/**
+ * A validator over the directory as it is now (groups are resolved once, case-insensitively).
+ * It asks `directory.existingEmails` once per chunk (not at all when no email is valid).
+ */
 export function createRowValidator(directory: DirectoryView): RowValidator {
   const groups = new Map<string, Group>();
   for (const group of directory.groups) if (!groups.has(groupKey(group.name))) groups.set(groupKey(group.name), group);

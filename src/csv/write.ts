@@ -2,7 +2,7 @@
  * Writing CSV: the one cell writer every CSV the product produces goes through, and the
  * import error report. Output is UTF-8 with a BOM (so Excel shows accents right) and CRLF.
  */
-import type { UserField } from "../core/errors.ts";
+import type { ErrorReportRow } from "../core/import/files.ts";
 import { COLUMN_FIELDS, TEMPLATE_COLUMNS } from "./types.ts";
 
 /** The UTF-8 byte order mark, as text: Excel needs it to read a CSV as UTF-8. */
@@ -41,14 +41,8 @@ export function unguardCell(value: string): string {
   return GUARDED.test(value) ? value.slice(1) : value;
 }
 
-/** One row of the error report: a row of the uploaded file and what is wrong with it. */
-export interface ErrorReportRow {
-  rowNumber: number;
-  fields: Record<UserField, string>;
-  problems: readonly string[];
-}
+export type { ErrorReportRow } from "../core/import/files.ts";
 
-/** The error report's columns: the template's, then Problems. */
 /** The column the error report adds; reading a file ignores it without a warning. */
 export const PROBLEMS_COLUMN = "Problems";
 export const ERROR_REPORT_COLUMNS = [...TEMPLATE_COLUMNS, PROBLEMS_COLUMN] as const;

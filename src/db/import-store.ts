@@ -6,10 +6,10 @@
  */
 
 import type { FieldIssue } from "../core/errors.ts";
+import type { RowVerdict } from "../core/import/files.ts";
 import type { ImportRepository, InvitationRepository } from "../core/import/ports.ts";
 import type { ImportBatch, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
 import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
-import type { RowVerdict } from "../csv/types.ts";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;

@@ -9,8 +9,15 @@ import {
   normalizeEmail,
   parseRole,
   type UserInput,
-  userFieldsSchema,
+  userInputSchema,
+  validateUserFields,
 } from "../../src/core/schemas.ts";
+
+/** The user field rules on raw input, shaped like check(): the value, or every issue. */
+function checkUser(input: UserInput) {
+  const { value, issues } = validateUserFields(userInputSchema.parse(input));
+  return issues.length === 0 ? { ok: true as const, value } : { ok: false as const, issues };
+}
 
 const valid: UserInput = {
   email: "ann.lee@corp.example.org",
@@ -22,13 +29,13 @@ const valid: UserInput = {
 };
 
 function codes(input: Partial<UserInput>) {
-  const result = check(userFieldsSchema, { ...valid, ...input });
+  const result = checkUser({ ...valid, ...input });
   return result.ok ? [] : result.issues.map((i) => `${i.field}:${i.code}`);
 }
 
 describe("user field rules", () => {
   it("accepts a complete valid input and normalizes it", () => {
-    const result = check(userFieldsSchema, {
+    const result = checkUser({
       ...valid,
       email: "  Ann.Lee@CORP.example.org ",
       group: "  finance ",
@@ -108,7 +115,7 @@ describe("user field rules", () => {
   });
 
   it("gives human messages that quote what was typed", () => {
-    const result = check(userFieldsSchema, { ...valid, role: "Superuser" });
+    const result = checkUser({ ...valid, role: "Superuser" });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.issues[0]?.message).toBe("Role “Superuser” is not valid: use Administrator or User.");
   });
@@ -118,7 +125,7 @@ describe("user field rules", () => {
     expect(parseRole(" administrator ")).toBe("ADMINISTRATOR");
     expect(parseRole("user")).toBe("USER");
     expect(parseRole("superuser")).toBeUndefined();
-    const result = check(userFieldsSchema, { ...valid, role: "" });
+    const result = checkUser({ ...valid, role: "" });
     expect(result.ok && result.value.role).toBe("USER");
   });
 
@@ -144,7 +151,7 @@ describe("group rules", () => {
   });
 
   it("every field code used by the schemas is a declared ErrorCode", () => {
-    const result = check(userFieldsSchema, { email: "x", name: "\t", role: "?", exchangeDomain: "!", exchangeUsername: "" });
+    const result = checkUser({ email: "x", name: "\t", role: "?", exchangeDomain: "!", exchangeUsername: "" });
     expect(result.ok).toBe(false);
     if (!result.ok) for (const issue of result.issues) expect(Object.values(ErrorCode)).toContain(issue.code);
   });

@@ -7,6 +7,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { type Core, createCore } from "../../src/core/index.ts";
 import type { Store } from "../../src/core/ports.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
 import { type Database, type DatabaseKind, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { createStore } from "../../src/db/store.ts";
@@ -82,7 +83,7 @@ export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: 
     db,
     store,
     url,
-    core: createCore({ store, now: () => clock.now }),
+    core: createCore({ files: csvImportFormat, store, now: () => clock.now }),
     async close() {
       await db.close();
       await drop();

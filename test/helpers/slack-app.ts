@@ -8,6 +8,7 @@ import { type Logger, pino } from "pino";
 import type { SlackConfig } from "../../src/config.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
 import { type Core, createCore } from "../../src/core/index.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
 import type { DatabaseKind } from "../../src/db/database.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { type Platforms, type PlatformsOptions, startPlatforms } from "../../src/platforms/index.ts";
@@ -126,6 +127,7 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
   const core =
     options.imports || options.smtpUrl
       ? createCore({
+          files: csvImportFormat,
           store: t.store,
           now: () => t.clock.now,
           imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...options.imports },

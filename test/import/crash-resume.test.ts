@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCore } from "../../src/core/index.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { createStore } from "../../src/db/store.ts";
@@ -19,7 +20,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const ROWS = 3_000;
 
 function coreOn(db: Database, now = () => new Date()) {
-  return createCore({ store: createStore(db), now });
+  return createCore({ files: csvImportFormat, store: createStore(db), now });
 }
 
 async function killMidway(target: string, batchId: string): Promise<number> {

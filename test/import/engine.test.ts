@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
 import { type Core, createCore } from "../../src/core/index.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -25,6 +26,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
   /** A core with its own settings and mailer over the same database and clock. */
   const coreWith = (imports: Partial<ImportSettings> = {}, mail: { smtpUrl?: string } = {}): Core =>
     createCore({
+      files: csvImportFormat,
       store: t.store,
       now: () => t.clock.now,
       imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...imports },
@@ -508,6 +510,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
           left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options)) as typeof t.store.transaction,
       };
       return createCore({
+        files: csvImportFormat,
         store,
         now: () => t.clock.now,
         imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
@@ -655,6 +658,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         },
       };
       const core = createCore({
+        files: csvImportFormat,
         store: flaky,
         now: () => t.clock.now,
         imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },

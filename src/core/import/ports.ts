@@ -1,6 +1,7 @@
 /** What the import engine needs from storage and from mail. src/db and src/mail implement them. */
-import type { RowVerdict } from "../../csv/types.ts";
+
 import type { Group } from "../types.ts";
+import type { RowVerdict } from "./files.ts";
 import type {
   ImportBatch,
   ImportCounts,

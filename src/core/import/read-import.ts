@@ -1,4 +1,3 @@
-import { errorReportCsv } from "../../csv/write.ts";
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
@@ -47,7 +46,7 @@ export async function importErrorReport(
     if (page.length < 10_000) break;
     after = page[page.length - 1]!.rowNumber;
   }
-  const bytes = errorReportCsv(
+  const bytes = deps.files.errorReport(
     rows.map((r) => ({
       rowNumber: r.rowNumber,
       fields: {

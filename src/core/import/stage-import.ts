@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
-import { readCsv } from "../../csv/read.ts";
-import type { CsvFileInfo, CsvRow, ValidationCounts } from "../../csv/types.ts";
-import { createRowValidator } from "../../csv/validate.ts";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Repositories } from "../ports.ts";
 import type { Actor, Group } from "../types.ts";
 import { importSettings, needsApproval } from "./common.ts";
+import type { FileInfo, FileRow, ValidationCounts } from "./files.ts";
 import type { NewImportBatch } from "./ports.ts";
 import type { ImportBatch, ImportStatus } from "./types.ts";
 
@@ -54,7 +52,7 @@ export async function stageImport(deps: CoreDeps, options: StageImportOptions): 
   const open = await store.imports.findOpen(requesterEmail, sha256);
   if (open) return { batch: open, reused: true, unknownColumns: fileInfoOf(open).unknownColumns ?? [] };
 
-  const reader = await readCsv(file.bytes);
+  const reader = await deps.files.open(file.bytes);
   const groups = await store.imports.allGroups();
   let code = newCode();
   while (await store.imports.findByCode(code)) code = newCode();
@@ -90,7 +88,7 @@ interface Staging {
   actor: Actor;
   newBatch: NewImportBatch;
   groups: Group[];
-  chunks: () => AsyncIterable<CsvRow[]>;
+  chunks: () => AsyncIterable<FileRow[]>;
 }
 
 /**
@@ -101,7 +99,7 @@ async function stageInTransaction(deps: CoreDeps, { actor, newBatch, groups, chu
   return deps.store.transaction(
     async (tx) => {
       const created = await tx.imports.create(newBatch);
-      const validator = createRowValidator({ groups, existingEmails: (emails) => tx.imports.existingEmails(emails) });
+      const validator = deps.files.validator({ groups, existingEmails: (emails) => tx.imports.existingEmails(emails) });
       let storing: Promise<void> = Promise.resolve();
       for await (const chunk of chunks()) {
         const verdicts = await validator.validate(chunk);
@@ -132,7 +130,7 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   try {
-    const validator = createRowValidator({ groups, existingEmails: (emails) => store.imports.existingEmails(emails) });
+    const validator = deps.files.validator({ groups, existingEmails: (emails) => store.imports.existingEmails(emails) });
     for await (const chunk of chunks()) {
       const verdicts = await validator.validate(chunk);
       while (inFlight.size >= store.concurrentStatements) await Promise.race(inFlight);
@@ -191,8 +189,8 @@ async function validate(
   return validated;
 }
 
-function fileInfoOf(batch: ImportBatch): Partial<CsvFileInfo> {
-  return (batch.fileInfo ?? {}) as Partial<CsvFileInfo>;
+function fileInfoOf(batch: ImportBatch): Partial<FileInfo> {
+  return (batch.fileInfo ?? {}) as Partial<FileInfo>;
 }
 
 /** How long a staging may take before a closed, never-validated batch counts as abandoned. */

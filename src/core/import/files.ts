@@ -1,0 +1,105 @@
+/**
+ * The import engine's port to the file format: how an uploaded file becomes rows, how rows are
+ * judged, and the files the bot hands back (template, error report). src/csv implements it;
+ * the core sees only these types.
+ */
+import type { FieldIssue, UserField } from "../errors.ts";
+import type { ValidUserFields } from "../schemas.ts";
+import type { Group } from "../types.ts";
+
+/** One data row of an uploaded file. */
+export interface FileRow {
+  /** The row number the spreadsheet shows (header = 1; multi-line quoted cells count once). */
+  rowNumber: number;
+  /** Cell text by field, as in the file ("" for a missing cell or column). */
+  fields: Record<UserField, string>;
+  /** Every mapped cell is blank: counted, never flagged. */
+  blank: boolean;
+}
+
+/** How a file was read (stored on the batch as `fileInfo`); the format adds what it knows. */
+export interface FileInfo {
+  /** Header cells that matched no column: ignored, reported as a warning. */
+  unknownColumns: string[];
+}
+
+/** An opened file: how it was read, and its rows in chunks (trailing blank rows dropped). */
+export interface OpenedFile<Info extends FileInfo = FileInfo> {
+  info: Info;
+  /**
+   * Yields the data rows in order, `chunkSize` at a time (each call reads the file again).
+   * Throws AppError FILE_TOO_MANY_ROWS or FILE_MALFORMED while iterating when the file turns
+   * out to break a limit.
+   */
+  chunks(chunkSize?: number): AsyncIterable<FileRow[]>;
+}
+
+/** What validating rows needs to know of the directory. */
+export interface DirectoryView {
+  /** Every group (resolved case-insensitively, trimmed). */
+  groups: readonly Group[];
+  /** Of these normalized emails, the ones that already exist in the directory. */
+  existingEmails(emails: readonly string[]): Promise<Set<string>>;
+}
+
+export type RowStatus = "READY" | "NEEDS_ATTENTION";
+
+/** The verdict on one non-blank row. */
+export interface RowVerdict {
+  rowNumber: number;
+  status: RowStatus;
+  /** Normalized values where a field passed its rules; otherwise the trimmed text of the cell. */
+  fields: Record<UserField, string>;
+  /** For READY rows: the validated value and the resolved group. */
+  ready?: { value: ValidUserFields; groupId: string };
+  /** Every problem of the row (all of them, not the first only). */
+  issues: FieldIssue[];
+}
+
+/** Running counts of a validation. */
+export interface ValidationCounts {
+  /** Non-blank data rows. */
+  dataRows: number;
+  ready: number;
+  needsAttention: number;
+  blank: number;
+  /** READY rows granting the Administrator role. */
+  administrators: number;
+}
+
+/** Validates the rows of one file, chunk by chunk, remembering what earlier chunks held. */
+export interface RowValidator {
+  /**
+   * Verdicts on the non-blank rows of a chunk, in order (blank rows are only counted). Call
+   * with the chunks in file order: duplicates are judged against earlier rows.
+   */
+  validate(rows: readonly FileRow[]): Promise<RowVerdict[]>;
+  /** The counts so far. */
+  counts(): ValidationCounts;
+}
+
+/** One row of the error report: a row of the uploaded file and what is wrong with it. */
+export interface ErrorReportRow {
+  rowNumber: number;
+  fields: Record<UserField, string>;
+  problems: readonly string[];
+}
+
+/** The template the admin downloads, and how to fill it in. */
+export interface ImportTemplate {
+  fileName: string;
+  bytes: Uint8Array;
+  /** One paragraph on how to fill the template in. */
+  howTo: string;
+}
+
+/** The file format of imports: reading, judging and writing. */
+export interface ImportFileFormat {
+  /** Opens an upload; throws AppError FILE_* when the file as a whole cannot be imported. */
+  open(bytes: Uint8Array): Promise<OpenedFile>;
+  /** A validator over the directory as it is now. */
+  validator(directory: DirectoryView): RowValidator;
+  /** The error report of these rows, for a file read as `info` describes. */
+  errorReport(rows: Iterable<ErrorReportRow>, info?: FileInfo): Uint8Array;
+  template(): ImportTemplate;
+}
