@@ -13,6 +13,8 @@ export interface ImportListeners {
   expired?(batches: ImportBatch[]): Promise<void>;
   /** Progress of a creation resumed after a crash. */
   progress?(progress: CreationProgress): void | Promise<void>;
+  /** Imports whose invitations the background sent (or failed): their messages show the counts. */
+  invitations?(batchIds: string[]): Promise<void>;
 }
 
 export interface Jobs {
@@ -57,7 +59,10 @@ export function startJobs({
       await step("finish stalled invitations", () => core.finishStalledInvitations());
       await step("discard interrupted uploads", () => core.discardInterruptedUploads());
       // Bounded, so expiry and resumption are not held up behind a large mailing.
-      await step("deliver invitations", () => core.deliverInvitations({ budgetMs: 60_000 }));
+      await step("deliver invitations", async () => {
+        const { batchIds } = await core.deliverInvitations({ budgetMs: 60_000 });
+        if (batchIds.length > 0) await listeners.invitations?.(batchIds);
+      });
     })().finally(() => {
       running = undefined;
     });

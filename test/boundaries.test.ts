@@ -42,6 +42,16 @@ describe("architecture boundaries", () => {
     expect([...offenders("csv", forbidden), ...offenders("render", forbidden)]).toEqual([]);
   });
 
+  it("src/chat imports only the core, the views and the logger: no platform, database or edge", () => {
+    const allowed = (spec: string) => /^(\.\/|\.\.\/(core|render)\/)/.test(spec) || spec === "pino";
+    const found = sources(path.join(SRC, "chat")).flatMap((file) =>
+      imports(file)
+        .filter((spec) => !allowed(spec))
+        .map((spec) => `${path.relative(SRC, file)} imports ${spec}`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it("the Slack and Teams edges never import each other or Prisma", () => {
     expect(offenders("platforms/slack", /platforms\/teams|\.\.\/teams\/|@microsoft\/|botbuilder|@prisma\/|generated\/prisma/)).toEqual([]);
     expect(offenders("platforms/teams", /platforms\/slack|\.\.\/slack\/|@slack\/|@prisma\/|generated\/prisma/)).toEqual([]);

@@ -63,9 +63,20 @@ export function createCore(options: CoreDeps) {
     stageImport: (options: StageImportOptions) => stageImport(deps, asActor(options)),
     getImport: (options: Parameters<typeof getImport>[1]) => getImport(deps, asActor(options)),
     importErrorReport: (options: Parameters<typeof importErrorReport>[1]) => importErrorReport(deps, asActor(options)),
-    /** Stores where the edge posted a batch's messages (channel, thread, message ids), opaque to the core. */
-    setImportConversation: async ({ batchId, conversation }: { batchId: string; conversation: unknown }) => {
-      const batch = await deps.store.imports.setConversation(batchId, conversation);
+    /**
+     * Records where a platform posted a batch's messages (opaque to the core), merged into that
+     * platform's record: other platforms' records are kept.
+     */
+    recordImportConversation: async ({
+      batchId,
+      platform,
+      record,
+    }: {
+      batchId: string;
+      platform: string;
+      record: Readonly<Record<string, unknown>>;
+    }) => {
+      const batch = await deps.store.imports.mergeConversation(batchId, platform, record);
       if (!batch) throw new AppError(ErrorCode.BATCH_NOT_FOUND, `There is no import ${batchId}.`);
       return batch;
     },
@@ -95,6 +106,7 @@ export * from "./errors.ts";
 export { describeState } from "./import/common.ts";
 export type * from "./import/files.ts";
 export type * from "./import/ports.ts";
+export type { ImportSummary } from "./import/read-import.ts";
 export * from "./import/types.ts";
 export type * from "./ports.ts";
 export * from "./schemas.ts";

@@ -92,12 +92,13 @@ export function importRepository(db: Client): ImportRepository {
       return result[0] ? asBatch(result[0]) : null;
     },
 
-    async setConversation(id, conversation) {
-      const [batch] = await db.importBatch.updateManyAndReturn({
-        where: { id },
-        data: { conversation: conversation as Prisma.InputJsonValue },
-      });
-      return batch ? asBatch(batch) : null;
+    async mergeConversation(id, platform, patch) {
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "updatedAt" = now(),
+          "conversation" = jsonb_set(coalesce("conversation", '{}'::jsonb), ARRAY[${platform}]::text[],
+            coalesce("conversation" -> ${platform}, '{}'::jsonb) || ${json(patch)}::jsonb)
+        WHERE "id" = ${id}::uuid RETURNING *`;
+      return batch ?? null;
     },
 
     async rows(batchId, { statuses, limit, afterRow } = {}) {
@@ -260,7 +261,7 @@ export function invitationRepository(db: Client, newToken: () => string): Invita
         UPDATE "Invitation" i SET "claimedUntil" = ${claimUntil}, "attempts" = i."attempts" + 1, "updatedAt" = ${now}
         FROM due, "User" u
         WHERE i."id" = due."id" AND u."id" = i."userId"
-        RETURNING i."id", i."token", i."attempts", i."userId", u."email", u."name", i."claimedUntil"`;
+        RETURNING i."id", i."token", i."attempts", i."userId", i."batchId", u."email", u."name", i."claimedUntil"`;
     },
 
     // Both only while this sender's claim holds: a sender that stalled past its claim must

@@ -1,9 +1,10 @@
 /**
- * The chat platforms the configuration enables, started over one core and the foundation's HTTP
- * app, and stopped together (before the database closes).
+ * The chat platforms the configuration enables, started over one core, one chat layer and the
+ * foundation's HTTP app, and stopped together (before the database closes).
  */
 import type { Express } from "express";
 import type { Logger } from "pino";
+import { Chat, type ImportFlowOptions } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import type { Core } from "../core/index.ts";
 import type { ImportListeners } from "../jobs.ts";
@@ -15,33 +16,38 @@ export interface PlatformsOptions {
   http: Express;
   logger: Logger;
   /** Test seams for the Slack edge (Web API client options, clocks). */
-  slack?: Pick<SlackEdgeOptions, "clientOptions" | "now" | "identity" | "drainTimeoutMs" | "submitDeadlineMs" | "imports">;
+  slack?: Pick<SlackEdgeOptions, "clientOptions" | "now" | "identity" | "drainTimeoutMs" | "submitDeadlineMs">;
+  /** The import flow's seams: progress throttle and its clock, rows per creation chunk. */
+  imports?: ImportFlowOptions;
 }
 
 export interface Platforms {
-  /** Stops taking requests and lets those in progress finish. */
+  /** Stops taking requests, lets those in progress and their follow-up work finish. */
   stop(): Promise<void>;
   /** Updates the platforms make when background jobs change an import. */
   imports: ImportListeners;
+  /** The conversations over every platform (tests wait on it). */
+  chat: Chat;
 }
 
-export async function startPlatforms({ config, core, http, logger, slack }: PlatformsOptions): Promise<Platforms> {
+export async function startPlatforms({ config, core, http, logger, slack, imports }: PlatformsOptions): Promise<Platforms> {
+  const chat = new Chat({ core, logger, imports });
   const stops: (() => Promise<void>)[] = [];
-  const imports: Required<ImportListeners> = { expired: async () => {}, progress: () => {} };
   if (config.slack) {
-    const edge = await startSlack({ config: config.slack, core, logger, http, ...slack });
+    const edge = await startSlack({ config: config.slack, core, chat, logger, http, ...slack });
     stops.push(() => edge.stop());
-    imports.expired = (batches) => edge.imports.expired(batches);
-    imports.progress = (progress) => edge.imports.resumedProgress(progress);
   } else {
     logger.info("Slack disabled: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) to enable it");
   }
   return {
-    imports,
+    chat,
+    imports: chat.background,
     async stop() {
       for (const stop of stops.reverse()) {
         await stop().catch((error: unknown) => logger.error({ err: error }, "a platform did not stop cleanly"));
       }
+      // Then the work the requests left running (creations, posts) and the edits waiting out a rate limit.
+      await chat.stop();
     },
   };
 }

@@ -5,7 +5,7 @@
  * renderers decide markup and limits (how many rows needing attention fit, for instance).
  */
 import { awaitsInviteOrFinish, type ImportBatch, type ImportRowRecord, type InvitationCounts } from "../core/index.ts";
-import type { Block, Button, Field, Form, Inline, Message, RichText } from "./model.ts";
+import type { Block, Button, Field, Form, Inline, Message, RichText, Spell } from "./model.ts";
 
 /** Button ids of the import flow (stable: messages already posted carry them). */
 export const IMPORT_ACTIONS = {
@@ -49,25 +49,19 @@ export function parseApprovalValue(value: string): { batchId: string; sha256Pref
   return { batchId, sha256Prefix: sha256Prefix || undefined };
 }
 
-export function importTemplateMessage({ fileName, howTo, invoke }: { fileName: string; howTo: string; invoke: string }): Message {
+/** The template's comment: what it is, how to fill it in, and `sendHint`, how to send it back on this platform. */
+export function importTemplateMessage({ fileName, howTo, sendHint }: { fileName: string; howTo: string; sendHint: RichText }): Message {
   return {
     summary: `The HMS import template: ${fileName}`,
     blocks: [
       { type: "section", text: [{ bold: "The HMS import template" }, " is attached: ", { code: fileName }, "."] },
       { type: "section", text: howTo },
-      {
-        type: "context",
-        text: [
-          "Then run ",
-          { code: `${invoke} import` },
-          ", or share the file in a direct message to the bot (or mention the bot on it in a channel).",
-        ],
-      },
+      { type: "context", text: sendHint },
     ],
   };
 }
 
-export function importFileForm({ metadata }: { metadata?: string } = {}): Form {
+export function importFileForm({ metadata, spell }: { metadata?: string; spell: Spell }): Form {
   return {
     id: IMPORT_FORM_ID,
     title: "Import users",
@@ -87,7 +81,7 @@ export function importFileForm({ metadata }: { metadata?: string } = {}): Form {
         label: "CSV file",
         fileTypes: ["csv"],
         maxFiles: 1,
-        hint: "Saved from the template (/hms template), one row per user.",
+        hint: `Saved from the template (${spell("template")}), one row per user.`,
       },
     ],
   };

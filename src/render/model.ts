@@ -94,3 +94,10 @@ export interface Form {
 
 /** Problems to show next to inputs, by input id; the form stays open with its values. */
 export type FormErrors = Readonly<Record<string, string>>;
+
+/**
+ * How people type a command of the bot on their platform: `spell("add-group", "<name>")` is
+ * "/hms add-group <name>" in Slack and "add group <name>" in Teams. Views take it so that no
+ * view knows a platform's syntax.
+ */
+export type Spell = (command: string, args?: string) => string;

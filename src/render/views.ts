@@ -1,6 +1,6 @@
 /**
  * Views: use-case results → the neutral model. Platform-free: the renderers decide markup,
- * escaping and limits. `invoke` is how the person calls the bot on their platform ("/hms").
+ * escaping and limits. `spell` says how a command is typed on the person's platform.
  */
 import {
   type FieldIssue,
@@ -12,21 +12,7 @@ import {
   type UserField,
   type UserWithGroup,
 } from "../core/index.ts";
-import type { Block, Form, FormErrors, Inline, Message, OptionList, RichText } from "./model.ts";
-
-/** The subcommands, in help order: syntax after the invocation, and what each does. */
-export const COMMAND_HELP: readonly { usage: string; does: string }[] = [
-  { usage: "add-user [email]", does: "Open the Add user form (the email filled in when given)." },
-  { usage: "add-group <name> [policy=<policy name>]", does: "Create a group; its policy is Default unless given." },
-  { usage: "groups [text]", does: "List the groups (those whose name contains the text, when given) with their policy and user count." },
-  { usage: "users <text>", does: "Find users whose email or name contains the text." },
-  { usage: "template", does: "Post the CSV template for importing users, with how to fill it in." },
-  {
-    usage: "import",
-    does: "Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users.",
-  },
-  { usage: "help", does: "Show this help." },
-];
+import type { Block, Form, FormErrors, Inline, Message, OptionList, RichText, Spell } from "./model.ts";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -39,26 +25,33 @@ export function noticeMessage(text: string): Message {
   return message(text, { type: "section", text });
 }
 
-export function helpMessage({ invoke, unknown }: { invoke: string; unknown?: string }): Message {
+/** The help: one line per command, as `commands` lists them (already spelled for the platform). */
+export function helpMessage({
+  commands,
+  unknown,
+}: {
+  commands: readonly { usage: string; name: string; does: string }[];
+  unknown?: string;
+}): Message {
   const blocks: Block[] = [];
-  if (unknown !== undefined) blocks.push({ type: "section", text: ["There is no ", { code: `${invoke} ${unknown}` }, " command."] });
+  if (unknown !== undefined) blocks.push({ type: "section", text: ["There is no ", { code: unknown }, " command."] });
   blocks.push(
     { type: "section", text: [{ bold: "HMS userbot" }, " manages the users and groups of Hosted Mobile Security."] },
-    { type: "list", items: COMMAND_HELP.map(({ usage, does }): RichText => [{ code: `${invoke} ${usage}` }, ` — ${does}`]) },
+    { type: "list", items: commands.map(({ usage, does }): RichText => [{ code: usage }, ` — ${does}`]) },
     { type: "context", text: "Only HMS Administrators can use these commands." },
   );
-  return message(`HMS userbot commands: ${COMMAND_HELP.map((c) => c.usage.split(" ")[0]).join(", ")}`, ...blocks);
+  return message(`HMS userbot commands: ${commands.map((c) => c.name).join(", ")}`, ...blocks);
 }
 
 function groupLine(group: GroupSummary): RichText {
   return [{ bold: group.name }, ` — policy ${group.policy} · ${plural(group.userCount, "user")}`];
 }
 
-export function groupsMessage({ groups, total, invoke }: { groups: readonly GroupSummary[]; total: number; invoke: string }): Message {
+export function groupsMessage({ groups, total, spell }: { groups: readonly GroupSummary[]; total: number; spell: Spell }): Message {
   if (groups.length === 0) {
     return message("There are no groups yet.", {
       type: "section",
-      text: ["There are no groups yet. Create one with ", { code: `${invoke} add-group <name>` }, "."],
+      text: ["There are no groups yet. Create one with ", { code: spell("add-group", "<name>") }, "."],
     });
   }
   const blocks: Block[] = [
@@ -194,11 +187,11 @@ export function addUserErrors(issues: readonly FieldIssue[]): FormErrors | undef
 }
 
 /** When a form closed before its problems were known: what they were, and how to start again. */
-export function formClosedMessage({ errors, invoke }: { errors: FormErrors; invoke: string }): Message {
+export function formClosedMessage({ errors, command }: { errors: FormErrors; command: string }): Message {
   const problems = Object.values(errors);
   return message(`The form was not saved: ${problems.join(" ")}`, {
     type: "section",
-    text: ["The form was not saved. ", ...problems.map((p) => `${p} `), "Run ", { code: invoke }, " again."],
+    text: ["The form was not saved. ", ...problems.map((p) => `${p} `), "Run ", { code: command }, " again."],
   });
 }
 

@@ -26,6 +26,51 @@ describe.each(databaseKinds)("migrations on %s", (kind) => {
     expect(rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null])).toEqual(all.map((m) => [m.name, m.checksum, true]));
   });
 
+  it("rewrites the Slack records of open imports made before conversations were kept per platform", async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));
+    const all = await readMigrations();
+    const rewrite = all.findIndex((m) => m.name.endsWith("_conversation_per_platform"));
+    for (const m of all.slice(0, rewrite)) await cp(path.join(MIGRATIONS_DIR, m.name), path.join(dir, m.name), { recursive: true });
+    await applyMigrations(t.db, dir);
+    const insert = (code: string, conversation: unknown) =>
+      t!.db.sql.query(
+        `INSERT INTO "ImportBatch" ("code", "fileName", "sha256", "sizeBytes", "requesterEmail", "platform", "conversation") VALUES ($1, 'f.csv', $1, 1, 'a@b.co', 'slack', $2::jsonb)`,
+        [code, JSON.stringify(conversation)],
+      );
+    await insert("IMP-OLD1", {
+      slack: {
+        team: "T1",
+        channel: "C1",
+        threadTs: "1.1",
+        summaryTs: "1.2",
+        approvalChannel: "C9",
+        approvalTs: "9.9",
+        requester: "U1",
+        approvers: ["x@y.z"],
+      },
+    });
+    await insert("IMP-OLD2", { slack: { channel: "D1", requester: "U1" } });
+    await insert("IMP-NEW1", { slack: { place: { channel: "C2" }, summary: { channel: "C2", ts: "2.2" } } });
+    await insert("IMP-NONE", {});
+    await applyMigrations(t.db);
+    const rows = await t.db.sql.query<{ code: string; conversation: unknown }>(
+      `SELECT "code", "conversation" FROM "ImportBatch" ORDER BY "code"`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.code, r.conversation]))).toEqual({
+      "IMP-NEW1": { slack: { place: { channel: "C2" }, summary: { channel: "C2", ts: "2.2" } } },
+      "IMP-NONE": {},
+      "IMP-OLD1": {
+        slack: {
+          place: { team: "T1", channel: "C1", threadTs: "1.1" },
+          summary: { channel: "C1", ts: "1.2" },
+          approval: { channel: "C9", ts: "9.9" },
+        },
+      },
+      "IMP-OLD2": { slack: { place: { channel: "D1" } } },
+    });
+  });
+
   it("runs concurrent migrators without applying anything twice", async () => {
     t = await openTestDatabase(kind, { migrate: false });
     const results = await Promise.all([applyMigrations(t.db), applyMigrations(t.db), applyMigrations(t.db)]);

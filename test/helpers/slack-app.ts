@@ -111,6 +111,8 @@ export interface HarnessOptions {
   imports?: Partial<ImportSettings>;
   /** SMTP server for invitations (test/helpers/smtp.ts); unset: no mail configured. */
   smtpUrl?: string;
+  /** The import flow's seams (progress throttle and its clock, rows per creation chunk). */
+  flow?: PlatformsOptions["imports"];
 }
 
 export async function startSlackHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<SlackHarness> {
@@ -146,6 +148,7 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
       http,
       logger,
       slack: { clientOptions: { retryConfig: { retries: 0 } }, ...options.platforms },
+      imports: options.flow,
     });
     const listening = await listen(http, 0);
     server = listening.server;

@@ -55,7 +55,6 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const { batch, reused } = await core.stageImport({
         actor: ADMIN,
         file: { name: "users.csv", bytes: fixture("users.libreoffice-comma-utf8.csv") },
-        conversation: { channel: "C1" },
       });
       expect(reused).toBe(false);
       expect(batch.code).toMatch(/^IMP-[2-9A-HJKMNP-TV-Z]{4}$/);
@@ -70,7 +69,6 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         blankRows: 0,
         requesterEmail: ADMIN.email,
         platform: "slack",
-        conversation: { channel: "C1" },
         approvalRequired: true,
       });
       const summary = await core.getImport({ actor: ADMIN, batchId: batch.id });
@@ -118,17 +116,30 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.importBatch.count()).toBe(before);
     });
 
-    it("stores and replaces the edge's conversation reference", async () => {
+    it("records each platform's conversation by merging it: another platform's record is never erased", async () => {
       const core = coreWith();
       const { batch } = await core.stageImport({
         actor: ADMIN,
         file: { name: "c.csv", bytes: uniqueFile(validRows(1, { prefix: "conv" })) },
-        conversation: { channel: "C1" },
       });
-      const updated = await core.setImportConversation({ batchId: batch.id, conversation: { channel: "C1", summaryTs: "1.2" } });
-      expect(updated.conversation).toEqual({ channel: "C1", summaryTs: "1.2" });
+      await core.recordImportConversation({ batchId: batch.id, platform: "slack", record: { place: { channel: "C1" } } });
+      await core.recordImportConversation({ batchId: batch.id, platform: "slack", record: { summary: { channel: "C1", ts: "1.2" } } });
+      // Both platforms at once, as when the same open file is uploaded from Teams too.
+      await Promise.all([
+        core.recordImportConversation({ batchId: batch.id, platform: "teams", record: { place: { conversation: "a:1" } } }),
+        core.recordImportConversation({ batchId: batch.id, platform: "slack", record: { approval: { channel: "C9", ts: "3.4" } } }),
+      ]);
+      const { batch: stored } = await core.getImport({ batchId: batch.id });
+      expect(stored.conversation).toEqual({
+        slack: { place: { channel: "C1" }, summary: { channel: "C1", ts: "1.2" }, approval: { channel: "C9", ts: "3.4" } },
+        teams: { place: { conversation: "a:1" } },
+      });
       expect(
-        (await appErrorOf(core.setImportConversation({ batchId: "00000000-0000-0000-0000-000000000000", conversation: {} }))).code,
+        (
+          await appErrorOf(
+            core.recordImportConversation({ batchId: "00000000-0000-0000-0000-000000000000", platform: "slack", record: {} }),
+          )
+        ).code,
       ).toBe("BATCH_NOT_FOUND");
     });
 
@@ -603,7 +614,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(inv0).toContain(`https://hms.example.com/enroll?token=${invitation.token}`);
       expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id, status: "INVITED" } })).toBe(4);
       // Never twice: another delivery pass and another Invite click send nothing more.
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 0, failed: 0 });
       expect((await appErrorOf(core.inviteImportedUsers({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_ALREADY_DECIDED");
       expect(smtp.received.length - sentBefore).toBe(4);
     });
@@ -614,9 +625,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const before = smtp.received.length;
       // No budget left: the Invite click creates the invitations and sends none.
       await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
-      expect(await core.deliverInvitations({ batchId: batch.id, budgetMs: 0 })).toEqual({ sent: 0, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id, budgetMs: 0 })).toMatchObject({ sent: 0, failed: 0 });
       expect(await t.store.invitations.counts({ batchId: batch.id })).toEqual({ pending: 4, sent: 0, failed: 0 });
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 4, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 4, failed: 0 });
       expect(smtp.received.length - before).toBe(4);
     });
 
@@ -637,11 +648,11 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const failed = await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } });
       expect(failed.every((i) => i.attempts === 1 && /451/.test(i.lastError ?? "") && i.nextAttemptAt > t.clock.now)).toBe(true);
       smtp.failing = false;
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 }); // not due yet
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 0, failed: 0 }); // not due yet
       t.clock.now = new Date(t.clock.now.getTime() + 61_000);
       const before = smtp.received.length;
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 2, failed: 0 });
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 2, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 0, failed: 0 });
       expect(smtp.received.length - before).toBe(2);
     });
 
@@ -667,13 +678,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const batch = await createdBatch(core, 0, "flaky");
       await t.store.invitations.createForBatch(batch.id, ADMIN.email, t.clock.now);
       const before = smtp.received.length;
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 1, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 1, failed: 0 });
       expect(await t.db.prisma.invitation.findMany({ where: { batchId: batch.id } })).toMatchObject([{ status: "SENT", attempts: 1 }]);
       expect(await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { status: true } })).toEqual([
         { status: "INVITED" },
       ]);
       t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
-      expect(await core.deliverInvitations({ batchId: batch.id })).toEqual({ sent: 0, failed: 0 });
+      expect(await core.deliverInvitations({ batchId: batch.id })).toMatchObject({ sent: 0, failed: 0 });
       expect(smtp.received.length - before).toBe(1);
     });
 

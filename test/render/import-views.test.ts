@@ -372,7 +372,7 @@ describe("the approval request", () => {
 
 describe("forms and the template", () => {
   it("the upload form: one CSV file input", () => {
-    expect(renderModal(importFileForm({ metadata: "{}" }))).toEqual({
+    expect(renderModal(importFileForm({ metadata: "{}", spell: (c) => `/hms ${c}` }))).toEqual({
       type: "modal",
       callback_id: "hms_import_upload",
       title: plain("Import users"),
@@ -425,7 +425,11 @@ describe("forms and the template", () => {
     const message: Message = importTemplateMessage({
       fileName: "hms-users-template.csv",
       howTo: "Fill in one row per user.",
-      invoke: "/hms",
+      sendHint: [
+        "Then run ",
+        { code: "/hms import" },
+        ", or share the file in a direct message to the bot (or mention the bot on it in a channel).",
+      ],
     });
     expect(renderText(message)).toBe(
       [

@@ -1,5 +1,6 @@
 /** Views: use-case results → the neutral model, and that model in Block Kit, by exact equality. */
 import { describe, expect, it } from "vitest";
+import { spelledCommands, speller } from "../../src/chat/commands.ts";
 import { AppError, type GroupSummary, type UserWithGroup } from "../../src/core/index.ts";
 import { fieldIssue } from "../../src/core/schemas.ts";
 import { renderMessage, renderModal } from "../../src/render/blockkit.ts";
@@ -12,6 +13,9 @@ import {
   userAddedMessage,
   usersMessage,
 } from "../../src/render/views.ts";
+
+/** How Slack types the commands. */
+const SLACK = { prefix: "/hms ", joiner: "-" } as const;
 
 const at = new Date("2026-11-24T12:00:00Z");
 const group = (name: string, userCount: number, policy = "Default"): GroupSummary => ({
@@ -161,7 +165,7 @@ describe("the Add user form", () => {
 
 describe("messages", () => {
   it("help: one line per subcommand", () => {
-    expect(renderMessage(helpMessage({ invoke: "/hms" }))).toEqual({
+    expect(renderMessage(helpMessage({ commands: spelledCommands(SLACK) }))).toEqual({
       text: "HMS userbot commands: add-user, add-group, groups, users, template, import, help",
       blocks: [
         { type: "section", text: { type: "mrkdwn", text: "*HMS userbot* manages the users and groups of Hosted Mobile Security." } },
@@ -183,7 +187,7 @@ describe("messages", () => {
         { type: "context", elements: [{ type: "plain_text", text: "Only HMS Administrators can use these commands." }] },
       ],
     });
-    expect(renderMessage(helpMessage({ invoke: "/hms", unknown: "frobnicate" })).blocks[0]).toEqual({
+    expect(renderMessage(helpMessage({ commands: spelledCommands(SLACK), unknown: "/hms frobnicate" })).blocks[0]).toEqual({
       type: "section",
       text: { type: "mrkdwn", text: "There is no `/hms frobnicate` command." },
     });
@@ -191,7 +195,9 @@ describe("messages", () => {
 
   it("groups: name, policy and user count, and how many are not shown", () => {
     expect(
-      renderMessage(groupsMessage({ groups: [group("Finance", 1, "Strict BYOD"), group("Warehouse", 0)], total: 60, invoke: "/hms" })),
+      renderMessage(
+        groupsMessage({ groups: [group("Finance", 1, "Strict BYOD"), group("Warehouse", 0)], total: 60, spell: speller(SLACK) }),
+      ),
     ).toEqual({
       text: "60 groups",
       blocks: [
@@ -203,7 +209,7 @@ describe("messages", () => {
         { type: "context", elements: [{ type: "plain_text", text: "Showing the first 2 of 60 groups." }] },
       ],
     });
-    expect(renderMessage(groupsMessage({ groups: [], total: 0, invoke: "/hms" })).blocks).toEqual([
+    expect(renderMessage(groupsMessage({ groups: [], total: 0, spell: speller(SLACK) })).blocks).toEqual([
       { type: "section", text: { type: "mrkdwn", text: "There are no groups yet. Create one with `/hms add-group &lt;name&gt;`." } },
     ]);
   });

@@ -1,6 +1,7 @@
 /** The /hms slash command on the real app: parsing, the core's answers, refusals. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeSlackText, parseHmsCommand } from "../../src/platforms/slack/commands.ts";
+import { parseCommand } from "../../src/chat/commands.ts";
+import { decodeSlackText } from "../../src/platforms/slack/commands.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { SLACK_USERS, type SlackHarness, startSlackHarness } from "../helpers/slack-app.ts";
 
@@ -25,7 +26,7 @@ describe("parsing /hms", () => {
     ["users jane doe", { name: "users", query: "jane doe" }],
     ["users", { name: "users", query: "" }],
   ])("%j", (text, parsed) => {
-    expect(parseHmsCommand(text)).toEqual(parsed);
+    expect(parseCommand(decodeSlackText(text))).toEqual(parsed);
   });
 
   it("undoes Slack's escaping of links and &, <, >", () => {

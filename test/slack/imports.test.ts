@@ -77,7 +77,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     h = await startSlackHarness(kind, {
       imports: { approvalPolicy: { kind: "atLeast", count: 10 }, approvers: [OTHER_ADMIN.email] },
       smtpUrl: smtp.url,
-      platforms: { imports: { chunkSize: 3, progressIntervalMs: 1000, now: () => (clockMs += clockStep) } },
+      flow: { chunkSize: 3, progressIntervalMs: 1000, now: () => (clockMs += clockStep) },
     });
     h.fake.addUser(THIRD);
     await h.core.addUser({
@@ -121,7 +121,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     // Once the summary's ts is stored on the batch, its buttons and progress can find it.
     for (let i = 0; i < 500; i++) {
       const { batch } = await h.core.getImport({ batchId: codeOf(post) });
-      if ((batch.conversation as { slack?: { summaryTs?: string } }).slack?.summaryTs) break;
+      if ((batch.conversation as { slack?: { summary?: unknown } }).slack?.summary) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     return { ts, post, code: codeOf(post), batch: await h.core.getImport({ batchId: codeOf(post) }).then((s) => s.batch) };
@@ -182,8 +182,8 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         const download = h.fake.calls.filter((c) => c.method === "GET" && c.path.includes("/download/")).at(-1)!;
         expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
         // The batch remembers where its messages are.
-        expect(batch.conversation).toMatchObject({
-          slack: { channel: "D0ADMIN", summaryTs: expect.any(String), requester: SLACK_USERS.admin.id },
+        expect(batch.conversation).toEqual({
+          slack: { place: { channel: "D0ADMIN", threadTs: expect.any(String) }, summary: { channel: "D0ADMIN", ts: await tsOf(post) } },
         });
         // Upload audited by the core.
         const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });

@@ -8,8 +8,8 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { HMS_COMMAND } from "../../src/platforms/slack/context.ts";
 import { SLACK_EVENTS_PATH } from "../../src/platforms/slack/index.ts";
+import { HMS_COMMAND } from "../../src/platforms/slack/surface.ts";
 import { SLACK_SPECS } from "../helpers/shared.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -85,15 +85,18 @@ export async function inviteUser(deps: CoreDeps, { actor, email }: { actor: Acto
  * Sends the invitations that are due (new, or failed and due for a retry), optionally of one
  * batch or user, for at most `budgetMs` (then the rest waits for the next pass). Each is
  * claimed in the database first, so two replicas never send the same one; a send that fails
- * is retried with backoff. Returns what this pass did.
+ * is retried with backoff. Returns what this pass did, and the imports whose invitations it
+ * changed (their messages show the counts).
  */
 export async function deliverInvitations(
   deps: CoreDeps,
   { budgetMs, ...filter }: { batchId?: string; userId?: string; budgetMs?: number } = {},
-): Promise<{ sent: number; failed: number }> {
+): Promise<{ sent: number; failed: number; batchIds: string[] }> {
   const { store, mailer } = deps;
+  const batches = new Set<string>();
   const result = { sent: 0, failed: 0 };
-  if (!mailer?.configured) return result;
+  const done = () => ({ ...result, batchIds: [...batches] });
+  if (!mailer?.configured) return done();
   const deadline = budgetMs === undefined ? Infinity : Date.now() + budgetMs;
   while (Date.now() < deadline) {
     const now = deps.now();
@@ -104,8 +107,9 @@ export async function deliverInvitations(
       maxAttempts: MAX_INVITATION_ATTEMPTS,
       ...filter,
     });
-    if (due.length === 0) return result;
+    if (due.length === 0) return done();
     for (const invitation of due) {
+      if (invitation.batchId) batches.add(invitation.batchId);
       try {
         await mailer.send({ to: invitation.email, name: invitation.name, token: invitation.token, invitationId: invitation.id });
       } catch (error) {
@@ -125,7 +129,7 @@ export async function deliverInvitations(
       result.sent++;
     }
   }
-  return result;
+  return done();
 }
 
 /**

@@ -64,8 +64,11 @@ export interface ImportRepository {
     changes?: BatchChanges,
     notExpiredAt?: Date,
   ): Promise<ImportBatch | null>;
-  /** Replaces the edge's opaque conversation reference (message ids to update later). */
-  setConversation(id: string, conversation: unknown): Promise<ImportBatch | null>;
+  /**
+   * Merges `patch` into the batch's record for one platform (`conversation[platform]`), leaving
+   * the other platforms' records as they are; atomic, so two platforms may record at once.
+   */
+  mergeConversation(id: string, platform: string, patch: Readonly<Record<string, unknown>>): Promise<ImportBatch | null>;
   /** Rows of a batch in row order, optionally of some statuses, paged. */
   rows(batchId: string, options?: { statuses?: readonly ImportRowStatus[]; limit?: number; afterRow?: number }): Promise<ImportRowRecord[]>;
   /**

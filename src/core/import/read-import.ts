@@ -1,7 +1,7 @@
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
-import { loadBatch } from "./common.ts";
+import { eligibleApprovers, importSettings, loadBatch } from "./common.ts";
 import type { ImportBatch, ImportRowRecord, InvitationCounts } from "./types.ts";
 
 export interface ImportSummary {
@@ -9,6 +9,10 @@ export interface ImportSummary {
   /** The first rows needing attention, in row order (at most `attentionLimit`). */
   attention: ImportRowRecord[];
   invitations: InvitationCounts;
+  /** Who may approve it now (emails), while it waits for approval; empty otherwise. */
+  approvers: string[];
+  /** False when no mail server is configured: invitations stay pending. */
+  mailConfigured: boolean;
 }
 
 /** A batch with the rows an admin has to look at, for the summary message. */
@@ -18,11 +22,12 @@ export async function getImport(
 ): Promise<ImportSummary> {
   if (actor) await requireAdministrator(deps.store, actor);
   const batch = await loadBatch(deps.store, batchId);
-  const [attention, invitations] = await Promise.all([
+  const [attention, invitations, approvers] = await Promise.all([
     deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: attentionLimit }),
     deps.store.invitations.counts({ batchId: batch.id }),
+    batch.status === "AWAITING_APPROVAL" ? eligibleApprovers(deps.store, batch, importSettings(deps)) : [],
   ]);
-  return { batch, attention, invitations };
+  return { batch, attention, invitations, approvers, mailConfigured: Boolean(deps.mailer?.configured) };
 }
 
 /**

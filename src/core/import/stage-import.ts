@@ -11,8 +11,6 @@ import type { ImportBatch, ImportStatus } from "./types.ts";
 export interface StageImportOptions {
   actor: Actor;
   file: { name: string; bytes: Uint8Array };
-  /** Opaque reference the edge needs to update its messages (channel, thread…). */
-  conversation?: unknown;
   /** Rows validated and stored per statement. */
   chunkSize?: number;
 }
@@ -64,7 +62,8 @@ export async function stageImport(deps: CoreDeps, options: StageImportOptions): 
     requesterEmail,
     requesterPlatformId: actor.platformUserId ?? null,
     platform: actor.platform,
-    conversation: options.conversation ?? {},
+    // Where its messages are is recorded once they are posted (recordImportConversation).
+    conversation: {},
     fileInfo: reader.info,
     // The core's clock, like every time the expiry and clean-up jobs compare it with.
     createdAt: deps.now(),

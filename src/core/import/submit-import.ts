@@ -56,8 +56,9 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
       ErrorCode.NO_ELIGIBLE_APPROVER,
       narrowed
         ? `Nobody can approve import ${batch.code}: none of APPROVERS (${settings.approvers.join(", ")}) is an HMS Administrator other than you. Make one of them an Administrator, or change APPROVERS.`
-        : `Nobody can approve import ${batch.code}: you are the only HMS Administrator, and nobody approves their own request. Add another Administrator (/hms add-user with Role Administrator, or BOOTSTRAP_ADMINS), or set APPROVAL_POLICY.`,
-      { details: { batchId: batch.id } },
+        : `Nobody can approve import ${batch.code}: you are the only HMS Administrator, and nobody approves their own request.`,
+      // The edge adds how to add an Administrator on its platform.
+      { details: { batchId: batch.id, onlyAdministrator: !narrowed } },
     );
   }
   const expiresAt = new Date(now.getTime() + settings.approvalTtlHours * 3_600_000);

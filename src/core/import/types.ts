@@ -114,6 +114,8 @@ export interface InvitationToSend {
   token: string;
   attempts: number;
   userId: string;
+  /** The import it invites for; null for a single user. */
+  batchId: string | null;
   email: string;
   name: string;
 }

@@ -1,43 +1,28 @@
 /**
- * The one table of what a Slack user is told when something fails, and how loudly it is
- * logged: HMS's AppError codes, Slack Web API failures, identity problems, and the rest.
+ * What a Slack user is told about Slack's own failures (the chat layer's table covers HMS's):
+ * Web API failures by kind, and an identity Slack will not tell us.
  */
-import type { Logger } from "pino";
-import { AppError, ErrorCode } from "../../core/index.ts";
+
+import { ASK_OPERATOR } from "../../chat/answers.ts";
+import type { Answer } from "../../chat/index.ts";
 import { SlackNoEmailError } from "./identity.ts";
 import { SlackApiError, type SlackFailure } from "./web.ts";
 
-export interface Answer {
-  /** What the person reads (ephemeral). */
-  text: string;
-  /** How the failure is logged: info for the person's own mistakes, error for ours. */
-  level: "info" | "warn" | "error";
-  /** The same request may well succeed in a moment (a busy or unreachable Slack or database). */
-  retry?: true;
-}
-
-const ASK_OPERATOR = "If it keeps happening, tell whoever runs HMS userbot.";
-export const SOMETHING_WENT_WRONG = `Something went wrong on our side and it has been logged. Try again in a moment. ${ASK_OPERATOR}`;
-
-/** AppError codes whose answer is not simply the error's own message. */
-const APP_ERRORS: Partial<Record<ErrorCode, (error: AppError) => Answer>> = {
-  [ErrorCode.NOT_ADMINISTRATOR]: () => ({ text: "You need the Administrator role in HMS to do this.", level: "info" }),
-  [ErrorCode.VALIDATION_FAILED]: (e) => ({
-    text: e.fieldIssues.length > 0 ? e.fieldIssues.map((i) => i.message).join(" ") : e.message,
-    level: "info",
-  }),
-  [ErrorCode.DATABASE_UNAVAILABLE]: () => ({
-    text: `The HMS database is not answering right now. Try again in a minute. ${ASK_OPERATOR}`,
-    level: "error",
-    retry: true,
-  }),
-  [ErrorCode.DATABASE_BUSY]: () => ({
-    text: "The HMS database was busy with other work. Try again in a moment.",
-    level: "warn",
-    retry: true,
-  }),
-  [ErrorCode.INTERNAL]: () => ({ text: SOMETHING_WENT_WRONG, level: "error", retry: true }),
-};
+/** Slack errors about this request that no retry changes: saying "try again" would mislead. */
+const LASTING_ERRORS = new Set([
+  "file_not_found",
+  "file_deleted",
+  "channel_not_found",
+  "not_in_channel",
+  "is_archived",
+  "user_not_found",
+  "users_not_found",
+  "restricted_action",
+  "no_permission",
+  "invalid_blocks",
+  "msg_too_long",
+  "the file is not stored on Slack",
+]);
 
 const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
   ratelimited: (e) => ({
@@ -54,16 +39,24 @@ const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
     level: "error",
   }),
   network: () => ({ text: "HMS userbot could not reach Slack. Try again in a moment.", level: "warn", retry: true }),
-  platform: (e) => ({
-    text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`,
-    level: "error",
-    retry: true,
-  }),
+  platform: (e) =>
+    LASTING_ERRORS.has(e.detail.slackError ?? "")
+      ? { text: `Slack answered “${e.detail.slackError}” to HMS userbot. ${ASK_OPERATOR}`, level: "error" }
+      : {
+          text: `Slack answered “${e.detail.slackError}” to HMS userbot. Try again in a moment. ${ASK_OPERATOR}`,
+          level: "error",
+          retry: true,
+        },
 };
 
-export function answerFor(error: unknown): Answer {
-  if (error instanceof AppError) return APP_ERRORS[error.code]?.(error) ?? { text: error.message, level: "info" };
-  if (error instanceof SlackApiError) return SLACK_FAILURES[error.failure](error);
+/** The answer for a Slack failure or an unknown identity; undefined for anything else. */
+export function explainSlackError(error: unknown): Answer | undefined {
+  if (error instanceof SlackApiError) {
+    return {
+      ...SLACK_FAILURES[error.failure](error),
+      log: { method: error.method, slackError: error.detail.slackError, retryAfter: error.detail.retryAfter },
+    };
+  }
   if (error instanceof SlackNoEmailError) {
     return {
       text:
@@ -73,17 +66,5 @@ export function answerFor(error: unknown): Answer {
       level: "warn",
     };
   }
-  return { text: SOMETHING_WENT_WRONG, level: "error", retry: true };
-}
-
-/** Logs a failure at the level its answer calls for, with where it happened; returns the answer. */
-export function logFailure(logger: Logger, error: unknown, context: Record<string, unknown>): Answer {
-  const answer = answerFor(error);
-  const fields: Record<string, unknown> = { ...context };
-  if (error instanceof SlackApiError)
-    Object.assign(fields, { method: error.method, slackError: error.detail.slackError, retryAfter: error.detail.retryAfter });
-  else if (error instanceof AppError) fields.code = error.code;
-  if (answer.level === "error") fields.err = error;
-  logger[answer.level](fields, error instanceof Error ? error.message : String(error));
-  return answer;
+  return undefined;
 }

@@ -1,15 +1,15 @@
 /**
  * Events API: each delivery processed once (Slack retries when an ack is slow or lost, with
- * X-Slack-Retry-Num; replicas share the claim through the database), and the bot's direct
- * messages answered with the help.
+ * X-Slack-Retry-Num; replicas share the claim through the database), files sent to the bot
+ * imported, and any other direct message answered with the help.
  */
 import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
 import { renderMessage } from "../../render/blockkit.ts";
-import { helpMessage, noticeMessage } from "../../render/views.ts";
-import { logFailure } from "./answers.ts";
-import { HMS_COMMAND, type SlackEdgeContext } from "./context.ts";
+import { noticeMessage } from "../../render/views.ts";
+import type { SlackEdgeContext } from "./context.ts";
 import { type FileMessage, receiveFiles } from "./imports.ts";
 import { slackBlocks } from "./reply.ts";
+import { HMS_COMMAND } from "./surface.ts";
 import { callSlack } from "./web.ts";
 
 /** Events the manifest subscribes to that need no action: a DM share or a mention brings the file too. */
@@ -31,7 +31,7 @@ export function oncePerDelivery(edge: SlackEdgeContext): Middleware<AnyMiddlewar
       first = await edge.core.claimDelivery(`slack:event:${eventId}`);
     } catch (error) {
       // Without the claim we cannot tell a retry from a first delivery: drop it rather than risk doing it twice.
-      logFailure(edge.logger, error, { eventId, while: "claiming the event" });
+      edge.surface.answer(error, { eventId, while: "claiming the event" });
       return;
     }
     if (!first) {
@@ -50,27 +50,27 @@ export function registerEvents(app: App, edge: SlackEdgeContext): void {
 
   // A direct message to the bot: a file shared there is an import; any other message (not one of
   // the bot's own, not an edit) gets the help.
-  app.event("message", async ({ event, client, context }) => {
+  app.event("message", async ({ event, context }) => {
     const message = event as { channel_type?: string; subtype?: string; bot_id?: string; channel?: string; user?: string };
     if (message.channel_type !== "im" || message.bot_id || !message.channel) return;
     if (message.user && message.user === context.botUserId) return;
     if (message.subtype === "file_share") {
-      if (edge.imports) await receiveFiles(edge.imports, event as FileMessage);
+      await receiveFiles(edge, event as FileMessage);
       return;
     }
     if (message.subtype !== undefined) return;
-    const { text, blocks } = renderMessage(helpMessage({ invoke: HMS_COMMAND }));
+    const { text, blocks } = renderMessage(edge.chat.help(edge.surface));
     await callSlack("chat.postMessage", () =>
-      client.chat.postMessage({ channel: message.channel!, text, blocks: slackBlocks(blocks) }),
-    ).catch((error: unknown) => logFailure(edge.logger, error, { event: "message.im", slackUser: message.user }));
+      edge.client.chat.postMessage({ channel: message.channel!, text, blocks: slackBlocks(blocks) }),
+    ).catch((error: unknown) => edge.surface.answer(error, { event: "message.im", slackUser: message.user }));
   });
 
   // The bot mentioned in a channel: on a message with files, they are imports; otherwise, how to send one.
-  app.event("app_mention", async ({ event, client }) => {
+  app.event("app_mention", async ({ event }) => {
     const mention = event as FileMessage & { bot_id?: string };
     if (mention.bot_id || !mention.channel || !mention.user) return;
     if (mention.files?.length) {
-      if (edge.imports) await receiveFiles(edge.imports, mention);
+      await receiveFiles(edge, mention);
       return;
     }
     const { text, blocks } = renderMessage(
@@ -79,13 +79,13 @@ export function registerEvents(app: App, edge: SlackEdgeContext): void {
       ),
     );
     await callSlack("chat.postEphemeral", () =>
-      client.chat.postEphemeral({
+      edge.client.chat.postEphemeral({
         channel: mention.channel!,
         user: mention.user!,
         text,
         blocks: slackBlocks(blocks),
         thread_ts: mention.thread_ts,
       }),
-    ).catch((error: unknown) => logFailure(edge.logger, error, { event: "app_mention", slackUser: mention.user }));
+    ).catch((error: unknown) => edge.surface.answer(error, { event: "app_mention", slackUser: mention.user }));
   });
 }

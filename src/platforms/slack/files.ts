@@ -14,6 +14,12 @@ export interface SlackFileRef {
   size?: number;
 }
 
+/** What downloading files needs: the bot token, and the Web API's host when it is not Slack's own. */
+export interface SlackFileAccess {
+  botToken: string;
+  apiUrl?: string;
+}
+
 /** Bytes read at most: a little over the importer's 35 MB, so that it can say the file is too large. */
 export const DOWNLOAD_LIMIT_BYTES = 36 * 1024 * 1024;
 

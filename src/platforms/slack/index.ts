@@ -7,17 +7,18 @@
 import { App, type Authorize, type Receiver, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { Express } from "express";
 import type { Logger } from "pino";
+import type { Chat } from "../../chat/index.ts";
 import type { SlackConfig } from "../../config.ts";
 import type { Core } from "../../core/index.ts";
 import { registerAddUser } from "./add-user.ts";
-import { logFailure } from "./answers.ts";
 import { registerCommands } from "./commands.ts";
 import type { SlackEdgeContext } from "./context.ts";
 import { registerEvents } from "./events.ts";
 import { type IdentityOptions, SlackIdentities } from "./identity.ts";
-import { type ImportFlowOptions, registerImports, SlackImports } from "./imports.ts";
+import { registerImports } from "./imports.ts";
 import { boltLogger } from "./logger.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
+import { SlackSurface } from "./surface.ts";
 import { toSlackApiError } from "./web.ts";
 
 /** Slash commands, interactivity and events all arrive here (HTTP mode). */
@@ -26,6 +27,8 @@ export const SLACK_EVENTS_PATH = "/slack/events";
 export interface SlackEdgeOptions {
   config: SlackConfig;
   core: Core;
+  /** The conversations; the edge attaches its surface to it. */
+  chat: Chat;
   logger: Logger;
   /** The foundation's HTTP app; HTTP mode mounts POST /slack/events on it. */
   http: Express;
@@ -38,15 +41,9 @@ export interface SlackEdgeOptions {
   drainTimeoutMs?: number;
   /** How long a modal submission may take before it is closed and its outcome sent as a message (Slack allows 3 s). */
   submitDeadlineMs?: number;
-  /** The import flow's seams: progress throttle and its clock, rows per creation chunk. */
-  imports?: Pick<ImportFlowOptions, "progressIntervalMs" | "now" | "chunkSize">;
 }
 
 export interface SlackEdge {
-  mode: "http" | "socket";
-  app: App;
-  /** The import flow, which background jobs tell about expiries and resumed creations. */
-  imports: SlackImports;
   /** Stops taking requests and waits (a while) for those in progress. */
   stop(): Promise<void>;
 }
@@ -71,7 +68,7 @@ function botAuthorization(client: webApi.WebClient, token: string): { authorize:
 }
 
 export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> {
-  const { config, core, logger } = options;
+  const { config, core, chat, logger } = options;
   const log = logger.child({ component: "slack" });
   const clientOptions: webApi.WebClientOptions = {
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
@@ -81,7 +78,6 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
     timeout: 10_000,
     ...options.clientOptions,
   };
-  const socketMode = Boolean(config.appToken);
   const sdkLogger = boltLogger(logger);
 
   let receiver: Receiver;
@@ -107,8 +103,11 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   }
 
   const app = new App({ receiver, authorize: bot.authorize, logger: sdkLogger, clientOptions, convoStore: false });
+  // The bot token's own client: every call of the edge, in requests and in background work alike.
+  const client = new webApi.WebClient(config.botToken, { ...clientOptions, logger: sdkLogger });
+  const surface = new SlackSurface(client, log, config.approvalChannel);
   app.error(async (error) => {
-    logFailure(log, error, { while: "processing a Slack request" });
+    surface.answer(error, { while: "processing a Slack request" });
   });
 
   // Requests in progress, whatever the transport, so that stop() can let them finish.
@@ -124,24 +123,20 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   });
 
   const edge: SlackEdgeContext = {
+    chat,
     core,
+    surface,
+    client,
     identities: new SlackIdentities({ now: options.now, ...options.identity }),
+    files: { botToken: config.botToken, apiUrl: config.apiUrl },
     logger: log,
     submitDeadlineMs: options.submitDeadlineMs ?? 2000,
   };
-  // The import flow's own client holds the bot token: background jobs use it outside any request.
-  const importClient = new webApi.WebClient(config.botToken, { ...clientOptions, logger: sdkLogger });
-  const imports = new SlackImports(edge, importClient, {
-    botToken: config.botToken,
-    apiUrl: config.apiUrl,
-    approvalChannel: config.approvalChannel,
-    ...options.imports,
-  });
-  edge.imports = imports;
   registerEvents(app, edge);
   registerCommands(app, edge);
   registerAddUser(app, edge);
-  registerImports(app, edge, imports);
+  registerImports(app, edge);
+  chat.attach(surface);
 
   if (httpReceiver) {
     options.http.post(SLACK_EVENTS_PATH, httpReceiver.handle);
@@ -164,19 +159,16 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
 
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   return {
-    mode: socketMode ? "socket" : "http",
-    app,
-    imports,
     async stop() {
       await app.stop();
       if (inProgress.size > 0) {
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)));
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainTimeoutMs);
+        });
         await Promise.race([Promise.allSettled([...inProgress]), timeout]);
         clearTimeout(timer);
       }
-      // Edits waiting out a rate limit go; one already running finishes before the database closes.
-      await imports.stop();
     },
   };
 }

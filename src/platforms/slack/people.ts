@@ -3,16 +3,15 @@
  * Someone Slack does not know (or a lookup that fails) is shown by their email.
  */
 import type { webApi } from "@slack/bolt";
-import type { Logger } from "pino";
 import type { Person } from "../../render/import-views.ts";
-import { logFailure } from "./answers.ts";
 import { callSlack } from "./web.ts";
 
 export class SlackPeople {
   private readonly cache = new Map<string, { id?: string; expires: number }>();
 
   constructor(
-    private readonly logger: Logger,
+    /** Logs a failed lookup (the person is then shown by email). */
+    private readonly onFailure: (error: unknown, where: Record<string, unknown>) => void,
     private readonly ttlMs = 60 * 60_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -27,7 +26,7 @@ export class SlackPeople {
     } catch (error) {
       const notFound = (error as { detail?: { slackError?: string } }).detail?.slackError === "users_not_found";
       if (!notFound) {
-        logFailure(this.logger, error, { while: "looking up an approver", email });
+        this.onFailure(error, { while: "looking up an approver", email });
         return { name: email };
       }
     }

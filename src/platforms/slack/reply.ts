@@ -4,12 +4,9 @@
  * chat.postEphemeral.
  */
 import type { types, webApi } from "@slack/bolt";
-import type { Logger } from "pino";
 import type { BkBlock } from "../../render/blockkit.ts";
 import { renderMessage } from "../../render/blockkit.ts";
 import type { Message } from "../../render/model.ts";
-import { noticeMessage } from "../../render/views.ts";
-import { logFailure } from "./answers.ts";
 import { callSlack, postToResponseUrl } from "./web.ts";
 
 export interface ReplyTarget {
@@ -45,28 +42,4 @@ export async function replyEphemeral(client: webApi.WebClient, target: ReplyTarg
   await callSlack("chat.postEphemeral", () =>
     client.chat.postEphemeral({ channel: target.channel!, user: target.user, text, blocks: slackBlocks(blocks) }),
   );
-}
-
-/** Sends an ephemeral message; a failure to deliver it is logged (there is no one left to tell). */
-export async function replyOrLog(
-  client: webApi.WebClient,
-  target: ReplyTarget,
-  message: Message,
-  logger: Logger,
-  where: Record<string, unknown>,
-): Promise<void> {
-  await replyEphemeral(client, target, message).catch((error: unknown) => logFailure(logger, error, { ...where, while: "answering" }));
-}
-
-/** Logs a failure and tells the person what it means for them; returns what they were told. */
-export async function replyFailure(
-  client: webApi.WebClient,
-  target: ReplyTarget,
-  error: unknown,
-  logger: Logger,
-  where: Record<string, unknown>,
-): Promise<string> {
-  const { text } = logFailure(logger, error, where);
-  await replyOrLog(client, target, noticeMessage(text), logger, where);
-  return text;
 }

@@ -1,0 +1,577 @@
+/**
+ * The import conversation, written once for every platform: a file arrives → it is staged →
+ * its summary is posted (with the error report when rows need attention) → Create → an approval
+ * request, or creation at once → Approve / Reject (with a reason) / Cancel → progress while the
+ * accounts are created → Finish or Invite; and the updates background jobs cause (a creation
+ * resumed after a crash, expiry). Every decision is a core use case; each click answers at once
+ * with what the clicker should see, and the rest (creation, posts, edits) runs detached.
+ * Where a batch's messages are is recorded on the batch per platform, so later clicks and jobs
+ * update them on every platform that holds one.
+ */
+import type { Logger } from "pino";
+import {
+  type Actor,
+  type Core,
+  type CreationProgress,
+  ErrorCode,
+  type ImportBatch,
+  type ImportSummary,
+  isAppError,
+  isPassingDatabaseError,
+} from "../core/index.ts";
+import {
+  approvalRequestMessage,
+  type ImportView,
+  importFileRefusedMessage,
+  importMessage,
+  importSupersededMessage,
+  importTemplateMessage,
+  type Person,
+  parseApprovalValue,
+} from "../render/import-views.ts";
+import type { Message } from "../render/model.ts";
+import { noticeMessage } from "../render/views.ts";
+import { type Answer, logFailure } from "./answers.ts";
+import { speller } from "./commands.ts";
+import type { ChatSurface, MessageRef, PlaceRef, PlatformName, Who } from "./surface.ts";
+import { type Detached, type EditScheduler, Throttle } from "./work.ts";
+
+/** Where a batch's messages are on one platform: stored on the batch under the platform's name. */
+export interface ConversationRecord {
+  /** The conversation (and thread) of the import: where the summary, report and request go. */
+  place?: PlaceRef;
+  summary?: MessageRef;
+  approval?: MessageRef;
+}
+
+/** A file someone sent the bot: its name, and how the edge fetches its bytes (after the Administrator check). */
+export interface IncomingFile {
+  /** The platform's id of the file, for the logs. */
+  id?: string;
+  name: string;
+  fetch(): Promise<{ name: string; bytes: Uint8Array }>;
+}
+
+/** What the person who clicked sees at once (privately); the rest follows in the messages. */
+export interface ClickAnswer {
+  notice?: Message;
+}
+
+export type RejectOutcome = { reasonError: string } | { done: ImportBatch } | { notice: Message };
+
+/** Rows needing attention fetched for a summary; the renderers show as many as fit. */
+export const SUMMARY_ROWS = 200;
+
+export interface ImportFlowOptions {
+  /** Least time between two progress edits of one message, in ms (platforms allow about one a second). */
+  progressIntervalMs?: number;
+  /** Clock of the progress throttle. */
+  now?: () => number;
+  /** Rows created per transaction (tests: small, to see progress). */
+  chunkSize?: number;
+}
+
+const BATCH_STATE_ERRORS: readonly string[] = [ErrorCode.BATCH_WRONG_STATE, ErrorCode.BATCH_ALREADY_DECIDED, ErrorCode.BATCH_EXPIRED];
+
+/** Each platform's record of a batch, as stored. */
+function recordsOf(batch: ImportBatch): [PlatformName, ConversationRecord][] {
+  const all = batch.conversation;
+  if (!all || typeof all !== "object") return [];
+  return Object.entries(all as Record<string, unknown>).filter(
+    (entry): entry is [PlatformName, ConversationRecord] => Boolean(entry[1]) && typeof entry[1] === "object",
+  );
+}
+
+function recordOf(batch: ImportBatch, platform: PlatformName): ConversationRecord | undefined {
+  return recordsOf(batch).find(([p]) => p === platform)?.[1];
+}
+
+const sameRef = (a: MessageRef, b: MessageRef) => JSON.stringify(a) === JSON.stringify(b);
+
+/** A creation's progress edits on each platform: the throttle, and the count last shown. */
+type ProgressState = Map<PlatformName, { throttle: Throttle; shown?: number }>;
+
+export class ImportFlow {
+  /** Progress of creations the background job resumed, by batch. */
+  private readonly resumed = new Map<string, ProgressState>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly log: Logger,
+    private readonly surfaces: ReadonlyMap<PlatformName, ChatSurface>,
+    private readonly detached: Detached,
+    private readonly scheduler: EditScheduler,
+    private readonly options: ImportFlowOptions = {},
+  ) {}
+
+  // ------------------------------------------------------------------ answers
+
+  private failure(surface: ChatSurface, error: unknown, where: Record<string, unknown>): Answer {
+    return logFailure(this.log, error, where, { explain: (e) => surface.explain(e), spell: speller(surface.commands) });
+  }
+
+  /** Tells the person privately; a failure to do so is logged (there is no one left to tell). */
+  private async tell(surface: ChatSurface, who: Who, message: Message, where: Record<string, unknown>): Promise<void> {
+    await surface.tell(who, message).catch((error: unknown) => this.failure(surface, error, { ...where, while: "answering" }));
+  }
+
+  private async tellFailure(surface: ChatSurface, who: Who, error: unknown, where: Record<string, unknown>): Promise<void> {
+    await this.tell(surface, who, noticeMessage(this.failure(surface, error, where).text), where);
+  }
+
+  private notice(surface: ChatSurface, error: unknown, where: Record<string, unknown>): ClickAnswer {
+    return { notice: noticeMessage(this.failure(surface, error, where).text) };
+  }
+
+  // ------------------------------------------------------------------ the template
+
+  /** The CSV template, sent where the person asked for it, with how to fill it in. */
+  async postTemplate(surface: ChatSurface, who: Who): Promise<void> {
+    const where = { subcommand: "template", ...surface.logContext(who) };
+    try {
+      await this.core.requireAdministrator(await who.actor());
+      const template = this.core.importTemplate();
+      const comment = importTemplateMessage({ fileName: template.fileName, howTo: template.howTo, sendHint: surface.uploadHint });
+      const place = await surface.sendFile(
+        who.place,
+        { name: template.fileName, bytes: template.bytes, title: "HMS import template", comment },
+        who,
+      );
+      this.log.info({ ...where, place }, "import template posted");
+    } catch (error) {
+      await this.tellFailure(surface, who, error, where);
+    }
+  }
+
+  // ------------------------------------------------------------------ uploads
+
+  /**
+   * A file to import: fetched (only for an Administrator), staged by the core, and its summary
+   * posted where it was sent (with the error report when rows need attention).
+   */
+  async receiveFile(surface: ChatSurface, who: Who, file: IncomingFile): Promise<void> {
+    const where = { action: "import upload", ...surface.logContext(who), file: file.id ?? file.name };
+    let actor: Actor;
+    let name = file.name;
+    let bytes: Uint8Array;
+    try {
+      actor = await who.actor();
+      await this.core.requireAdministrator(actor);
+      ({ name, bytes } = await file.fetch());
+    } catch (error) {
+      await this.tellFailure(surface, who, error, where);
+      return;
+    }
+
+    let staged: Awaited<ReturnType<Core["stageImport"]>>;
+    try {
+      staged = await this.core.stageImport({ actor, file: { name, bytes } });
+      const { batch } = staged;
+      this.log.info(
+        { ...where, batch: batch.code, reused: staged.reused, dataRows: batch.dataRows, attentionRows: batch.attentionRows },
+        "import file staged",
+      );
+    } catch (error) {
+      const answer = this.failure(surface, error, where);
+      if (!(isAppError(error) && error.code.startsWith("FILE_"))) {
+        await this.tell(surface, who, noticeMessage(answer.text), where);
+        return;
+      }
+      // The file's problem goes where the file is, so the admin sees it next to it.
+      try {
+        await surface.post(who.place, importFileRefusedMessage({ fileName: name, problem: answer.text }), who);
+      } catch (postError) {
+        await this.tellFailure(surface, who, postError, { ...where, while: "posting the refusal" });
+      }
+      return;
+    }
+
+    const { batch, reused, unknownColumns } = staged;
+    try {
+      const summary = await this.core.getImport({ actor, batchId: batch.id, attentionLimit: SUMMARY_ROWS });
+      const previous = recordOf(summary.batch, surface.platform);
+      const view: ImportView = { ...summary, unknownColumns, reused, approvers: await this.approvers(surface, summary) };
+      const posted = await surface.post(who.place, importMessage(view), who);
+      await this.core.recordImportConversation({
+        batchId: batch.id,
+        platform: surface.platform,
+        record: { place: posted.place, summary: posted.message } satisfies ConversationRecord,
+      });
+      // The same file again while its batch is open: one batch, so one live summary per platform.
+      if (previous?.summary && !sameRef(previous.summary, posted.message)) this.supersede(surface, previous.summary, summary.batch);
+      if (summary.batch.attentionRows > 0 && summary.batch.status === "VALIDATED") {
+        await this.attachReport(surface, who, actor, summary.batch, posted.place);
+      }
+    } catch (error) {
+      await this.tellFailure(surface, who, error, { ...where, batch: batch.code, while: "posting the summary" });
+    }
+  }
+
+  /** An older summary of a batch, now shown in a newer message, says so and loses its buttons. */
+  private supersede(surface: ChatSurface, message: MessageRef, batch: ImportBatch): void {
+    const content = importSupersededMessage({ batch });
+    const edit = async (): Promise<void> => {
+      try {
+        await surface.edit(message, content);
+      } catch (error) {
+        this.failure(surface, error, { batch: batch.code, while: "updating an import message" });
+        const waitMs = surface.retryAfterMs(error);
+        if (waitMs !== undefined) this.scheduler.retry(`superseded:${JSON.stringify(message)}`, waitMs, edit);
+      }
+    };
+    this.detached.run("supersede an older summary", edit);
+  }
+
+  private async attachReport(surface: ChatSurface, who: Who, actor: Actor, batch: ImportBatch, place: PlaceRef): Promise<void> {
+    try {
+      const report = await this.core.importErrorReport({ actor, batchId: batch.id });
+      const rows = report.rows.toLocaleString("en-US");
+      await surface.sendFile(place, {
+        name: report.fileName,
+        bytes: report.bytes,
+        title: `Rows needing attention in import ${batch.code}`,
+        comment: noticeMessage(
+          `The ${rows} rows of import ${batch.code} that need attention, with the problems in the last column. Fix them and upload the file again.`,
+        ),
+      });
+    } catch (error) {
+      const { text } = this.failure(surface, error, { action: "error report", batch: batch.code });
+      await this.tell(
+        surface,
+        who,
+        noticeMessage(`The summary of import ${batch.code} is posted, but its error report could not be attached. ${text}`),
+        {
+          batch: batch.code,
+        },
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ the messages of a batch
+
+  private async person(surface: ChatSurface, email: string, platformId?: string | null): Promise<Person> {
+    if (platformId) return { name: email, platformId };
+    return (await surface.people([email]))[0] ?? { name: email };
+  }
+
+  private async approvers(surface: ChatSurface, summary: ImportSummary): Promise<Person[] | undefined> {
+    return summary.approvers.length > 0 ? surface.people(summary.approvers) : undefined;
+  }
+
+  /** The requester as this platform mentions them: by the id they acted with, when they acted here. */
+  private requester(surface: ChatSurface, batch: ImportBatch): Promise<Person> {
+    return this.person(surface, batch.requesterEmail, batch.platform === surface.platform ? batch.requesterPlatformId : undefined);
+  }
+
+  /** The approval request as it should read now. */
+  async approvalView(surface: ChatSurface, summary: ImportSummary): Promise<Message> {
+    const { batch } = summary;
+    return approvalRequestMessage({
+      batch,
+      requester: await this.requester(surface, batch),
+      approvers: (await this.approvers(surface, summary)) ?? [],
+    });
+  }
+
+  /** The summary as it should read now. */
+  async summaryView(surface: ChatSurface, summary: ImportSummary, extra: Partial<ImportView> = {}): Promise<Message> {
+    return importMessage({ ...summary, approvers: await this.approvers(surface, summary), ...extra });
+  }
+
+  /**
+   * Edits the summary and the approval request on every platform that holds them, to show the
+   * batch as it is now (buttons only where they may be clicked). A platform that rate-limits an
+   * edit is refreshed again after its Retry-After, from the batch as it is then.
+   */
+  async refresh(batchId: string, { approval = true }: { approval?: boolean } = {}): Promise<void> {
+    const summary = await this.core.getImport({ batchId, attentionLimit: SUMMARY_ROWS });
+    for (const [platform, record] of recordsOf(summary.batch)) {
+      const surface = this.surfaces.get(platform);
+      if (surface) await this.refreshOn(surface, summary, record, approval);
+    }
+  }
+
+  private async refreshOn(surface: ChatSurface, summary: ImportSummary, record: ConversationRecord, approval: boolean): Promise<void> {
+    const { batch } = summary;
+    const where = { batch: batch.code, platform: surface.platform };
+    const waits: number[] = [];
+    const edit = async (message: MessageRef, content: () => Promise<Message>) => {
+      try {
+        await surface.edit(message, await content());
+      } catch (error) {
+        this.failure(surface, error, { ...where, while: "updating an import message" });
+        const waitMs = surface.retryAfterMs(error);
+        if (waitMs !== undefined) waits.push(waitMs);
+      }
+    };
+    if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
+    if (approval && record.approval) await edit(record.approval, () => this.approvalView(surface, summary));
+    const key = `refresh:${surface.platform}:${batch.id}`;
+    if (waits.length === 0) {
+      this.scheduler.succeeded(key); // the next rate limit counts from one again
+      return;
+    }
+    this.scheduler.retry(key, Math.max(...waits), async () => {
+      const now = await this.core.getImport({ batchId: batch.id, attentionLimit: SUMMARY_ROWS });
+      const current = recordOf(now.batch, surface.platform);
+      if (current) await this.refreshOn(surface, now, current, true);
+    });
+  }
+
+  private async refreshQuietly(batchId: string, options: { approval?: boolean } = {}): Promise<void> {
+    await this.refresh(batchId, options).catch((error: unknown) =>
+      this.log.error({ err: error, batchId, while: "refreshing import messages" }, "could not refresh an import's messages"),
+    );
+  }
+
+  /** After a click refused because the batch had moved on (decided, expired): its messages catch up, so stale buttons go. */
+  private refreshIfMovedOn(error: unknown, batchId: string): void {
+    if (isAppError(error) && BATCH_STATE_ERRORS.includes(error.code)) this.detached.run("refresh", () => this.refreshQuietly(batchId));
+  }
+
+  // ------------------------------------------------------------------ clicks
+
+  /** Create: an approval request, or (no approval needed) the accounts, created detached. */
+  async create(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+    const where = { action: "import create", ...surface.logContext(who), batchId };
+    try {
+      const actor = await who.actor();
+      const submitted = await this.core.submitImport({ actor, batchId });
+      if (submitted.kind === "approved") {
+        this.detached.run("create accounts", () => this.runCreation(surface, who, actor, submitted.batch));
+      } else {
+        this.detached.run("request approval", () => this.requestApproval(surface, who, submitted.batch, submitted.approvers));
+      }
+      return {};
+    } catch (error) {
+      this.refreshIfMovedOn(error, batchId);
+      return this.notice(surface, error, where);
+    }
+  }
+
+  private async requestApproval(surface: ChatSurface, who: Who, batch: ImportBatch, approvers: string[]): Promise<void> {
+    const where = { action: "import create", ...surface.logContext(who), batch: batch.code };
+    try {
+      const place = recordOf(batch, surface.platform)?.place ?? who.place;
+      const message = approvalRequestMessage({
+        batch,
+        requester: await this.requester(surface, batch),
+        approvers: await surface.people(approvers),
+      });
+      const posted = await surface.postApprovalRequest(place, message);
+      await this.core.recordImportConversation({ batchId: batch.id, platform: surface.platform, record: { approval: posted.message } });
+      this.log.info({ batch: batch.code, place: posted.place, approvers }, "import approval requested");
+    } catch (error) {
+      await this.tellFailure(surface, who, error, where);
+    }
+    // The batch waits for approval either way: the summary says so (with Cancel). The request
+    // was just posted as it is, so it is not edited.
+    await this.refreshQuietly(batch.id, { approval: false });
+  }
+
+  async approve(surface: ChatSurface, who: Who, value: string): Promise<ClickAnswer> {
+    const { batchId, sha256Prefix } = parseApprovalValue(value);
+    const where = { action: "import approve", ...surface.logContext(who), batchId };
+    try {
+      const actor = await who.actor();
+      const approved = await this.core.approveImport({ actor, batchId, sha256Prefix });
+      this.log.info({ ...where, batch: approved.code, approver: actor.email }, "import approved");
+      this.detached.run("create accounts", () => this.runCreation(surface, who, actor, approved));
+      return {};
+    } catch (error) {
+      // The requester, a non-approver, a late click: they are told why; nothing else happens
+      // (but a request found expired or decided loses its buttons).
+      this.refreshIfMovedOn(error, batchId);
+      return this.notice(surface, error, where);
+    }
+  }
+
+  /** Before asking for a reason: whether this person may reject now (so nobody types one in vain). */
+  async checkReject(surface: ChatSurface, who: Who, value: string): Promise<{ batch: ImportBatch } | ClickAnswer> {
+    const { batchId, sha256Prefix } = parseApprovalValue(value);
+    try {
+      const actor = await who.actor();
+      return { batch: await this.core.checkImportDecision({ actor, batchId, sha256Prefix }) };
+    } catch (error) {
+      this.refreshIfMovedOn(error, batchId);
+      return this.notice(surface, error, { action: "import reject", ...surface.logContext(who), batchId });
+    }
+  }
+
+  /** Reject with a reason. A missing reason is `reasonError` (the form stays open); otherwise the messages show the outcome. */
+  async reject(surface: ChatSurface, who: Who, value: string, reason: string): Promise<RejectOutcome> {
+    const { batchId, sha256Prefix } = parseApprovalValue(value);
+    const where = { action: "import reject", ...surface.logContext(who), batchId };
+    try {
+      const actor = await who.actor();
+      const rejected = await this.core.rejectImport({ actor, batchId, sha256Prefix, reason });
+      this.log.info({ ...where, batch: rejected.code, reason: rejected.reason }, "import rejected");
+      this.detached.run("refresh", () => this.refreshQuietly(rejected.id));
+      return { done: rejected };
+    } catch (error) {
+      if (isAppError(error, ErrorCode.REASON_REQUIRED)) return { reasonError: error.message };
+      this.refreshIfMovedOn(error, batchId);
+      return { notice: this.notice(surface, error, where).notice! };
+    }
+  }
+
+  async cancel(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+    return this.decide(surface, who, batchId, "import cancel", (actor) => this.core.cancelImport({ actor, batchId }));
+  }
+
+  async finish(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+    return this.decide(surface, who, batchId, "import finish", (actor) => this.core.finishImport({ actor, batchId }));
+  }
+
+  /** A click whose use case moves the batch; then its messages show the new state. */
+  private async decide(
+    surface: ChatSurface,
+    who: Who,
+    batchId: string,
+    action: string,
+    run: (actor: Actor) => Promise<unknown>,
+  ): Promise<ClickAnswer> {
+    const where = { action, ...surface.logContext(who), batchId };
+    try {
+      await run(await who.actor());
+      this.detached.run("refresh", () => this.refreshQuietly(batchId));
+      return {};
+    } catch (error) {
+      // Shows the batch as it is: stale buttons go, and buttons hidden while the click was handled come back.
+      this.detached.run("refresh", () => this.refreshQuietly(batchId, { approval: false }));
+      return this.notice(surface, error, where);
+    }
+  }
+
+  /** Invite: for an Administrator the buttons go at once; the invitations are sent detached (a refusal puts them back). */
+  async invite(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+    const where = { action: "import invite", ...surface.logContext(who), batchId };
+    let actor: Actor;
+    try {
+      actor = await who.actor();
+      await this.core.requireAdministrator(actor);
+    } catch (error) {
+      this.detached.run("refresh", () => this.refreshQuietly(batchId, { approval: false }));
+      return this.notice(surface, error, where);
+    }
+    this.detached.run("invite", async () => {
+      await this.showInviting(batchId);
+      try {
+        const outcome = await this.core.inviteImportedUsers({ actor, batchId });
+        this.log.info({ batch: outcome.batch.code, ...outcome.counts }, "imported users invited");
+        await this.refreshQuietly(batchId);
+      } catch (error) {
+        await this.tellFailure(surface, who, error, where);
+        await this.refreshQuietly(batchId, { approval: false });
+      }
+    });
+    return {};
+  }
+
+  private async showInviting(batchId: string): Promise<void> {
+    const summary = await this.core.getImport({ batchId, attentionLimit: 0 });
+    if (!(summary.batch.status === "CREATED" || (summary.batch.status === "FAILED" && summary.batch.createdRows > 0))) return;
+    const inviting = importMessage({ batch: { ...summary.batch, status: "INVITING" }, attention: [] });
+    for (const [platform, record] of recordsOf(summary.batch)) {
+      const surface = this.surfaces.get(platform);
+      if (!surface || !record.summary) continue;
+      await surface
+        .edit(record.summary, inviting)
+        .catch((error: unknown) => this.failure(surface, error, { batch: summary.batch.code, while: "updating an import message" }));
+    }
+  }
+
+  // ------------------------------------------------------------------ creation and progress
+
+  /** Creates the accounts, editing the summaries with the progress (throttled), then the result. */
+  private async runCreation(surface: ChatSurface, who: Who, actor: Actor | undefined, batch: ImportBatch): Promise<void> {
+    // At once: the buttons go (Create, or Approve/Reject) and the summary shows 0 / N; that counts as the first edit.
+    await this.refreshQuietly(batch.id);
+    const state = this.progressState();
+    for (const entry of state.values()) {
+      entry.throttle.ready();
+      entry.shown = 0;
+    }
+    try {
+      await this.core.createAccounts({
+        actor,
+        batchId: batch.id,
+        chunkSize: this.options.chunkSize,
+        onProgress: (p) => this.showProgress(p, state),
+      });
+    } catch (error) {
+      const where = { batch: batch.code, ...surface.logContext(who) };
+      if (!isPassingDatabaseError(error)) {
+        await this.tellFailure(surface, who, error, { ...where, action: "create accounts" });
+      } else {
+        // The batch stays CREATING and the background job carries on with it: no button to click again.
+        const paused = isAppError(error, ErrorCode.DATABASE_BUSY)
+          ? "the HMS database is busy with other work"
+          : "the HMS database is not answering";
+        this.failure(surface, error, { ...where, while: "creating accounts; the background job resumes them" });
+        await this.tell(
+          surface,
+          who,
+          noticeMessage(
+            `Creating the accounts of import ${batch.code} paused: ${paused}. It carries on by itself within a few minutes; the summary shows the progress.`,
+          ),
+          where,
+        );
+      }
+    } finally {
+      // The final state always goes out, whatever happened in between.
+      await this.refreshQuietly(batch.id);
+    }
+  }
+
+  private progressState(): ProgressState {
+    const state: ProgressState = new Map();
+    for (const platform of this.surfaces.keys()) {
+      state.set(platform, { throttle: new Throttle(this.options.progressIntervalMs ?? 1000, this.options.now ?? Date.now) });
+    }
+    return state;
+  }
+
+  private async showProgress(progress: CreationProgress, state: ProgressState): Promise<void> {
+    if (progress.batch.status !== "CREATING") return;
+    const view = importMessage({ batch: progress.batch, attention: [], progress: { done: progress.done, total: progress.total } });
+    for (const [platform, record] of recordsOf(progress.batch)) {
+      const surface = this.surfaces.get(platform);
+      const shown = state.get(platform);
+      if (!surface || !shown || !record.summary || progress.done === shown.shown || !shown.throttle.ready()) continue;
+      shown.shown = progress.done;
+      // A rate-limited progress edit is skipped: the next one, or the final state, follows.
+      await surface
+        .edit(record.summary, view)
+        .catch((error: unknown) => this.failure(surface, error, { batch: progress.batch.code, while: "updating an import message" }));
+    }
+  }
+
+  // ------------------------------------------------------------------ background jobs
+
+  /** Progress of a creation resumed after a crash (the background job). */
+  async resumedProgress(progress: CreationProgress): Promise<void> {
+    const id = progress.batch.id;
+    if (progress.batch.status !== "CREATING") {
+      this.resumed.delete(id);
+      await this.refreshQuietly(id);
+      return;
+    }
+    let state = this.resumed.get(id);
+    if (!state) {
+      state = this.progressState();
+      this.resumed.set(id, state);
+    }
+    await this.showProgress(progress, state);
+  }
+
+  /** Imports whose invitations the background job sent: their final messages show the counts as they are now. */
+  async invitationsChanged(batchIds: readonly string[]): Promise<void> {
+    for (const id of batchIds) await this.refreshQuietly(id);
+  }
+
+  /** Imports that expired (an approval request, or a summary nobody confirmed): their buttons go. */
+  async expired(batches: readonly ImportBatch[]): Promise<void> {
+    for (const batch of batches) if (recordsOf(batch).length > 0) await this.refreshQuietly(batch.id);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The import conversation's rules, tested once for every platform: a real core on a real
+ * database, and in-memory surfaces that record what they were asked to post, edit and tell.
+ */
+
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Chat } from "../../src/chat/index.ts";
+import { type Core, createCore, type ImportBatch, type ImportSettings } from "../../src/core/index.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
+import { approvalValue, IMPORT_ACTIONS } from "../../src/render/import-views.ts";
+import type { Message } from "../../src/render/model.ts";
+import { csvFile, validRows } from "../helpers/csv.ts";
+import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
+import { MemorySurface, PlatformDown, RateLimited } from "../helpers/memory-surface.ts";
+
+const text = MemorySurface.text;
+const buttons = MemorySurface.buttons;
+
+describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
+  let t: TestDatabase;
+  let files = 0;
+  const chats: Chat[] = [];
+
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+    await seedDirectory(t);
+  });
+  afterAll(async () => t?.close());
+  afterEach(async () => {
+    for (const chat of chats.splice(0)) await chat.stop(1000);
+  });
+
+  /** A chat layer over a core with these settings, with the surfaces attached. */
+  function chatWith(imports: Partial<ImportSettings>, ...surfaces: MemorySurface[]): { chat: Chat; core: Core } {
+    const core = createCore({
+      files: csvImportFormat,
+      store: t.store,
+      now: () => t.clock.now,
+      imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72, ...imports },
+    });
+    const chat = new Chat({ core, logger: pino({ level: "silent" }), imports: { chunkSize: 2, progressIntervalMs: 0 } });
+    for (const surface of surfaces) chat.attach(surface);
+    chats.push(chat);
+    return { chat, core };
+  }
+
+  /** A distinct CSV of `ready` good rows (and `bad` rows needing attention). */
+  function file(ready: number, bad = 0) {
+    const n = ++files;
+    const rows = [
+      ...validRows(ready, { prefix: `c${n}x` }),
+      ...Array.from({ length: bad }, (_, i) => [`bad${i}`, "Bad", "Finance", "User", "", ""]),
+    ];
+    return { id: `F${n}`, name: `people-${n}.csv`, fetch: async () => ({ name: `people-${n}.csv`, bytes: csvFile(rows) }) };
+  }
+
+  /** Uploads through the chat layer and returns the batch and its summary message id. */
+  async function upload(chat: Chat, core: Core, surface: MemorySurface, f = file(3)) {
+    await chat.imports.receiveFile(surface, surface.who(ADMIN), f);
+    const post = surface.of("post").at(-1)!;
+    const code = /Import (IMP-\w+)/.exec(post.message.summary)![1]!;
+    const { batch } = await core.getImport({ batchId: code });
+    return { batch, post };
+  }
+
+  const latest = (surface: MemorySurface, id: string): Message => surface.messages.get(id)!;
+  const summaryId = (batch: ImportBatch, platform: string) =>
+    String((batch.conversation as Record<string, { summary?: { id?: string } }>)[platform]?.summary?.id);
+
+  it("someone who is not an Administrator is told so, and the file is never fetched", async () => {
+    const surface = new MemorySurface();
+    const { chat } = chatWith({}, surface);
+    let fetched = false;
+    await chat.imports.receiveFile(surface, surface.who(PLAIN_USER), {
+      name: "x.csv",
+      fetch: async () => {
+        fetched = true;
+        return { name: "x.csv", bytes: csvFile(validRows(1)) };
+      },
+    });
+    expect(fetched).toBe(false);
+    expect(surface.told(PLAIN_USER.platformUserId!)).toEqual([
+      expect.stringContaining("You need the Administrator role in HMS to do this."),
+    ]);
+    expect(surface.of("post")).toEqual([]);
+  });
+
+  it("a file that is not a CSV is refused where it was sent, naming the problem; nothing is staged", async () => {
+    const surface = new MemorySurface();
+    const { chat } = chatWith({}, surface);
+    const before = await t.db.prisma.importBatch.count();
+    await chat.imports.receiveFile(surface, surface.who(ADMIN, { conversation: "C7", thread: "T7" }), {
+      name: "photo.csv",
+      fetch: async () => ({ name: "photo.csv", bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]) }),
+    });
+    const [refusal] = surface.of("post");
+    expect(refusal!.target).toEqual({ conversation: "C7", thread: "T7" });
+    expect(text(refusal!.message)).toContain("`photo.csv` was not imported. This looks like a PNG image, not a CSV file");
+    expect(await t.db.prisma.importBatch.count()).toBe(before);
+  });
+
+  it("posts the summary where the file came from, records it for this platform, and sends the error report", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({}, surface);
+    const { batch, post } = await upload(chat, core, surface, file(3, 1));
+    expect(post.target).toEqual({ conversation: "C1" });
+    expect(text(post.message)).toContain("Need attention");
+    expect(buttons(post.message)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.cancel]);
+    expect(batch.conversation).toEqual({ slack: { place: { conversation: "C1", thread: "m1" }, summary: { id: "m1" } } });
+    const [report] = surface.of("file");
+    expect(report!.target).toEqual({ conversation: "C1", thread: "m1" });
+    expect(report!.file!.name).toBe(`people-${files}-${batch.code}-problems.csv`);
+    expect(text(report!.message)).toContain("The 1 rows of import");
+  });
+
+  it("the same open file sent again: one batch, a new summary, and the older one loses its buttons", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({}, surface);
+    const f = file(2);
+    const first = await upload(chat, core, surface, f);
+    const second = await upload(chat, core, surface, f);
+    expect(second.batch.id).toBe(first.batch.id);
+    await chat.idle();
+    const old = latest(surface, "m1");
+    expect(text(old)).toContain("the same file was shared again, so this summary moved to a newer message");
+    expect(buttons(old)).toEqual([]);
+    expect(summaryId(second.batch, "slack")).toBe("m2");
+  });
+
+  it("Create with no approval needed: the click answers at once, then the buttons go, progress shows, and the result offers Invite and Finish", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(5));
+    // Nothing slow sits in the answer: it comes while the summary's first edit is still held up.
+    let release!: () => void;
+    surface.editGate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const answer = await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    expect(answer).toEqual({});
+    expect(surface.of("edit")).toEqual([]);
+    release();
+    surface.editGate = undefined;
+    await chat.idle();
+    const edits = surface.of("edit").map((e) => text(e.message));
+    expect(edits[0]).toContain("Creating accounts… 0 / 5");
+    expect(edits.some((e) => e.includes("Creating accounts… 2 / 5"))).toBe(true);
+    const final = latest(surface, "m1");
+    expect(final.summary).toBe(`Import ${batch.code}: 5 accounts created, 0 skipped, 0 failed.`);
+    expect(buttons(final)).toEqual([IMPORT_ACTIONS.invite, IMPORT_ACTIONS.finish]);
+  });
+
+  it("with approval: the request mentions the approvers; the requester may not approve; another Administrator's Approve creates", async () => {
+    const surface = new MemorySurface().know(OTHER_ADMIN.email, "U-SAM");
+    const { chat, core } = chatWith({ approvers: [OTHER_ADMIN.email] }, surface);
+    const { batch } = await upload(chat, core, surface, file(2));
+    expect(await chat.imports.create(surface, surface.who(ADMIN), batch.id)).toEqual({});
+    await chat.idle();
+    const [request] = surface.of("approval");
+    expect(request!.target).toEqual({ conversation: "C1", thread: "m1" });
+    expect(request!.message.blocks).toContainEqual(
+      expect.objectContaining({ type: "section", text: expect.arrayContaining([{ mention: OTHER_ADMIN.email, platformId: "U-SAM" }]) }),
+    );
+    expect(text(latest(surface, "m1"))).toContain("Waiting for approval");
+    expect(buttons(latest(surface, "m1"))).toEqual([IMPORT_ACTIONS.cancel]);
+
+    const waiting = (await core.getImport({ batchId: batch.id })).batch;
+    const self = await chat.imports.approve(surface, surface.who(ADMIN), approvalValue(waiting));
+    expect(text(self.notice!)).toContain(`You requested import ${batch.code}; another Administrator must approve or reject it.`);
+    expect((await core.getImport({ batchId: batch.id })).batch.status).toBe("AWAITING_APPROVAL");
+
+    expect(await chat.imports.approve(surface, surface.who(OTHER_ADMIN), approvalValue(waiting))).toEqual({});
+    await chat.idle();
+    expect((await core.getImport({ batchId: batch.id })).batch.status).toBe("CREATED");
+    const approvalId = String((waiting.conversation as { slack: { approval: { id: string } } }).slack.approval.id);
+    expect(text(latest(surface, approvalId))).toContain(`Approved by ${OTHER_ADMIN.email}`);
+    expect(buttons(latest(surface, approvalId))).toEqual([]);
+  });
+
+  it("Reject needs a reason; with one, both messages show it and nothing is created", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({}, surface);
+    const { batch } = await upload(chat, core, surface, file(2));
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    const value = approvalValue((await core.getImport({ batchId: batch.id })).batch);
+    expect("batch" in (await chat.imports.checkReject(surface, surface.who(OTHER_ADMIN), value))).toBe(true);
+    expect(await chat.imports.reject(surface, surface.who(OTHER_ADMIN), value, "  ")).toEqual({
+      reasonError: expect.stringContaining("Say why"),
+    });
+    const done = await chat.imports.reject(surface, surface.who(OTHER_ADMIN), value, "Wrong quarter");
+    expect("done" in done && done.done.status).toBe("REJECTED");
+    await chat.idle();
+    expect(text(latest(surface, "m1"))).toContain("“Wrong quarter”");
+    expect(buttons(latest(surface, "m1"))).toEqual([]);
+  });
+
+  it("a rate-limited edit is done again after Retry-After, from the batch as it is then; three in a row and it gives up", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(1));
+    const isResult = (m: Message) => buttons(m).includes(IMPORT_ACTIONS.finish);
+    surface.failOnce("edit", new RateLimited(50), isResult);
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await expect.poll(() => buttons(latest(surface, "m1")), { timeout: 5000 }).toEqual([IMPORT_ACTIONS.invite, IMPORT_ACTIONS.finish]);
+
+    const again = await upload(chat, core, surface, file(1));
+    for (let i = 0; i < 4; i++) surface.failOnce("edit", new RateLimited(30), isResult);
+    await chat.imports.create(surface, surface.who(ADMIN), again.batch.id);
+    const id = summaryId(again.batch, "slack");
+    // The first try and three more, then it gave up: the message still shows creation under way.
+    await expect.poll(() => surface.scriptedFailures(), { timeout: 5000 }).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    await chat.idle();
+    expect(buttons(latest(surface, id))).toEqual([]);
+    expect(surface.of("edit").filter((e) => (e.target as { id: string }).id === id && isResult(e.message))).toHaveLength(0);
+  });
+
+  it("a failure of the platform while posting the summary is explained to the person", async () => {
+    const surface = new MemorySurface();
+    const { chat } = chatWith({}, surface);
+    surface.failOnce("post", new PlatformDown("down"));
+    await chat.imports.receiveFile(surface, surface.who(ADMIN), file(1));
+    expect(surface.told(ADMIN.platformUserId!)).toEqual([expect.stringContaining("The platform is down.")]);
+  });
+
+  it("a batch recorded on two platforms: each keeps its record, and background updates reach both", async () => {
+    const slack = new MemorySurface("slack");
+    const teams = new MemorySurface("teams", { prefix: "", joiner: " " });
+    const { chat, core } = chatWith({}, slack, teams);
+    const f = file(2);
+    const first = await upload(chat, core, slack, f);
+    const second = await upload(chat, core, teams, f);
+    expect(second.batch.id).toBe(first.batch.id);
+    expect(Object.keys(second.batch.conversation as object).sort()).toEqual(["slack", "teams"]);
+    // Nobody confirms it: once it expires, both summaries lose their buttons.
+    t.clock.now = new Date(t.clock.now.getTime() + 73 * 3_600_000);
+    try {
+      const expired = await core.expireImports();
+      await chat.background.expired(expired);
+    } finally {
+      t.clock.now = new Date("2026-11-24T12:00:00Z");
+    }
+    for (const surface of [slack, teams]) {
+      const summary = latest(surface, summaryId(second.batch, surface.platform));
+      expect(summary.summary).toContain("expired before anyone clicked Create");
+      expect(buttons(summary)).toEqual([]);
+    }
+  });
+
+  it("invitations the background sends later update the final message's counts", async () => {
+    const surface = new MemorySurface();
+    let failing = true;
+    const mailer = {
+      configured: true,
+      send: async () => {
+        if (failing) throw new Error("421 try later");
+      },
+    };
+    const core = createCore({
+      files: csvImportFormat,
+      store: t.store,
+      now: () => t.clock.now,
+      imports: { approvalPolicy: { kind: "never" }, approvers: [], approvalTtlHours: 72 },
+      mailer,
+    });
+    const chat = new Chat({ core, logger: pino({ level: "silent" }) });
+    chat.attach(surface);
+    chats.push(chat);
+    const { batch } = await upload(chat, core, surface, file(2));
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    await chat.imports.invite(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    expect(latest(surface, "m1").summary).toBe(`Import ${batch.code} finished: 0 invitations sent, 0 pending, 2 failed.`);
+    failing = false;
+    t.clock.now = new Date(t.clock.now.getTime() + 61_000); // the first retry is due
+    try {
+      const { batchIds } = await core.deliverInvitations();
+      expect(batchIds).toEqual([batch.id]);
+      await chat.background.invitations(batchIds);
+    } finally {
+      t.clock.now = new Date("2026-11-24T12:00:00Z");
+    }
+    expect(latest(surface, "m1").summary).toBe(`Import ${batch.code} finished: 2 invitations sent, 0 pending, 0 failed.`);
+  });
+
+  it("shutdown waits for follow-up work under way (a creation), within its grace period", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(6));
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.stop(20_000);
+    expect((await core.getImport({ batchId: batch.id })).batch.status).toBe("CREATED");
+  });
+});

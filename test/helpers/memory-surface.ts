@@ -1,0 +1,156 @@
+/**
+ * An in-memory chat surface for testing the chat layer without a platform: it records what it
+ * was asked to post, edit, tell and send, keeps every message's latest content, and fails on
+ * request (a rate limit with Retry-After, any other error).
+ */
+import type { ChatSurface, CommandSpelling, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "../../src/chat/index.ts";
+import type { Actor } from "../../src/core/index.ts";
+import { renderText } from "../../src/render/blockkit.ts";
+import type { Person } from "../../src/render/import-views.ts";
+import type { Message } from "../../src/render/model.ts";
+
+export interface Recorded {
+  kind: "post" | "edit" | "tell" | "file" | "approval";
+  /** The place posted to, the message edited, or the person told. */
+  target: unknown;
+  message: Message;
+  file?: OutgoingFile;
+  at: number;
+}
+
+/** A rate limit, as a platform error the surface knows. */
+export class RateLimited extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`rate limited for ${retryAfterMs} ms`);
+  }
+}
+
+/** An error of the platform's own, explained by the surface. */
+export class PlatformDown extends Error {}
+
+type Method = "post" | "edit" | "tell" | "sendFile" | "postApprovalRequest";
+
+export class MemorySurface implements ChatSurface {
+  readonly uploadHint = "Send the CSV here.";
+  readonly recorded: Recorded[] = [];
+  /** Every message by id, with its latest content. */
+  readonly messages = new Map<string, Message>();
+  private nextId = 0;
+  private readonly failures: { method: Method; error: Error; when?: (message: Message) => boolean }[] = [];
+  /** While set, edits wait for it (to catch work that should not sit in an answer). */
+  editGate?: Promise<void>;
+  readonly ids = new Map<string, string>();
+
+  constructor(
+    readonly platform: PlatformName = "slack",
+    readonly commands: CommandSpelling = { prefix: "/hms ", joiner: "-" },
+  ) {}
+
+  /** The next call of `method` (matching `when`) fails with `error`. */
+  failOnce(method: Method, error: Error, when?: (message: Message) => boolean): this {
+    this.failures.push({ method, error, when });
+    return this;
+  }
+
+  /** How many scripted failures have not happened yet. */
+  scriptedFailures(): number {
+    return this.failures.length;
+  }
+
+  /** People with a platform id, for mentions. */
+  know(email: string, platformId: string): this {
+    this.ids.set(email, platformId);
+    return this;
+  }
+
+  private failure(method: Method, message: Message): void {
+    const i = this.failures.findIndex((f) => f.method === method && (!f.when || f.when(message)));
+    if (i < 0) return;
+    const [f] = this.failures.splice(i, 1);
+    throw f!.error;
+  }
+
+  private record(kind: Recorded["kind"], target: unknown, message: Message, file?: OutgoingFile): void {
+    this.recorded.push({ kind, target, message, file, at: Date.now() });
+  }
+
+  /** Someone acting in `place` (the default conversation "C1"). */
+  who(actor: Actor, place: PlaceRef = { conversation: "C1" }): Who {
+    return { userId: actor.platformUserId ?? actor.email, place, actor: async () => actor };
+  }
+
+  async post(place: PlaceRef, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
+    this.failure("post", message);
+    const id = `m${++this.nextId}`;
+    this.messages.set(id, message);
+    this.record("post", place, message);
+    return { place: { conversation: place.conversation, thread: place.thread ?? id }, message: { id } };
+  }
+
+  async edit(ref: MessageRef, content: Message): Promise<void> {
+    await this.editGate;
+    this.failure("edit", content);
+    this.messages.set(String(ref.id), content);
+    this.record("edit", ref, content);
+  }
+
+  async tell(who: Who, message: Message): Promise<void> {
+    this.failure("tell", message);
+    this.record("tell", who.userId, message);
+  }
+
+  async sendFile(place: PlaceRef, file: OutgoingFile): Promise<PlaceRef> {
+    this.failure("sendFile", file.comment);
+    this.record("file", place, file.comment, file);
+    return place;
+  }
+
+  async postApprovalRequest(place: PlaceRef, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
+    this.failure("postApprovalRequest", message);
+    const id = `m${++this.nextId}`;
+    this.messages.set(id, message);
+    this.record("approval", place, message);
+    return { place, message: { id } };
+  }
+
+  async people(emails: readonly string[]): Promise<Person[]> {
+    return emails.map((email) => ({ name: email, platformId: this.ids.get(email) }));
+  }
+
+  retryAfterMs(error: unknown): number | undefined {
+    return error instanceof RateLimited ? error.retryAfterMs : undefined;
+  }
+
+  explain(error: unknown) {
+    if (error instanceof RateLimited) return { text: "The platform asks us to wait.", level: "warn" as const, retry: true as const };
+    if (error instanceof PlatformDown) return { text: "The platform is down.", level: "warn" as const, retry: true as const };
+    return undefined;
+  }
+
+  logContext(who: Who): Record<string, unknown> {
+    return { user: who.userId };
+  }
+
+  // ------------------------------------------------------------------ reading what happened
+
+  of(kind: Recorded["kind"]): Recorded[] {
+    return this.recorded.filter((r) => r.kind === kind);
+  }
+
+  /** The text of a message as one string (summary and blocks). */
+  static text(message: Message): string {
+    return `${message.summary}\n${renderText(message)}`;
+  }
+
+  /** The button ids of a message. */
+  static buttons(message: Message): string[] {
+    return message.blocks.flatMap((b) => (b.type === "actions" ? b.buttons.map((x) => x.id) : []));
+  }
+
+  /** What was told to `userId`, as text. */
+  told(userId: string): string[] {
+    return this.of("tell")
+      .filter((r) => r.target === userId)
+      .map((r) => MemorySurface.text(r.message));
+  }
+}
