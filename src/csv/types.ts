@@ -5,6 +5,7 @@
 import type { FieldIssue, UserField } from "../core/errors.ts";
 import type { ValidUserFields } from "../core/schemas.ts";
 import type { Group } from "../core/types.ts";
+import type { TextEncoding } from "./encoding.ts";
 
 /** The template's header, in order: what the admin downloads and what the error report uses. */
 export const TEMPLATE_COLUMNS = ["Email ID", "Name", "Group", "Role", "Exchange Domain", "Exchange Username"] as const;
@@ -31,16 +32,25 @@ export interface CsvRow {
   fields: Record<UserField, string>;
   /** Every mapped cell is blank: counted, never flagged. */
   blank: boolean;
+  /** Fields whose cells hold bytes that are not valid UTF-8 (read as U+FFFD); UTF-8 files only. */
+  invalidUtf8?: UserField[];
 }
 
+/** How the file was read; stored on the batch (as JSON) for its summary. */
 export interface CsvFileInfo {
-  encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+  encoding: TextEncoding;
   bom: boolean;
   delimiter: "," | ";" | "\t";
   /** The header cells as written in the file. */
   header: string[];
   /** Header cells that matched no column: ignored, reported as a warning. */
   unknownColumns: string[];
+  /** False when the encoding could not be told for sure: the summary asks to check the names. */
+  encodingConfident: boolean;
+  /** UTF-8 files: bytes that are not valid UTF-8 (the rows holding them need attention). */
+  invalidUtf8Bytes: number;
+  /** Two or three names as read, picked to show the non-ASCII letters: a wrong encoding shows in them. */
+  sampleNames: string[];
 }
 
 /** An opened file: its detected format, and its rows in chunks (trailing blank rows dropped). */
