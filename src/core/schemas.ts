@@ -84,6 +84,8 @@ export const fieldMessages = {
   // The value is the column's name.
   INVALID_UTF8_BYTES: (v: string) =>
     `${v} has bytes that are not valid UTF-8 (shown as �): part of the file was saved in another encoding. Correct the cell, save the file as CSV UTF-8 and upload it again.`,
+  UNDEFINED_BYTES: (v: string) =>
+    `${v} has bytes that the file's encoding does not define (shown as �): the file is probably in another encoding. Save it as CSV UTF-8 and upload it again.`,
 } satisfies Partial<Record<ErrorCode, (value: string) => string>>;
 
 type MessageCode = keyof typeof fieldMessages;

@@ -70,8 +70,7 @@ export async function readCsv(bytes: Uint8Array, options: ReadCsvOptions = {}): 
   const { encoding, bomLength } = guess;
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + bomLength, bytes.length - bomLength);
   const delimiter = detectDelimiter(decodePrefix(body, encoding));
-  // Cells read with U+FFFD in a UTF-8 file with invalid bytes are where those bytes were.
-  const source: Source = { body, encoding, delimiter, flagInvalidUtf8: encoding === "utf-8" && guess.invalidUtf8Bytes > 0 };
+  const source: Source = { body, encoding, delimiter, mark: undecodableMark(guess) };
 
   // Find the header (the first non-blank row) and make sure a data row follows it; the names
   // of the first rows give the samples.
@@ -87,9 +86,9 @@ export async function readCsv(bytes: Uint8Array, options: ReadCsvOptions = {}): 
           if (record.some((cell) => cell.trim() !== "")) header = { row: rowNumber, cells: record, columns: mapHeader(record) };
           continue;
         }
-        const row = toRow(record, rowNumber, header.columns, source.flagInvalidUtf8);
+        const row = toRow(record, rowNumber, header.columns, source.mark);
         if (row.blank) continue;
-        if (!row.invalidUtf8) names.push(row.fields.name.trim());
+        if (!row.invalidUtf8 && !row.undefinedBytes) names.push(row.fields.name.trim());
         if (++dataRows >= SAMPLE_ROWS) break scan;
       }
     }
@@ -158,6 +157,15 @@ function rejectKnownBinary(bytes: Uint8Array): void {
       throw notText(`This looks like ${what}, not a CSV file; ${hint}`);
     }
   }
+}
+
+/**
+ * Where a cell read as U+FFFD is marked: in a UTF-8 file with invalid bytes it is where they
+ * were; an 8-bit code page gives it only for a byte it does not define.
+ */
+function undecodableMark({ encoding, invalidUtf8Bytes }: EncodingGuess): UndecodableMark | undefined {
+  if (encoding === "utf-8") return invalidUtf8Bytes > 0 ? "invalidUtf8" : undefined;
+  return encoding === "utf-16le" || encoding === "utf-16be" ? undefined : "undefinedBytes";
 }
 
 /** The encoding (see detectEncoding); rejects binary content. */
@@ -287,21 +295,21 @@ function labelOf(field: UserField): string {
   return TEMPLATE_COLUMNS[FIELD_ORDER.indexOf(field)]!;
 }
 
-function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, flagInvalidUtf8: boolean): CsvRow {
+function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, mark?: UndecodableMark): CsvRow {
   const fields = {} as Record<UserField, string>;
   let blank = true;
-  let invalidUtf8: UserField[] | undefined;
+  let undecodable: UserField[] | undefined;
   for (const field of FIELD_ORDER) {
     const i = columns.index[field];
     const cell = i === undefined ? "" : unguardCell(record[i] ?? "");
     if (blank && cell.trim() !== "") blank = false;
-    if (flagInvalidUtf8 && cell.includes(REPLACEMENT_CHARACTER)) {
-      invalidUtf8 ??= [];
-      invalidUtf8.push(field);
+    if (mark && cell.includes(REPLACEMENT_CHARACTER)) {
+      undecodable ??= [];
+      undecodable.push(field);
     }
     fields[field] = cell;
   }
-  return invalidUtf8 ? { rowNumber, fields, blank, invalidUtf8 } : { rowNumber, fields, blank };
+  return mark && undecodable ? { rowNumber, fields, blank, [mark]: undecodable } : { rowNumber, fields, blank };
 }
 
 /**
@@ -348,7 +356,7 @@ async function* dataChunks(source: Source, headerRow: number, columns: ColumnMap
     for (const record of batch) {
       rowNumber++;
       if (rowNumber <= headerRow) continue;
-      const row = toRow(record, rowNumber, columns, source.flagInvalidUtf8);
+      const row = toRow(record, rowNumber, columns, source.mark);
       if (row.blank) {
         pendingBlanks++;
         continue;
@@ -386,9 +394,11 @@ interface Source {
   body: Buffer;
   encoding: Encoding;
   delimiter: Delimiter;
-  /** Mark the cells holding U+FFFD: the file is UTF-8 with bytes that are not. */
-  flagInvalidUtf8: boolean;
+  /** Where the cells holding U+FFFD are marked (none in clean UTF-8 and UTF-16). */
+  mark: UndecodableMark | undefined;
 }
+
+type UndecodableMark = "invalidUtf8" | "undefinedBytes";
 
 /** The text of the file as parser input: UTF-8 bytes as they are, other encodings decoded. */
 function* slices({ body, encoding }: Source): Generator<Buffer | string> {

@@ -34,6 +34,8 @@ export interface CsvRow {
   blank: boolean;
   /** Fields whose cells hold bytes that are not valid UTF-8 (read as U+FFFD); UTF-8 files only. */
   invalidUtf8?: UserField[];
+  /** Fields whose cells hold bytes the file's 8-bit code page does not define (read as U+FFFD). */
+  undefinedBytes?: UserField[];
 }
 
 /** How the file was read; stored on the batch (as JSON) for its summary. */

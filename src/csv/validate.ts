@@ -54,8 +54,11 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
   function check(row: CsvRow): Pending {
     const raw = userInputSchema.parse(row.fields);
     const { value, issues } = validateUserFields(raw);
-    // The cause first: a cell with invalid bytes may fail its field's rule because of them.
-    if (row.invalidUtf8) issues.unshift(...row.invalidUtf8.map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])));
+    // The cause first: a cell with bytes that could not be read may fail its field's rule.
+    issues.unshift(
+      ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
+      ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
+    );
     let group: Group | undefined;
     if (raw.group) {
       group = groups.get(groupKey(raw.group));

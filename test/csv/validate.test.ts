@@ -1,3 +1,4 @@
+import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import type { UserField } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
@@ -258,6 +259,20 @@ describe("validating files in other encodings", () => {
       ],
     ]);
     expect(verdicts[1]?.issues[0]?.message).toMatch(/^Email ID has bytes that are not valid UTF-8/);
+  });
+
+  it("a byte the code page does not define (0xD2 in Greek): that row needs attention, saying so", async () => {
+    const bytes = Buffer.from(encodingFixture("users.el.windows-1253.csv"));
+    const at = bytes.indexOf(iconv.encode("Ζωή", "windows-1253"));
+    bytes[at + 1] = 0xd2; // ω → a byte Windows-1253 leaves undefined
+    const { verdicts } = await verdictsOf(bytes, directory(["Λογιστήριο", "Πωλήσεις", "Αποθήκη", "IT"]).view);
+    const flagged = verdicts.filter((v) => v.status === "NEEDS_ATTENTION");
+    expect(flagged.map((v) => [v.rowNumber, v.fields.name, v.issues.map((i) => i.code)])).toEqual([
+      [23, "Ζ\ufffdή Κυριακίδου", ["UNDEFINED_BYTES"]],
+    ]);
+    expect(flagged[0]?.issues[0]?.message).toBe(
+      "Name has bytes that the file's encoding does not define (shown as �): the file is probably in another encoding. Save it as CSV UTF-8 and upload it again.",
+    );
   });
 
   it.each([
