@@ -292,7 +292,7 @@ const LANGUAGE_LETTERS = [
   "áâãàçéêíóôõú", // Portuguese
   "àèéìíîòóùú", // Italian
   "áéíóúàèëïöü", // Dutch
-  "àçèéíïòóú·ü", // Catalan
+  "àçèéíïòóúü", // Catalan
   "æøåé", // Danish, Norwegian
   "åäöé", // Swedish
   "äöåšž", // Finnish
@@ -303,7 +303,7 @@ const LANGUAGE_LETTERS = [
   "áéíóöőúüű", // Hungarian
   "ăâîșțşţ", // Romanian
   "čšžćđ", // Slovene, Croatian, Bosnian, Serbian (Latin)
-  "çğıi̇öşüâîû", // Turkish
+  "çğıöşüâîû", // Turkish
   "ąčęėįšųūž", // Lithuanian
   "āčēģīķļņšūž", // Latvian
   "äöõüšž", // Estonian
@@ -319,13 +319,14 @@ const LANGUAGE_LETTERS = [
 const ALL_LANGUAGES = (1 << LANGUAGE_LETTERS.length) - 1;
 const LANGUAGES_OF = new Map<string, number>();
 LANGUAGE_LETTERS.forEach((letters, i) => {
-  // "i̇" (the lower case of Turkish İ) is two code points: kept whole.
-  for (const letter of letters === LANGUAGE_LETTERS[17] ? [...letters.replace("i̇", ""), "i̇"] : letters)
-    LANGUAGES_OF.set(letter, (LANGUAGES_OF.get(letter) ?? 0) | (1 << i));
+  for (const letter of letters) LANGUAGES_OF.set(letter, (LANGUAGES_OF.get(letter) ?? 0) | (1 << i));
 });
-// Punctuation a name may hold: apostrophes between letters (O’Connor), dashes, quotes and
-// no-break spaces between words. Other symbols next to letters (£ukasz, ¯ó³æ) are misreadings.
-const APOSTROPHES = new Set(["\u2019", "\u2018", "\u02bc", "\u00b4"]);
+// Turkish İ lower-cases to "i" and a combining dot: the languages that have ı have it.
+LANGUAGES_OF.set("i\u0307", LANGUAGES_OF.get("ı")!);
+// Punctuation a name may hold: apostrophes and the Catalan middle dot between letters
+// (O’Connor, Gal·la), dashes, quotes and no-break spaces between words. Other symbols next to
+// letters (£ukasz, ¯ó³æ) are misreadings.
+const APOSTROPHES = new Set(["\u2019", "\u2018", "\u02bc", "\u00b4", "\u00b7"]);
 const SEPARATORS = new Set(["\u2013", "\u2014", "\u2010", "\u00a0", "\u00ab", "\u00bb", "\u201c", "\u201d", "\u201e"]);
 
 type Script = "Latin" | "Cyrillic" | "Greek" | "other";
