@@ -341,12 +341,19 @@ interface Reading {
   languages: number;
 }
 
-const READINGS = new Map<SingleByteEncoding, Reading[]>(
-  SINGLE_BYTE_ENCODINGS.map((encoding) => {
+// Built on the first 8-bit file, not at start-up.
+const READINGS = new Map<SingleByteEncoding, Reading[]>();
+
+/** How a code page reads each byte 0x80-0xFF (index 0-127). */
+function readingsOf(encoding: SingleByteEncoding): Reading[] {
+  let readings = READINGS.get(encoding);
+  if (!readings) {
     const chars = iconv.decode(Buffer.from(Array.from({ length: 128 }, (_, i) => 0x80 + i)), encoding);
-    return [encoding, [...chars].map(reading)];
-  }),
-);
+    readings = [...chars].map(reading);
+    READINGS.set(encoding, readings);
+  }
+  return readings;
+}
 
 function reading(char: string): Reading {
   const kind = /[\p{L}\p{M}]/u.test(char)
@@ -466,7 +473,7 @@ function guessCodePage(cells: readonly Uint8Array[], firstAt: Int32Array): { enc
     if (sibling && !confidence.has(sibling)) confidence.set(sibling, value);
   }
   const candidates: Candidate[] = SINGLE_BYTE_ENCODINGS.map((encoding) => {
-    const readings = READINGS.get(encoding)!;
+    const readings = readingsOf(encoding);
     const read = cells.map((cell) => readCell(cell, readings));
     const odd = shareOdd(read);
     const value = confidence.get(encoding) ?? 0;
@@ -476,10 +483,10 @@ function guessCodePage(cells: readonly Uint8Array[], firstAt: Int32Array): { enc
   candidates.sort((a, b) => b.score - a.score || a.odd - b.odd);
   const best = candidates[0]!;
   const present = [...firstAt.keys()].filter((i) => firstAt[i]! >= 0);
-  const bestReadings = READINGS.get(best.encoding)!;
+  const bestReadings = readingsOf(best.encoding);
   // Code pages that read every byte of this file alike are the same answer, not rivals.
   const rivals = candidates.slice(1).flatMap((rival) => {
-    const readings = READINGS.get(rival.encoding)!;
+    const readings = readingsOf(rival.encoding);
     const contested = new Set(present.filter((i) => readings[i]!.char !== bestReadings[i]!.char));
     if (contested.size === 0) return [];
     // The cells where the two differ: does the rival misread them, where the best does not?
