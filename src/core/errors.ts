@@ -26,6 +26,10 @@ export const ErrorCode = {
   POLICY_CONTROL_CHARS: "POLICY_CONTROL_CHARS",
   // Import rows (besides the field rules above)
   EMAIL_DUPLICATE_IN_FILE: "EMAIL_DUPLICATE_IN_FILE",
+  /** A cell of a UTF-8 file holds bytes that are not valid UTF-8. */
+  INVALID_UTF8_BYTES: "INVALID_UTF8_BYTES",
+  /** A cell of an 8-bit file holds bytes its code page does not define. */
+  UNDEFINED_BYTES: "UNDEFINED_BYTES",
   // Whole import files
   FILE_EMPTY: "FILE_EMPTY",
   FILE_NOT_TEXT: "FILE_NOT_TEXT",

@@ -81,6 +81,11 @@ export const fieldMessages = {
   POLICY_CONTROL_CHARS: () => "Policy name contains a control character.",
   // The value is the spreadsheet row number of the email's first occurrence.
   EMAIL_DUPLICATE_IN_FILE: (v: string) => `Duplicate of row ${v}.`,
+  // The value is the column's name.
+  INVALID_UTF8_BYTES: (v: string) =>
+    `${v} has bytes that are not valid UTF-8 (shown as �): part of the file was saved in another encoding. Correct the cell, save the file as CSV UTF-8 and upload it again.`,
+  UNDEFINED_BYTES: (v: string) =>
+    `${v} has bytes that the file's encoding does not define (shown as �): the file is probably in another encoding. Save it as CSV UTF-8 and upload it again.`,
 } satisfies Partial<Record<ErrorCode, (value: string) => string>>;
 
 type MessageCode = keyof typeof fieldMessages;

@@ -3,9 +3,10 @@
  * The rows are streamed through csv-parse a slice of the file at a time, so a 150,000-row
  * file never exists as one array of rows.
  */
-import { Buffer, isUtf8 } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { CsvError, parse } from "csv-parse";
 import { AppError, ErrorCode, type UserField } from "../core/errors.ts";
+import { codePageDecoder, detectEncoding, type EncodingGuess } from "./encoding.ts";
 import { COLUMN_FIELDS, type CsvFileInfo, type CsvReader, type CsvRow, MAX_DATA_ROWS, MAX_FILE_BYTES, TEMPLATE_COLUMNS } from "./types.ts";
 import { PROBLEMS_COLUMN, unguardCell } from "./write.ts";
 
@@ -23,6 +24,11 @@ const SLICE_BYTES = 64 * 1024;
 // No real row comes near this; an unclosed quote swallowing the file does.
 const MAX_RECORD_CHARS = 1_000_000;
 const MB = 1024 * 1024;
+// The data rows the sample names are picked from, at the start of the file.
+const SAMPLE_ROWS = 500;
+const SAMPLE_NAMES = 3;
+const MAX_SAMPLE_NAME = 60;
+const REPLACEMENT_CHARACTER = "\ufffd";
 const EXPECTED_HEADER = TEMPLATE_COLUMNS.join(",");
 const FIELD_ORDER = TEMPLATE_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 const REQUIRED: readonly UserField[] = ["email", "name", "group"];
@@ -60,30 +66,40 @@ export async function readCsv(bytes: Uint8Array, options: ReadCsvOptions = {}): 
   }
   if (bytes.length === 0) throw new AppError(ErrorCode.FILE_EMPTY, "The file is empty.");
   rejectKnownBinary(bytes);
-  const { encoding, bomLength } = detectEncoding(bytes);
+  const guess = detectText(bytes);
+  const { encoding, bomLength } = guess;
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + bomLength, bytes.length - bomLength);
   const delimiter = detectDelimiter(decodePrefix(body, encoding));
-  const source: Source = { body, encoding, delimiter };
+  const source: Source = { body, encoding, delimiter, mark: undecodableMark(guess) };
 
-  // Find the header (the first non-blank row) and make sure a data row follows it.
+  // Find the header (the first non-blank row) and make sure a data row follows it; the names
+  // of the first rows give the samples.
   let rowNumber = 0;
   let header: { row: number; cells: string[]; columns: ColumnMap } | undefined;
-  let hasData = false;
-  scan: for await (const batch of recordBatches(source)) {
-    for (const record of batch) {
-      rowNumber++;
-      if (!header) {
-        if (record.some((cell) => cell.trim() !== "")) header = { row: rowNumber, cells: record, columns: mapHeader(record) };
-      } else if (!toRow(record, rowNumber, header.columns).blank) {
-        hasData = true;
-        break scan;
+  let dataRows = 0;
+  const names: string[] = [];
+  try {
+    scan: for await (const batch of recordBatches(source)) {
+      for (const record of batch) {
+        rowNumber++;
+        if (!header) {
+          if (record.some((cell) => cell.trim() !== "")) header = { row: rowNumber, cells: record, columns: mapHeader(record) };
+          continue;
+        }
+        const row = toRow(record, rowNumber, header.columns, source.mark);
+        if (row.blank) continue;
+        if (!row.invalidUtf8 && !row.undefinedBytes) names.push(row.fields.name.trim());
+        if (++dataRows >= SAMPLE_ROWS) break scan;
       }
     }
+  } catch (error) {
+    // Past the first data row the file opens; reading its chunks reports the error at its row.
+    if (dataRows === 0) throw error;
   }
   if (!header) {
     throw new AppError(ErrorCode.FILE_EMPTY, body.length === 0 ? "The file is empty." : "The file is empty: it has only blank lines.");
   }
-  if (!hasData) throw new AppError(ErrorCode.FILE_EMPTY, "The file has a header row but no users below it.");
+  if (dataRows === 0) throw new AppError(ErrorCode.FILE_EMPTY, "The file has a header row but no users below it.");
 
   const { columns } = header;
   const headerRow = header.row;
@@ -95,6 +111,9 @@ export async function readCsv(bytes: Uint8Array, options: ReadCsvOptions = {}): 
       delimiter,
       header: withoutTrailingBlanks(header.cells),
       unknownColumns: columns.unknown,
+      encodingConfident: guess.confident,
+      invalidUtf8Bytes: guess.invalidUtf8Bytes,
+      sampleNames: sampleNames(names),
     },
     chunks: (chunkSize = defaultChunkSize) => dataChunks(source, headerRow, columns, chunkSize),
   };
@@ -140,22 +159,22 @@ function rejectKnownBinary(bytes: Uint8Array): void {
   }
 }
 
-/** The encoding and the length of its byte order mark; rejects other binary content. */
-function detectEncoding(bytes: Uint8Array): { encoding: Encoding; bomLength: number } {
-  let found: { encoding: Encoding; bomLength: number };
-  if (startsWith(bytes, [0xef, 0xbb, 0xbf])) found = { encoding: "utf-8", bomLength: 3 };
-  else if (startsWith(bytes, [0xff, 0xfe])) found = { encoding: "utf-16le", bomLength: 2 };
-  else if (startsWith(bytes, [0xfe, 0xff])) found = { encoding: "utf-16be", bomLength: 2 };
-  else {
-    const sniffed = sniffUtf16(bytes);
-    if (sniffed) found = { encoding: sniffed, bomLength: 0 };
-    // ASCII-only files are valid UTF-8 too. Anything else is Windows' "ANSI" code page.
-    else found = { encoding: isUtf8(bytes) ? "utf-8" : "windows-1252", bomLength: 0 };
-  }
-  const utf16 = found.encoding === "utf-16le" || found.encoding === "utf-16be";
+/**
+ * Where a cell read as U+FFFD is marked: in a UTF-8 file with invalid bytes it is where they
+ * were; an 8-bit code page gives it only for a byte it does not define.
+ */
+function undecodableMark({ encoding, invalidUtf8Bytes }: EncodingGuess): UndecodableMark | undefined {
+  if (encoding === "utf-8") return invalidUtf8Bytes > 0 ? "invalidUtf8" : undefined;
+  return encoding === "utf-16le" || encoding === "utf-16be" ? undefined : "undefinedBytes";
+}
+
+/** The encoding (see detectEncoding); rejects binary content. */
+function detectText(bytes: Uint8Array): EncodingGuess {
+  const guess = detectEncoding(bytes);
+  const utf16 = guess.encoding === "utf-16le" || guess.encoding === "utf-16be";
   // Text never holds a NUL character; binary files nearly always do.
-  if (utf16 ? hasUtf16Nul(bytes, found.bomLength) : bytes.includes(0)) throw binaryContent();
-  return found;
+  if (utf16 ? hasUtf16Nul(bytes, guess.bomLength) : bytes.includes(0)) throw binaryContent();
+  return guess;
 }
 
 function binaryContent(): AppError {
@@ -165,37 +184,26 @@ function binaryContent(): AppError {
   );
 }
 
-/** UTF-16 without a byte order mark: the header is ASCII, so every other byte is zero. */
-function sniffUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
-  const n = Math.min(bytes.length, 512) & ~1;
-  if (n < 8) return undefined;
-  let evenZeros = 0;
-  let oddZeros = 0;
-  for (let i = 0; i < n; i += 2) {
-    if (bytes[i] === 0) evenZeros++;
-    if (bytes[i + 1] === 0) oddZeros++;
-  }
-  const pairs = n / 2;
-  // Mostly ASCII: high bytes zero, low bytes not (a few characters like U+0100 aside).
-  if (oddZeros >= pairs * 0.8 && evenZeros <= pairs * 0.05) return "utf-16le";
-  if (evenZeros >= pairs * 0.8 && oddZeros <= pairs * 0.05) return "utf-16be";
-  return undefined;
-}
-
 /** True when UTF-16 text holds a U+0000 character (a binary file with a lucky start). */
 function hasUtf16Nul(bytes: Uint8Array, start: number): boolean {
   for (let i = start; i + 1 < bytes.length; i += 2) if (bytes[i] === 0 && bytes[i + 1] === 0) return true;
   return false;
 }
 
-function decoderFor(encoding: Encoding) {
-  // The BOM, if any, is already cut off; a second one would be content.
-  return new TextDecoder(encoding, { ignoreBOM: true });
+/** A streaming decoder: `write` a slice, get its text (a character split across slices waits). */
+function decoderFor(encoding: Encoding): { write(bytes: Buffer): string; end(): string } {
+  if (encoding === "utf-8" || encoding === "utf-16le" || encoding === "utf-16be") {
+    // The BOM, if any, is already cut off; a second one would be content.
+    const decoder = new TextDecoder(encoding, { ignoreBOM: true });
+    return { write: (bytes) => decoder.decode(bytes, { stream: true }), end: () => decoder.decode() };
+  }
+  const decoder = codePageDecoder(encoding);
+  return { write: (bytes) => decoder.write(bytes), end: () => "" };
 }
 
 /** The start of the text, enough to hold the header line. */
 function decodePrefix(body: Buffer, encoding: Encoding): string {
-  return decoderFor(encoding).decode(body.subarray(0, SLICE_BYTES), { stream: true });
+  return decoderFor(encoding).write(body.subarray(0, SLICE_BYTES));
 }
 
 /**
@@ -287,16 +295,46 @@ function labelOf(field: UserField): string {
   return TEMPLATE_COLUMNS[FIELD_ORDER.indexOf(field)]!;
 }
 
-function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap): CsvRow {
+function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, mark?: UndecodableMark): CsvRow {
   const fields = {} as Record<UserField, string>;
   let blank = true;
+  let undecodable: UserField[] | undefined;
   for (const field of FIELD_ORDER) {
     const i = columns.index[field];
     const cell = i === undefined ? "" : unguardCell(record[i] ?? "");
     if (blank && cell.trim() !== "") blank = false;
+    if (mark && cell.includes(REPLACEMENT_CHARACTER)) {
+      undecodable ??= [];
+      undecodable.push(field);
+    }
     fields[field] = cell;
   }
-  return { rowNumber, fields, blank };
+  return mark && undecodable ? { rowNumber, fields, blank, [mark]: undecodable } : { rowNumber, fields, blank };
+}
+
+/**
+ * Up to three of the names, chosen to show as many different non-ASCII characters as they can
+ * (a misread encoding shows in those), earlier rows first among equals.
+ */
+function sampleNames(names: readonly string[]): string[] {
+  const picked: string[] = [];
+  const shown = new Set<string>();
+  const candidates = [...new Set(names.filter((n) => n !== "" && [...n].length <= MAX_SAMPLE_NAME))];
+  while (picked.length < SAMPLE_NAMES && candidates.length > 0) {
+    let best = 0;
+    let bestGain = -1;
+    candidates.forEach((name, i) => {
+      const gain = new Set([...name].filter((c) => c > "\u007f" && !shown.has(c))).size;
+      if (gain > bestGain) {
+        best = i;
+        bestGain = gain;
+      }
+    });
+    const [name] = candidates.splice(best, 1);
+    picked.push(name!);
+    for (const c of name!) shown.add(c);
+  }
+  return picked;
 }
 
 const BLANK_FIELDS: Readonly<Record<UserField, string>> = Object.freeze(
@@ -318,7 +356,7 @@ async function* dataChunks(source: Source, headerRow: number, columns: ColumnMap
     for (const record of batch) {
       rowNumber++;
       if (rowNumber <= headerRow) continue;
-      const row = toRow(record, rowNumber, columns);
+      const row = toRow(record, rowNumber, columns, source.mark);
       if (row.blank) {
         pendingBlanks++;
         continue;
@@ -356,7 +394,11 @@ interface Source {
   body: Buffer;
   encoding: Encoding;
   delimiter: Delimiter;
+  /** Where the cells holding U+FFFD are marked (none in clean UTF-8 and UTF-16). */
+  mark: UndecodableMark | undefined;
 }
+
+type UndecodableMark = "invalidUtf8" | "undefinedBytes";
 
 /** The text of the file as parser input: UTF-8 bytes as they are, other encodings decoded. */
 function* slices({ body, encoding }: Source): Generator<Buffer | string> {
@@ -365,10 +407,8 @@ function* slices({ body, encoding }: Source): Generator<Buffer | string> {
     return;
   }
   const decoder = decoderFor(encoding);
-  for (let i = 0; i < body.length; i += SLICE_BYTES) {
-    yield decoder.decode(body.subarray(i, i + SLICE_BYTES), { stream: true });
-  }
-  const rest = decoder.decode();
+  for (let i = 0; i < body.length; i += SLICE_BYTES) yield decoder.write(body.subarray(i, i + SLICE_BYTES));
+  const rest = decoder.end();
   if (rest) yield rest;
 }
 

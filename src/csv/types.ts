@@ -4,6 +4,7 @@
  */
 import type { UserField } from "../core/errors.ts";
 import type { FileInfo, FileRow, OpenedFile } from "../core/import/files.ts";
+import type { TextEncoding } from "./encoding.ts";
 
 export type { DirectoryView, RowStatus, RowValidator, RowVerdict, ValidationCounts } from "../core/import/files.ts";
 
@@ -25,14 +26,26 @@ export const MAX_FILE_BYTES = 35 * 1024 * 1024;
 export const MAX_DATA_ROWS = 150_000;
 
 /** One data row of the file. */
-export type CsvRow = FileRow;
+export interface CsvRow extends FileRow {
+  /** Fields whose cells hold bytes that are not valid UTF-8 (read as U+FFFD); UTF-8 files only. */
+  invalidUtf8?: UserField[];
+  /** Fields whose cells hold bytes the file's 8-bit code page does not define (read as U+FFFD). */
+  undefinedBytes?: UserField[];
+}
 
+/** How the file was read; stored on the batch (as JSON) for its summary. */
 export interface CsvFileInfo extends FileInfo {
-  encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+  encoding: TextEncoding;
   bom: boolean;
   delimiter: "," | ";" | "\t";
   /** The header cells as written in the file. */
   header: string[];
+  /** False when the encoding could not be told for sure: the summary asks to check the names. */
+  encodingConfident: boolean;
+  /** UTF-8 files: bytes that are not valid UTF-8 (the rows holding them need attention). */
+  invalidUtf8Bytes: number;
+  /** Two or three names as read, picked to show the non-ASCII letters: a wrong encoding shows in them. */
+  sampleNames: string[];
 }
 
 /** An opened file: its detected format, and its rows in chunks (trailing blank rows dropped). */

@@ -11,6 +11,7 @@ import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowValidator, TEMP
 const MAX_GROUPS_LISTED = 10;
 const FIELD_ORDER: readonly UserField[] = TEMPLATE_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 const FIELD_RANK = new Map(FIELD_ORDER.map((field, i) => [field as string, i]));
+const COLUMN_OF = Object.fromEntries(TEMPLATE_COLUMNS.map((column) => [COLUMN_FIELDS[column], column])) as Record<UserField, string>;
 
 interface Pending {
   row: CsvRow;
@@ -44,6 +45,11 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
   function check(row: CsvRow): Pending {
     const raw = userInputSchema.parse(row.fields);
     const { value, issues } = validateUserFields(raw);
+    // The cause first: a cell with bytes that could not be read may fail its field's rule.
+    issues.unshift(
+      ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
+      ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
+    );
     let group: Group | undefined;
     if (raw.group) {
       group = groups.get(groupKey(raw.group));

@@ -5,6 +5,7 @@
  * renderers decide markup and limits (how many rows needing attention fit, for instance).
  */
 import { awaitsInviteOrFinish, type ImportBatch, type ImportRowRecord, type InvitationCounts } from "../core/index.ts";
+import { fileReadBlocks } from "./file-read.ts";
 import type { Block, Button, Field, Form, Inline, Message, RichText, Spell } from "./model.ts";
 
 /** Button ids of the import flow (stable: messages already posted carry them). */
@@ -166,6 +167,7 @@ export function importMessage(view: ImportView): Message {
     );
   }
   const blocks: Block[] = [{ type: "section", text: [{ bold: `Import ${batch.code}` }, " · ", { code: batch.fileName }], fields }];
+  blocks.push(...fileReadBlocks(batch));
 
   let summary: string;
   const buttons: Button[] = [];

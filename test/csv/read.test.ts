@@ -1,8 +1,9 @@
+import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
 import { MAX_DATA_ROWS, MAX_FILE_BYTES, TEMPLATE_COLUMNS } from "../../src/csv/types.ts";
-import { allRows, expectations, FIXTURE_FILES, fixture, read, rejection, utf8 } from "./support.ts";
+import { allRows, encodingFixture, expectations, FIXTURE_FILES, fixture, read, rejection, utf8 } from "./support.ts";
 
 const HEADER = TEMPLATE_COLUMNS.join(",");
 const ROW = "ann.lee@corp.example.org,Ann Lee,Finance,User,,";
@@ -31,6 +32,10 @@ describe("readCsv on the shared fixtures", () => {
       delimiter: ",",
       header: [...TEMPLATE_COLUMNS],
       unknownColumns: [],
+      encodingConfident: true,
+      invalidUtf8Bytes: 0,
+      // The names of the first rows that show the most different non-ASCII letters.
+      sampleNames: ["Jiří 小林", "Zsófia Castañeda", "Ümit Ivanović"],
     });
     const rows = await allRows(reader);
     expect(rows).toHaveLength(expectations().data_rows);
@@ -360,5 +365,131 @@ describe("readCsv: malformed files", () => {
     const text = `${HEADER}\r\n${ROW}\r\n${ROW}\r\nx@b.org,"Oops,Finance\r\n${many}`;
     const error = await rejection(allRows(await read(text)), ErrorCode.FILE_MALFORMED);
     expect(error.message).toMatch(/^Row 4 is longer than 1,000,000 characters/);
+  });
+});
+
+describe("readCsv: encodings of real LibreOffice exports", () => {
+  // File, its UTF-8 master, the encoding and delimiter LibreOffice wrote, and a name it must read.
+  const exports = [
+    ["users.pl.windows-1250.csv", "pl.csv", "windows-1250", ";", "Łukasz Żółć"],
+    ["users.cs.windows-1250.csv", "cs.csv", "windows-1250", ",", "Čestmír Šťastný"],
+    ["users.cs.iso-8859-2.csv", "cs.csv", "iso-8859-2", ",", "Šárka Procházková"],
+    ["users.ru.windows-1251.csv", "ru.csv", "windows-1251", ";", "Елена Фёдорова"],
+    ["users.ru.iso-8859-5.csv", "ru.csv", "iso-8859-5", ",", "Ігор Бондаренко"],
+    ["users.el.windows-1253.csv", "el.csv", "windows-1253", ";", "Άννα Κωνσταντίνου"],
+    ["users.el.iso-8859-7.csv", "el.csv", "iso-8859-7", ",", "Άγγελος Τσιόλκας"],
+    ["users.tr.windows-1254.csv", "tr.csv", "windows-1254", ";", "İbrahim Çetin"],
+    ["users.baltic.windows-1257.csv", "baltic.csv", "windows-1257", ";", "Ieva Ģērmane"],
+    ["users.western.windows-1252.csv", "western.csv", "windows-1252", ",", "Þór Ólafsson"],
+    ["users.multi.utf-8.csv", "multi.csv", "utf-8", ",", "王伟"],
+    ["users.multi.utf-16le.csv", "multi.csv", "utf-16le", "\t", "김민준"],
+  ] as const;
+
+  it.each(exports)("%s reads exactly as its master %s: %s, delimiter %j, sure", async (file, master, encoding, delimiter, name) => {
+    const reader = await readCsv(encodingFixture(file));
+    expect(reader.info).toMatchObject({ encoding, delimiter, encodingConfident: true, invalidUtf8Bytes: 0 });
+    const rows = await allRows(reader);
+    const expected = await allRows(await readCsv(encodingFixture(`masters/${master}`)));
+    expect(rows.length).toBeGreaterThanOrEqual(20);
+    expect(rows).toEqual(expected);
+    expect(rows.map((r) => r.fields.name)).toContain(name);
+    // The samples are names of the file, with letters beyond ASCII.
+    expect(reader.info.sampleNames).toHaveLength(3);
+    for (const sample of reader.info.sampleNames) {
+      expect(expected.map((r) => r.fields.name)).toContain(sample);
+      expect(sample).toMatch(/[^\x00-\x7f]/);
+    }
+  });
+
+  it("the Polish file of the issue: read as Windows-1250, not “£ukasz ¯ó³æ”; its groups too", async () => {
+    const reader = await readCsv(encodingFixture("users.pl.windows-1250.csv"));
+    expect(reader.info.sampleNames).toEqual(["Łukasz Żółć", "Jędrzej Stępień", "Małgorzata Wiśniewska"]);
+    const rows = await allRows(reader);
+    expect(rows[0]?.fields).toMatchObject({ name: "Łukasz Żółć", group: "Księgowość" });
+    expect(rows.find((r) => r.rowNumber === 31)?.fields.name).toBe("Ewelina Ślusarczyk");
+  });
+
+  it("UTF-8 with stray bytes stays UTF-8: only the cells holding them are marked, the rest reads right", async () => {
+    const reader = await readCsv(encodingFixture("users.multi.utf-8-stray-bytes.csv"));
+    expect(reader.info).toMatchObject({ encoding: "utf-8", encodingConfident: true, invalidUtf8Bytes: 4 });
+    const rows = await allRows(reader);
+    const expected = await allRows(await readCsv(encodingFixture("masters/multi.csv")));
+    expect(rows.filter((r) => r.invalidUtf8).map((r) => [r.rowNumber, r.invalidUtf8])).toEqual([
+      [9, ["name"]],
+      [15, ["name"]],
+      [23, ["name"]],
+    ]);
+    expect(rows.find((r) => r.rowNumber === 15)?.fields.name).toBe("Jos\ufffd Ñúñez");
+    expect(rows.find((r) => r.rowNumber === 23)?.fields.name).toBe("Søren Kierkeg\ufffdrd");
+    expect(rows.find((r) => r.rowNumber === 9)?.fields.name).toBe("高橋 \ufffd");
+    const untouched = (r: { rowNumber: number }) => ![9, 15, 23].includes(r.rowNumber);
+    expect(rows.filter(untouched)).toEqual(expected.filter(untouched));
+    // The samples skip the spoilt rows.
+    expect(reader.info.sampleNames.join()).not.toContain("\ufffd");
+    // The same bytes at an odd offset in memory (the scan reads four bytes at a time).
+    const bytes = encodingFixture("users.multi.utf-8-stray-bytes.csv");
+    const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+    shifted.set(bytes);
+    expect((await readCsv(shifted)).info).toMatchObject({ encoding: "utf-8", invalidUtf8Bytes: 4 });
+  });
+
+  it("one stray byte in a UTF-8 file leaves the other rows' names intact (not “JosÃ© Ã‘ÃºÃ±ez”)", async () => {
+    const bytes = Uint8Array.from([
+      ...utf8(`${HEADER}\njose@b.org,José Ñúñez,Finance,,,\nzoe@b.org,Zo`),
+      0xeb, // ë as a single Windows-1252 byte
+      ...utf8(" Smith,Finance,,,\n"),
+    ]);
+    const reader = await readCsv(bytes);
+    expect(reader.info).toMatchObject({ encoding: "utf-8", invalidUtf8Bytes: 1, sampleNames: ["José Ñúñez"] });
+    const rows = await allRows(reader);
+    expect(rows.map((r) => [r.fields.name, r.invalidUtf8])).toEqual([
+      ["José Ñúñez", undefined],
+      ["Zo\ufffd Smith", ["name"]],
+    ]);
+  });
+
+  it("a UTF-8 file with a BOM and an invalid byte in the e-mail: that cell is marked", async () => {
+    const bytes = Uint8Array.from([0xef, 0xbb, 0xbf, ...utf8(`${HEADER}\nann`), 0xe9, ...utf8("@b.org,Ann,Finance,,,\n")]);
+    const reader = await readCsv(bytes);
+    expect(reader.info).toMatchObject({ encoding: "utf-8", bom: true, invalidUtf8Bytes: 1 });
+    expect((await allRows(reader))[0]).toMatchObject({ invalidUtf8: ["email"], fields: { email: "ann\ufffd@b.org" } });
+  });
+
+  it("pure ASCII is UTF-8, sure; no cell is marked", async () => {
+    const reader = await read(`${HEADER}\n${ROW}\n`);
+    expect(reader.info).toMatchObject({ encoding: "utf-8", encodingConfident: true, invalidUtf8Bytes: 0, sampleNames: ["Ann Lee"] });
+    expect((await allRows(reader))[0]?.invalidUtf8).toBeUndefined();
+  });
+
+  it("Windows-1251 Ukrainian, whose В+і happen to be valid UTF-8 pairs, is still Windows-1251", async () => {
+    const names = ["Віталій Вітренко", "Вікторія Бойко", "Віра Шевчук", "Олена Ковальчук", "Іван Мельник"];
+    const text = `${HEADER}\n${names.map((n, i) => `u${i}@b.org,${n},Finance,,,`).join("\n")}\n`;
+    const rows = await allRows(await readCsv(iconv.encode(text, "windows-1251")));
+    expect(rows.map((r) => r.fields.name)).toEqual(names);
+  });
+
+  it("a letter first met deep in a long file still decides the code page", async () => {
+    // 160 KB of ASCII names, then Polish ones in Windows-1250: the first 64 KB hold no hint.
+    const ascii = Array.from({ length: 3000 }, (_, i) => `user${i}@corp.example.org,User Number ${i},Finance,User,,`);
+    const polish = ["Paweł Dąbrowski", "Ewelina Ślusarczyk", "Kazimierz Kaźmierczak", "Michał Woźniak"];
+    const text = [HEADER, ...ascii, ...polish.map((n, i) => `pl${i}@corp.example.org,${n},Finance,User,,`)].join("\r\n");
+    const reader = await readCsv(iconv.encode(text, "windows-1250"));
+    expect(reader.info.encoding).toBe("windows-1250");
+    const rows = await allRows(reader);
+    expect(rows.slice(-4).map((r) => r.fields.name)).toEqual(polish);
+  });
+
+  it("unsure when the names read plausibly in two code pages: a Turkish or a French name alone", async () => {
+    const one = (name: string, encoding: string) => readCsv(iconv.encode(`${HEADER}\na@b.org,${name},Finance,,,\n`, encoding));
+    expect((await one("Ayşe Yılmaz", "windows-1254")).info.encodingConfident).toBe(false);
+    const french = await one("Hélène Lefèvre", "windows-1252");
+    expect(french.info).toMatchObject({ encoding: "windows-1252", encodingConfident: false, sampleNames: ["Hélène Lefèvre"] });
+  });
+
+  it("sure on a single name when every other code page misreads it (symbols or impossible letters)", async () => {
+    const one = (name: string, encoding: string) => readCsv(iconv.encode(`${HEADER}\na@b.org,${name},Finance,,,\n`, encoding));
+    expect((await one("Łukasz Żółć", "windows-1250")).info).toMatchObject({ encoding: "windows-1250", encodingConfident: true });
+    expect((await one("Lukáš Novák", "iso-8859-2")).info).toMatchObject({ encoding: "iso-8859-2", encodingConfident: true });
+    expect((await one("Jānis Bērziņš", "windows-1257")).info).toMatchObject({ encoding: "windows-1257", encodingConfident: true });
   });
 });

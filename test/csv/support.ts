@@ -29,6 +29,14 @@ export function fixture(name: string): Uint8Array {
   return readFileSync(path.join(FIXTURES, name));
 }
 
+/** LibreOffice exports of rosters in other encodings (see test/fixtures/csv/encodings/README.md). */
+export const ENCODING_FIXTURES = path.join(FIXTURES, "encodings");
+
+/** An export of test/fixtures/csv/encodings, or with `masters/` its UTF-8 master. */
+export function encodingFixture(name: string): Uint8Array {
+  return readFileSync(path.join(ENCODING_FIXTURES, name));
+}
+
 export function expectations(): FixtureExpectations {
   return JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as FixtureExpectations;
 }

@@ -1,9 +1,10 @@
+import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import type { UserField } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
 import type { CsvRow, DirectoryView, RowVerdict } from "../../src/csv/types.ts";
 import { createRowValidator } from "../../src/csv/validate.ts";
-import { directory, expectations, FIXTURE_FILES, fixture, makeGroups } from "./support.ts";
+import { directory, encodingFixture, expectations, FIXTURE_FILES, fixture, makeGroups } from "./support.ts";
 
 const GROUPS = expectations().groups_to_create_first;
 
@@ -224,5 +225,64 @@ describe("createRowValidator", () => {
     const [v] = await validator.validate([row(2, { ...ann, group: "\u00a0HELP desk  " })]);
     expect(v?.ready?.groupId).toBe(groups[1]!.id);
     expect(v?.fields.group).toBe("Help Desk");
+  });
+});
+
+describe("validating files in other encodings", () => {
+  it("UTF-8 with stray bytes: exactly the rows holding them need attention, saying so; CJK names raise no control-character error", async () => {
+    const { view } = directory(["Engineering", "Finance", "Warehouse"]);
+    const { verdicts, counts } = await verdictsOf(encodingFixture("users.multi.utf-8-stray-bytes.csv"), view);
+    expect(counts).toMatchObject({ dataRows: 28, ready: 25, needsAttention: 3 });
+    expect(
+      verdicts.filter((v) => v.status === "NEEDS_ATTENTION").map((v) => [v.rowNumber, v.issues.map((i) => [i.field, i.code])]),
+    ).toEqual([
+      [9, [["name", "INVALID_UTF8_BYTES"]]],
+      [15, [["name", "INVALID_UTF8_BYTES"]]],
+      [23, [["name", "INVALID_UTF8_BYTES"]]],
+    ]);
+    expect(verdicts.find((v) => v.rowNumber === 15)?.issues[0]?.message).toBe(
+      "Name has bytes that are not valid UTF-8 (shown as �): part of the file was saved in another encoding. Correct the cell, save the file as CSV UTF-8 and upload it again.",
+    );
+    expect(verdicts.flatMap((v) => v.issues).filter((i) => i.code === "NAME_CONTROL_CHARS")).toEqual([]);
+    expect(verdicts.find((v) => v.rowNumber === 2)?.ready?.value.name).toBe("王伟");
+  });
+
+  it("an invalid byte in the e-mail: the e-mail cell is named", async () => {
+    const text = (t: string) => new TextEncoder().encode(t);
+    const bytes = Uint8Array.from([...text("Email ID,Name,Group\nzoe@b.org,Zoë Łoś,Finance\nann"), 0xe9, ...text("@b.org,Ann,Finance\n")]);
+    const { verdicts } = await verdictsOf(bytes, directory(["Finance"]).view);
+    expect(verdicts.map((v) => v.issues.map((i) => [i.field, i.code]))).toEqual([
+      [],
+      [
+        ["email", "INVALID_UTF8_BYTES"],
+        ["email", "EMAIL_INVALID"],
+      ],
+    ]);
+    expect(verdicts[1]?.issues[0]?.message).toMatch(/^Email ID has bytes that are not valid UTF-8/);
+  });
+
+  it("a byte the code page does not define (0xD2 in Greek): that row needs attention, saying so", async () => {
+    const bytes = Buffer.from(encodingFixture("users.el.windows-1253.csv"));
+    const at = bytes.indexOf(iconv.encode("Ζωή", "windows-1253"));
+    bytes[at + 1] = 0xd2; // ω → a byte Windows-1253 leaves undefined
+    const { verdicts } = await verdictsOf(bytes, directory(["Λογιστήριο", "Πωλήσεις", "Αποθήκη", "IT"]).view);
+    const flagged = verdicts.filter((v) => v.status === "NEEDS_ATTENTION");
+    expect(flagged.map((v) => [v.rowNumber, v.fields.name, v.issues.map((i) => i.code)])).toEqual([
+      [23, "Ζ\ufffdή Κυριακίδου", ["UNDEFINED_BYTES"]],
+    ]);
+    expect(flagged[0]?.issues[0]?.message).toBe(
+      "Name has bytes that the file's encoding does not define (shown as �): the file is probably in another encoding. Save it as CSV UTF-8 and upload it again.",
+    );
+  });
+
+  it.each([
+    ["users.pl.windows-1250.csv", ["Księgowość", "Sprzedaż", "Magazyn", "IT"], 31],
+    ["users.ru.windows-1251.csv", ["Бухгалтерия", "Продажи", "Склад", "ИТ"], 34],
+    ["users.el.iso-8859-7.csv", ["Λογιστήριο", "Πωλήσεις", "Αποθήκη", "IT"], 28],
+    ["users.baltic.windows-1257.csv", ["Buhalterija", "Pardavimai", "Sandėlis", "IT"], 32],
+  ])("%s: every row is ready, in groups named in its language", async (file, groups, rows) => {
+    const { verdicts, counts } = await verdictsOf(encodingFixture(file), directory(groups).view);
+    expect(counts).toMatchObject({ dataRows: rows, ready: rows, needsAttention: 0 });
+    expect(verdicts.every((v) => v.issues.length === 0)).toBe(true);
   });
 });

@@ -84,7 +84,16 @@ describe("importTemplate", () => {
     await rejection(readCsv(template.bytes), ErrorCode.FILE_EMPTY);
     const filled = new Uint8Array([...template.bytes, ...new TextEncoder().encode("ann@corp.example.org,Ann,Finance,,,\r\n")]);
     const reader = await readCsv(filled);
-    expect(reader.info).toEqual({ encoding: "utf-8", bom: true, delimiter: ",", header: [...TEMPLATE_COLUMNS], unknownColumns: [] });
+    expect(reader.info).toEqual({
+      encoding: "utf-8",
+      bom: true,
+      delimiter: ",",
+      header: [...TEMPLATE_COLUMNS],
+      unknownColumns: [],
+      encodingConfident: true,
+      invalidUtf8Bytes: 0,
+      sampleNames: ["Ann"],
+    });
     expect(await allRows(reader)).toEqual([
       { rowNumber: 2, blank: false, fields: fields({ email: "ann@corp.example.org", name: "Ann", group: "Finance" }) },
     ]);

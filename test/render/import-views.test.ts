@@ -440,3 +440,62 @@ describe("forms and the template", () => {
     );
   });
 });
+
+describe("the import summary: how the file was read", () => {
+  const info = (over: Record<string, unknown> = {}) => ({
+    encoding: "windows-1250",
+    bom: false,
+    delimiter: ";",
+    header: ["Email ID", "Name", "Group"],
+    unknownColumns: [],
+    encodingConfident: true,
+    invalidUtf8Bytes: 0,
+    sampleNames: ["Łukasz Żółć", "Jędrzej Stępień", "Małgorzata Wiśniewska"],
+    ...over,
+  });
+  const readLine = (text: string) => ({ type: "context", elements: [md(text)] });
+  const summaryOf = (over: Partial<ImportBatch>) => renderMessage(importMessage({ batch: batch(over), attention: [] }));
+
+  it("validated: the encoding by its name, the delimiter and the names as read, under the counts", () => {
+    const message = summaryOf({ fileInfo: info() });
+    expect(message.blocks[1]).toEqual(
+      readLine(
+        "Read as *Windows-1250 (Central European)*, semicolon-separated. Names as read: Łukasz Żółć · Jędrzej Stępień · Małgorzata Wiśniewska.",
+      ),
+    );
+    expect(JSON.stringify(message.blocks)).not.toContain("could not be told");
+  });
+
+  it("unsure: says which encoding was assumed and how to save the file as CSV UTF-8 in Excel and LibreOffice", () => {
+    const message = summaryOf({
+      fileInfo: info({ encoding: "windows-1254", delimiter: ",", encodingConfident: false, sampleNames: ["Ayşe Yılmaz"] }),
+    });
+    expect(message.blocks[1]).toEqual(readLine("Read as *Windows-1254 (Turkish)*, comma-separated. Names as read: Ayşe Yılmaz."));
+    expect(message.blocks[2]).toEqual({
+      type: "section",
+      text: md(
+        "*Check the names above.* The file's encoding could not be told for sure: it was read as Windows-1254 (Turkish). If the names look wrong, save the file as CSV UTF-8 and upload it again: in Excel, File › Save As › CSV UTF-8 (Comma delimited); in LibreOffice, File › Save As › Text CSV with Edit filter settings, Character set Unicode (UTF-8).",
+      ),
+    });
+  });
+
+  it("UTF-8 with invalid bytes: how many, and that their rows need attention", () => {
+    const message = summaryOf({
+      fileInfo: info({ encoding: "utf-8", delimiter: "\t", invalidUtf8Bytes: 4, sampleNames: ["王伟", "Ayşe Yılmaz"] }),
+    });
+    expect(message.blocks[1]).toEqual(
+      readLine(
+        "Read as *UTF-8*, tab-separated. Names as read: 王伟 · Ayşe Yılmaz. 4 bytes are not valid UTF-8: the rows holding them need attention.",
+      ),
+    );
+  });
+
+  it("shown while nothing is created (validated, waiting for approval); not once accounts are made, nor for batches stored without it", () => {
+    const hasLine = (over: Partial<ImportBatch>) => JSON.stringify(summaryOf(over).blocks).includes("Read as");
+    expect(hasLine({ status: "AWAITING_APPROVAL", fileInfo: info() })).toBe(true);
+    expect(hasLine({ status: "CREATED", fileInfo: info(), createdRows: 114 })).toBe(false);
+    expect(hasLine({ status: "CANCELLED", fileInfo: info() })).toBe(false);
+    expect(hasLine({ fileInfo: { encoding: "utf-8", bom: false, delimiter: ",", header: [], unknownColumns: [] } })).toBe(true);
+    expect(hasLine({ fileInfo: {} })).toBe(false);
+  });
+});

@@ -191,6 +191,39 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       },
     );
 
+    it("a Windows-1250 file shared in the DM: the summary says it was read as Windows-1250, with Polish names read right", async () => {
+      const actor = { email: SLACK_USERS.admin.email, platform: "slack" as const };
+      for (const name of ["Księgowość", "Sprzedaż", "Magazyn", "IT"]) await h.core.addGroup({ actor, input: { name } });
+      const bytes = readFileSync(path.join(FIXTURES, "encodings/users.pl.windows-1250.csv"));
+      const { post, batch } = await summaryOf("pracownicy.csv", bytes);
+      expect(fieldsOf(post)).toEqual({ "Data rows": "31", Ready: "31", "Need attention": "0", Blank: "0" });
+      expect(textOf(post)).toContain(
+        "Read as *Windows-1250 (Central European)*, semicolon-separated. Names as read: Łukasz Żółć · Jędrzej Stępień · Małgorzata Wiśniewska.",
+      );
+      expect(textOf(post)).not.toContain("could not be told");
+      // What would be created: the names and groups as the spreadsheet shows them.
+      const staged = await h.t.db.prisma.importRow.findFirst({ where: { batchId: batch.id, rowNumber: 2 } });
+      expect(staged).toMatchObject({ name: "Łukasz Żółć", groupName: "Księgowość", status: "READY" });
+    });
+
+    it("a UTF-8 file with stray bytes: read as UTF-8, and exactly the rows holding them need attention, saying why", async () => {
+      const bytes = readFileSync(path.join(FIXTURES, "encodings/users.multi.utf-8-stray-bytes.csv"));
+      const { post } = await summaryOf("stray.csv", bytes);
+      expect(fieldsOf(post)).toMatchObject({ "Data rows": "28", Ready: "25", "Need attention": "3" });
+      expect([...textOf(post).matchAll(/\*Row (\d+)\*/g)].map((m) => Number(m[1]))).toEqual([9, 15, 23]);
+      expect(textOf(post)).toContain("*Row 15* (jose.nunez@corp.example.com): Name has bytes that are not valid UTF-8 (shown as �)");
+      expect(textOf(post)).toContain("Read as *UTF-8*, comma-separated.");
+      expect(textOf(post)).toContain("4 bytes are not valid UTF-8: the rows holding them need attention.");
+      expect(textOf(post)).not.toContain("control character");
+    });
+
+    it("a file whose encoding cannot be told for sure: the summary says what was assumed and how to save as CSV UTF-8", async () => {
+      const bytes = Buffer.from(`Email ID,Name,Group\nayse.yilmaz@corp.example.org,Ay\xfee Y\xfdlmaz,Finance\n`, "latin1");
+      const { post } = await summaryOf("tr.csv", bytes);
+      expect(textOf(post)).toContain("The file's encoding could not be told for sure: it was read as");
+      expect(textOf(post)).toContain("File › Save As › CSV UTF-8 (Comma delimited)");
+    });
+
     it("the error report is uploaded in the thread (files.uploadV2) and is formula-safe", async () => {
       const rows = [["bad-email", '=HYPERLINK("http://evil")', "Finance", "User", "", ""], ...freshRows(2)];
       const { ts, code } = await summaryOf("formula.csv", csvFile(rows));
