@@ -110,6 +110,8 @@ export interface HarnessOptions {
   imports?: Partial<ImportSettings>;
   /** SMTP server for invitations (test/helpers/smtp.ts); unset: no mail configured. */
   smtpUrl?: string;
+  /** Scripts the fake before the app starts (e.g. what auth.test answers at start-up). */
+  beforeStart?: (fake: FakeSlack) => void;
 }
 
 export async function startSlackHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<SlackHarness> {
@@ -117,6 +119,7 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
   if (options.seed !== false) await seedDirectory(t);
   const fake = await FakeSlack.start();
   for (const u of Object.values(SLACK_USERS)) fake.addUser({ id: u.id, email: u.email, name: u.name });
+  options.beforeStart?.(fake);
 
   const mailer = createSmtpMailer({
     smtpUrl: options.smtpUrl,

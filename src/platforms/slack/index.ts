@@ -19,6 +19,7 @@ import { type ImportFlowOptions, registerImports, SlackImports } from "./imports
 import { boltLogger } from "./logger.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
 import { toSlackApiError } from "./web.ts";
+import { type Installation, workspaceGuard } from "./workspace.ts";
 
 /** Slash commands, interactivity and events all arrive here (HTTP mode). */
 export const SLACK_EVENTS_PATH = "/slack/events";
@@ -53,20 +54,29 @@ export interface SlackEdge {
 
 /**
  * The bot's own ids from auth.test, asked once and kept (a failure is asked again next time).
- * Bolt needs them to ignore the bot's own messages.
+ * Bolt needs them to ignore the bot's own messages; the workspace rule needs the team.
  */
-function botAuthorization(client: webApi.WebClient, token: string): { authorize: Authorize<boolean>; check(): Promise<void> } {
-  let ids: Promise<{ botId?: string; botUserId?: string }> | undefined;
+function botAuthorization(
+  client: webApi.WebClient,
+  token: string,
+): { authorize: Authorize<boolean>; check(): Promise<void>; installation(): Promise<Installation> } {
+  let ids: Promise<{ botId?: string; botUserId?: string; installation: Installation }> | undefined;
   const get = () => {
-    ids ??= client.auth.test({ token }).then((r) => ({ botId: r.bot_id, botUserId: r.user_id }));
+    ids ??= client.auth
+      .test({ token })
+      .then((r) => ({ botId: r.bot_id, botUserId: r.user_id, installation: { teamId: r.team_id, enterpriseId: r.enterprise_id } }));
     ids.catch(() => (ids = undefined));
     return ids;
   };
   return {
-    authorize: async () => ({ botToken: token, ...(await get()) }),
+    authorize: async () => {
+      const { botId, botUserId } = await get();
+      return { botToken: token, botId, botUserId };
+    },
     check: async () => {
       await get();
     },
+    installation: async () => (await get()).installation,
   };
 }
 
@@ -110,6 +120,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   app.error(async (error) => {
     logFailure(log, error, { while: "processing a Slack request" });
   });
+  app.use(workspaceGuard({ installation: bot.installation, allowedTeams: config.allowedTeams, logger: log }));
 
   // Requests in progress, whatever the transport, so that stop() can let them finish.
   const inProgress = new Set<Promise<void>>();
