@@ -48,62 +48,101 @@ export function isSlackFileUrl(url: string, apiUrl?: string): boolean {
   return target.protocol === "https:" && /(^|\.)slack(-gov)?\.com$/i.test(target.hostname);
 }
 
+/** How long a download may go without receiving anything before it is given up as stalled. */
+export const DOWNLOAD_IDLE_TIMEOUT_MS = 15_000;
+
 /**
  * Downloads a file with the bot token, from Slack's hosts only. Slack answers a token without
  * files:read (or a file the bot may not see) with its HTML sign-in page rather than an error:
- * that is a missing scope.
+ * that is a missing scope. A download that stops part-way (nothing for `idleTimeoutMs`, the
+ * connection closed, or not done within `timeoutMs`) fails as "stalled".
  */
 export async function downloadFile(
   url: string,
   token: string,
-  { timeoutMs = 60_000, limit = DOWNLOAD_LIMIT_BYTES, apiUrl }: { timeoutMs?: number; limit?: number; apiUrl?: string } = {},
+  {
+    timeoutMs = 60_000,
+    idleTimeoutMs = DOWNLOAD_IDLE_TIMEOUT_MS,
+    limit = DOWNLOAD_LIMIT_BYTES,
+    apiUrl,
+  }: { timeoutMs?: number; idleTimeoutMs?: number; limit?: number; apiUrl?: string } = {},
 ): Promise<Uint8Array> {
   if (!isSlackFileUrl(url, apiUrl)) {
     throw new SlackApiError("files.download", "platform", { slackError: "the file is not stored on Slack" });
   }
-  let res: Response;
+  // Aborted when nothing arrives for idleTimeoutMs (the timer restarts with every chunk) or after timeoutMs in all.
+  const idle = new AbortController();
+  let idleTimer: NodeJS.Timeout | undefined;
+  const waitForData = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => idle.abort(), idleTimeoutMs);
+  };
+  const overall = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([idle.signal, overall]);
   try {
-    // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    throw new SlackApiError("files.download", "network", {}, { cause: error });
-  }
-  if (res.status === 404 || res.status === 410)
-    throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
-  if (res.status === 401 || res.status === 403) {
-    throw new SlackApiError("files.download", "missing_scope", {
-      slackError: `HTTP ${res.status}`,
-      needed: "files:read",
-      status: res.status,
-    });
-  }
-  if (res.status === 429)
-    throw new SlackApiError("files.download", "ratelimited", {
-      slackError: "ratelimited",
-      retryAfter: Number(res.headers.get("retry-after")) || undefined,
-    });
-  if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
-  if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
-    await res.body?.cancel();
-    throw new SlackApiError("files.download", "missing_scope", { slackError: "sign-in page instead of the file", needed: "files:read" });
-  }
-  // Read up to the limit (and one byte more, so the importer can tell the file is too large).
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body?.getReader();
-  if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        break;
+    let res: Response;
+    try {
+      waitForData();
+      // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
+      res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
+    } catch (error) {
+      const slackError = idle.signal.aborted
+        ? `no answer within ${idleTimeoutMs / 1000} s`
+        : overall.aborted
+          ? `no answer within ${timeoutMs / 1000} s`
+          : undefined;
+      throw new SlackApiError("files.download", "network", { slackError }, { cause: error });
+    }
+    if (res.status === 404 || res.status === 410)
+      throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
+    if (res.status === 401 || res.status === 403) {
+      throw new SlackApiError("files.download", "missing_scope", {
+        slackError: `HTTP ${res.status}`,
+        needed: "files:read",
+        status: res.status,
+      });
+    }
+    if (res.status === 429)
+      throw new SlackApiError("files.download", "ratelimited", {
+        slackError: "ratelimited",
+        retryAfter: Number(res.headers.get("retry-after")) || undefined,
+      });
+    if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
+    if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
+      await res.body?.cancel();
+      throw new SlackApiError("files.download", "missing_scope", { slackError: "sign-in page instead of the file", needed: "files:read" });
+    }
+    // Read up to the limit (and one byte more, so the importer can tell the file is too large).
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = res.body?.getReader();
+    if (reader) {
+      try {
+        for (;;) {
+          waitForData();
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          size += value.byteLength;
+          if (size > limit) {
+            await reader.cancel();
+            break;
+          }
+        }
+      } catch (error) {
+        const got = `after ${size.toLocaleString("en-US")} bytes`;
+        const slackError = idle.signal.aborted
+          ? `no data for ${idleTimeoutMs / 1000} s ${got}`
+          : overall.aborted
+            ? `not complete within ${timeoutMs / 1000} s (${size.toLocaleString("en-US")} bytes)`
+            : `connection closed ${got}`;
+        throw new SlackApiError("files.download", "stalled", { slackError }, { cause: error });
       }
     }
+    return new Uint8Array(Buffer.concat(chunks));
+  } finally {
+    clearTimeout(idleTimer);
   }
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** Posts a file in a conversation (in a thread when given), with a comment. */

@@ -74,6 +74,8 @@ export interface ImportFlowOptions {
   now?: () => number;
   /** Rows created per transaction (tests: small, to see progress). */
   chunkSize?: number;
+  /** How long a file download may receive nothing before it is given up (files.ts's default unless set). */
+  downloadIdleTimeoutMs?: number;
 }
 
 /** At most one edit per interval; the first always goes. */
@@ -311,7 +313,10 @@ export class SlackImports {
       await this.edge.core.requireAdministrator(actor);
       const described = await describeFile(this.client, file);
       name = described.name;
-      bytes = await downloadFile(described.url_private_download, this.options.botToken, { apiUrl: this.options.apiUrl });
+      bytes = await downloadFile(described.url_private_download, this.options.botToken, {
+        apiUrl: this.options.apiUrl,
+        idleTimeoutMs: this.options.downloadIdleTimeoutMs,
+      });
     } catch (error) {
       await this.fail(place, error, where);
       return;

@@ -39,8 +39,8 @@ export interface SlackEdgeOptions {
   drainTimeoutMs?: number;
   /** How long a modal submission may take before it is closed and its outcome sent as a message (Slack allows 3 s). */
   submitDeadlineMs?: number;
-  /** The import flow's seams: progress throttle and its clock, rows per creation chunk. */
-  imports?: Pick<ImportFlowOptions, "progressIntervalMs" | "now" | "chunkSize">;
+  /** The import flow's seams: progress throttle and its clock, rows per creation chunk, download idle timeout. */
+  imports?: Pick<ImportFlowOptions, "progressIntervalMs" | "now" | "chunkSize" | "downloadIdleTimeoutMs">;
 }
 
 export interface SlackEdge {
