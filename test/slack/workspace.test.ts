@@ -229,41 +229,59 @@ describe("who else is served", () => {
     };
   }
 
-  it("SLACK_ALLOWED_TEAMS admits the teams it lists (and only those)", async () => {
-    h = await start("pglite", { slack: { allowedTeams: [OTHER_TEAM] } });
+  it("SLACK_ALLOWED_TEAMS admits the teams it lists; on Grid, the bot's organization is served; nobody else", async () => {
+    const enterpriseId = "E0HMSORG";
+    h = await start("pglite", {
+      slack: { allowedTeams: [OTHER_TEAM] },
+      beforeStart: (fake) =>
+        fake.on("auth.test", async (call, f) => {
+          const reply = (await DEFAULT_RESPONDERS["auth.test"]!(call, f)) as { body: Record<string, unknown> };
+          return { body: { ...reply.body, enterprise_id: enterpriseId } };
+        }),
+    });
+    h.fake.addUser({ id: "U0SISTER", teamId: "T0SISTER", email: ADMIN.email });
     h.fake.addUser({ id: "U0THIRD", teamId: "T0THIRD", email: ADMIN.email });
+
     const listed = await groupsAs(h, {});
     expect(listed.status).toBe(200);
-    await h.fake.waitFor("response_url");
+    await h.fake.waitForCalls((c) => c.method === "response_url", 1);
     expect(listed.answers()[0]).toMatch(/^\d+ groups$/);
     expect((await postSigned(h.eventsUrl, interactionBody(requests.suggest("fin")))).json).toMatchObject({
       options: [{ value: "Finance" }],
     });
-    expect((await groupsAs(h, { team: "T0THIRD", user: "U0THIRD" })).json).toEqual({ response_type: "ephemeral", text: REFUSAL });
-  });
-
-  it("on Enterprise Grid: another workspace of the bot's organization is served, another organization is not", async () => {
-    const grid = { teamId: FAKE_TEAM.id, enterpriseId: "E0HMSORG" };
-    h = await start("pglite", {
-      beforeStart: (fake) =>
-        fake.on("auth.test", async (call, f) => {
-          const reply = (await DEFAULT_RESPONDERS["auth.test"]!(call, f)) as { body: Record<string, unknown> };
-          return { body: { ...reply.body, enterprise_id: grid.enterpriseId } };
-        }),
-    });
-    h.fake.addUser({ id: "U0SISTER", teamId: "T0SISTER", email: ADMIN.email });
-    const sister = await groupsAs(h, { team: "T0SISTER", user: "U0SISTER", enterprise: grid.enterpriseId });
+    // Another workspace of the same Grid organization.
+    const sister = await groupsAs(h, { team: "T0SISTER", user: "U0SISTER", enterprise: enterpriseId });
     expect(sister.status).toBe(200);
-    await h.fake.waitFor("response_url");
+    await h.fake.waitForCalls((c) => c.method === "response_url", 2);
     expect(sister.answers()[0]).toMatch(/^\d+ groups$/);
-    expect((await groupsAs(h, { enterprise: "E0OTHERORG" })).json).toEqual({ response_type: "ephemeral", text: REFUSAL });
+    // Neither listed nor in the organization.
+    expect((await groupsAs(h, { team: "T0THIRD", user: "U0THIRD" })).json).toEqual({ response_type: "ephemeral", text: REFUSAL });
+    expect((await groupsAs(h, { team: "T0THIRD", user: "U0THIRD", enterprise: "E0OTHERORG" })).json).toEqual({
+      response_type: "ephemeral",
+      text: REFUSAL,
+    });
   });
 
-  it("Slack unreachable at start: auth.test is asked on the first request, and another workspace is still refused", async () => {
-    h = await start("pglite", { beforeStart: (fake) => fake.once("auth.test", "network-error") });
+  it("Slack unreachable at start: nobody gets through until auth.test answers, and then only the bot's workspace", async () => {
+    h = await start("pglite", { beforeStart: (fake) => fake.once("auth.test", "network-error").once("auth.test", "network-error") });
     expect(h.fake.callsTo("auth.test").length).toBe(1);
+    // An event Bolt does not authorize arrives while Slack is still unreachable: refused, not let through.
+    const revoked = {
+      ...fixture("event-message-im"),
+      event_id: "Ev0REVOKED01",
+      event: { type: "tokens_revoked", tokens: { bot: ["U0HMSBOT"] } },
+    };
+    expect((await postSigned(h.eventsUrl, eventBody(revoked))).status).toBe(200);
+    await settle();
+    expect(h.logs.find({ msg: "slack request refused: could not ask Slack which workspace the bot is installed in" })).toMatchObject({
+      level: 40,
+      request: "event tokens_revoked",
+      method: "auth.test",
+    });
+    expect(h.fake.calls.map((c) => c.method)).toEqual(["auth.test", "auth.test"]);
+    // Slack answers again: auth.test is asked on the next request, which another workspace still cannot pass.
     expect((await groupsAs(h, {})).json).toEqual({ response_type: "ephemeral", text: REFUSAL });
-    expect(h.fake.callsTo("auth.test").length).toBe(2);
+    expect(h.fake.callsTo("auth.test").length).toBe(3);
     expect(h.fake.callsTo("users.info")).toEqual([]);
   });
 });

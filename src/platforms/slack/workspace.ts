@@ -12,6 +12,7 @@
  */
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Logger } from "pino";
+import { toSlackApiError } from "./web.ts";
 
 /** Who installed the bot, as auth.test reports it. */
 export interface Installation {
@@ -90,27 +91,38 @@ export interface WorkspaceGuardOptions {
 export function workspaceGuard(options: WorkspaceGuardOptions): Middleware<AnyMiddlewareArgs> {
   const allowed = new Set(options.allowedTeams ?? []);
   return async (args) => {
-    const installation = await options.installation();
     const requester = requesterOf(args.body);
+    const who = { request: requester.kind, team: requester.team, enterprise: requester.enterprise, slackUser: requester.user };
+    let installation: Installation;
+    try {
+      installation = await options.installation();
+    } catch (error) {
+      // Only events Bolt does not authorize get here without auth.test's answer: without it nobody is known.
+      const failure = toSlackApiError("auth.test", error);
+      options.logger.warn(
+        { ...who, method: "auth.test", slackError: failure?.detail.slackError ?? String(error) },
+        "slack request refused: could not ask Slack which workspace the bot is installed in",
+      );
+      await refuse(args, requester);
+      return;
+    }
     if (isServed(requester, installation, allowed)) {
       await args.next();
       return;
     }
     options.logger.warn(
-      {
-        request: requester.kind,
-        team: requester.team,
-        enterprise: requester.enterprise,
-        slackUser: requester.user,
-        installedTeam: installation.teamId,
-      },
+      { ...who, installedTeam: installation.teamId },
       "slack request refused: from a workspace HMS userbot does not serve (see SLACK_ALLOWED_TEAMS)",
     );
-    // Events were acknowledged by Bolt already; everything else is acknowledged here so Slack does not retry.
-    const { ack } = args as { ack?: (response?: unknown) => Promise<void> };
-    if (!ack) return;
-    if (requester.kind === "command") await ack({ response_type: "ephemeral", text: OTHER_WORKSPACE_ANSWER });
-    else if (requester.kind === "block_suggestion") await ack({ options: [] });
-    else await ack();
+    await refuse(args, requester);
   };
+}
+
+/** Events were acknowledged by Bolt already; everything else is acknowledged here so that Slack does not retry. */
+async function refuse(args: AnyMiddlewareArgs, requester: Requester): Promise<void> {
+  const { ack } = args as { ack?: (response?: unknown) => Promise<void> };
+  if (!ack) return;
+  if (requester.kind === "command") await ack({ response_type: "ephemeral", text: OTHER_WORKSPACE_ANSWER });
+  else if (requester.kind === "block_suggestion") await ack({ options: [] });
+  else await ack();
 }
