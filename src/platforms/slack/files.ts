@@ -79,70 +79,72 @@ export async function downloadFile(
   };
   const overall = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([idle.signal, overall]);
+  let res: Response;
   try {
-    let res: Response;
-    try {
-      waitForData();
-      // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
-      res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
-    } catch (error) {
-      const slackError = idle.signal.aborted
-        ? `no answer within ${idleTimeoutMs / 1000} s`
-        : overall.aborted
-          ? `no answer within ${timeoutMs / 1000} s`
-          : undefined;
-      throw new SlackApiError("files.download", "network", { slackError }, { cause: error });
-    }
-    if (res.status === 404 || res.status === 410)
-      throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
-    if (res.status === 401 || res.status === 403) {
-      throw new SlackApiError("files.download", "missing_scope", {
-        slackError: `HTTP ${res.status}`,
-        needed: "files:read",
-        status: res.status,
-      });
-    }
-    if (res.status === 429)
-      throw new SlackApiError("files.download", "ratelimited", {
-        slackError: "ratelimited",
-        retryAfter: Number(res.headers.get("retry-after")) || undefined,
-      });
-    if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
-    if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
-      await res.body?.cancel();
-      throw new SlackApiError("files.download", "missing_scope", { slackError: "sign-in page instead of the file", needed: "files:read" });
-    }
-    // Read up to the limit (and one byte more, so the importer can tell the file is too large).
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = res.body?.getReader();
-    if (reader) {
-      try {
-        for (;;) {
-          waitForData();
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(value);
-          size += value.byteLength;
-          if (size > limit) {
-            await reader.cancel();
-            break;
-          }
-        }
-      } catch (error) {
-        const got = `after ${size.toLocaleString("en-US")} bytes`;
-        const slackError = idle.signal.aborted
-          ? `no data for ${idleTimeoutMs / 1000} s ${got}`
-          : overall.aborted
-            ? `not complete within ${timeoutMs / 1000} s (${size.toLocaleString("en-US")} bytes)`
-            : `connection closed ${got}`;
-        throw new SlackApiError("files.download", "stalled", { slackError }, { cause: error });
-      }
-    }
-    return new Uint8Array(Buffer.concat(chunks));
+    waitForData();
+    // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
+  } catch (error) {
+    const within = idle.signal.aborted ? idleTimeoutMs : overall.aborted ? timeoutMs : undefined;
+    throw new SlackApiError(
+      "files.download",
+      "network",
+      { slackError: within === undefined ? undefined : `no answer within ${within / 1000} s` },
+      { cause: error },
+    );
   } finally {
     clearTimeout(idleTimer);
   }
+  if (res.status === 404 || res.status === 410)
+    throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
+  if (res.status === 401 || res.status === 403) {
+    throw new SlackApiError("files.download", "missing_scope", {
+      slackError: `HTTP ${res.status}`,
+      needed: "files:read",
+      status: res.status,
+    });
+  }
+  if (res.status === 429)
+    throw new SlackApiError("files.download", "ratelimited", {
+      slackError: "ratelimited",
+      retryAfter: Number(res.headers.get("retry-after")) || undefined,
+    });
+  if (!res.ok) throw new SlackApiError("files.download", "platform", { slackError: `HTTP ${res.status}`, status: res.status });
+  if ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) {
+    await res.body?.cancel();
+    throw new SlackApiError("files.download", "missing_scope", { slackError: "sign-in page instead of the file", needed: "files:read" });
+  }
+  // Read up to the limit (and one byte more, so the importer can tell the file is too large).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (reader) {
+    try {
+      for (;;) {
+        waitForData();
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+        if (size > limit) {
+          await reader.cancel();
+          break;
+        }
+      }
+    } catch (error) {
+      // Slack stopped part-way: say how, and how far it got.
+      const bytes = `${size.toLocaleString("en-US")} bytes`;
+      const slackError = idle.signal.aborted
+        ? `no data for ${idleTimeoutMs / 1000} s after ${bytes}`
+        : overall.aborted
+          ? `not complete within ${timeoutMs / 1000} s (${bytes})`
+          : `connection closed after ${bytes}`;
+      throw new SlackApiError("files.download", "stalled", { slackError }, { cause: error });
+    } finally {
+      clearTimeout(idleTimer);
+    }
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** Posts a file in a conversation (in a thread when given), with a comment. */
