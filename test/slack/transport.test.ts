@@ -26,15 +26,16 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     expect(answer!.args).toMatchObject({ response_type: "ephemeral", text: "6 groups" });
   });
 
+  // Built when the test runs: a timestamp taken when the table is collected goes stale on a slow machine.
   it.each([
-    ["a forged signature", { signature: `v0=${"0".repeat(64)}` }],
-    ["a signature with another secret", { secret: "not-the-signing-secret" }],
-    ["a malformed signature", { signature: "v1=abc" }],
-    ["a timestamp 6 minutes old", { timestamp: now() - 360 }],
-    ["a timestamp 6 minutes ahead", { timestamp: now() + 360 }],
+    ["a forged signature", () => ({ signature: `v0=${"0".repeat(64)}` })],
+    ["a signature with another secret", () => ({ secret: "not-the-signing-secret" })],
+    ["a malformed signature", () => ({ signature: "v1=abc" })],
+    ["a timestamp 6 minutes old", () => ({ timestamp: now() - 360 })],
+    ["a timestamp 6 minutes ahead", () => ({ timestamp: now() + 360 })],
   ])("refuses %s with 401 and does nothing", async (_, forgery) => {
     const before = h.fake.calls.length;
-    const answer = await postSigned(h.eventsUrl, { ...groupsCommand(), ...forgery });
+    const answer = await postSigned(h.eventsUrl, { ...groupsCommand(), ...forgery() });
     expect(answer.status).toBe(401);
     await new Promise((r) => setTimeout(r, 100));
     expect(h.fake.calls.length).toBe(before);
@@ -118,6 +119,8 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     ],
     ["an event body without a type", () => eventBody({ event_id: "Ev0NOTYPE01" }), "malformed payload: event body without a type"],
   ])("refuses a signed but malformed body (%s) with 400; nothing runs, nothing logged as an error", async (_, request, reason) => {
+    // Earlier tests' answers may still be on their way: start once the fake has been quiet for a while.
+    for (let count = -1; count !== h.fake.calls.length; await new Promise((r) => setTimeout(r, 150))) count = h.fake.calls.length;
     const before = { calls: h.fake.calls.length, lines: h.logs.lines.length };
     const answer = await postSigned(h.eventsUrl, request());
     expect(answer.status).toBe(400);
@@ -125,7 +128,7 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     expect(h.fake.calls.length).toBe(before.calls);
     const lines = h.logs.lines.slice(before.lines);
     expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
-    expect(lines).toEqual([expect.objectContaining({ level: 40, msg: "slack request refused", reason })]);
+    expect(lines.filter((l) => l.msg === "slack request refused")).toEqual([expect.objectContaining({ level: 40, reason })]);
   });
 
   it("processes an event once when Slack retries it (X-Slack-Retry-Num)", async () => {
