@@ -24,6 +24,19 @@ const emailList = optionalText.transform((v, ctx) => {
   return emails;
 });
 
+// Slack workspace (T…) and Enterprise Grid organization (E…) ids, as Slack shows them.
+const slackTeamList = optionalText.transform((v, ctx) => {
+  const given = (v ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
+  for (const id of given) {
+    if (!/^[TE][A-Z0-9]{2,20}$/i.test(id))
+      ctx.addIssue({ code: "custom", message: `"${id}" is not a Slack workspace id (T…) or organization id (E…)`, input: v });
+  }
+  return [...new Set(given.map((id) => id.toUpperCase()))];
+});
+
 const envSchema = z.object({
   PORT: z.preprocess(
     (v) => (v === undefined || v === "" ? "3000" : v),
@@ -49,6 +62,7 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith("xapp-", "must be an app-level token (xapp-…)").optional()),
   SLACK_API_URL: optionalText.pipe(httpUrl.optional()),
   SLACK_APPROVAL_CHANNEL: optionalText,
+  SLACK_ALLOWED_TEAMS: slackTeamList,
 
   // Imports and invitations
   APPROVAL_POLICY: optionalText.transform((v, ctx): ApprovalPolicy => {
@@ -105,6 +119,8 @@ export interface SlackConfig {
   apiUrl?: string;
   /** Channel for approval requests; unset: the thread of the import. */
   approvalChannel?: string;
+  /** Workspaces (T…) and Grid organizations (E…) served besides the installed one (SLACK_ALLOWED_TEAMS). */
+  allowedTeams?: string[];
 }
 
 /** A configuration problem, worded as the one line an operator reads. */
@@ -151,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           appToken: e.SLACK_APP_TOKEN,
           apiUrl: e.SLACK_API_URL,
           approvalChannel: e.SLACK_APPROVAL_CHANNEL,
+          allowedTeams: e.SLACK_ALLOWED_TEAMS,
         }
       : undefined,
     imports: {

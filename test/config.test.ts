@@ -67,6 +67,10 @@ describe("config", () => {
       { SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xoxb-2" },
       "invalid configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)",
     ],
+    [
+      { SLACK_ALLOWED_TEAMS: "T0123ABCD,hms-test" },
+      'invalid configuration: SLACK_ALLOWED_TEAMS "hms-test" is not a Slack workspace id (T…) or organization id (E…)',
+    ],
     [{ SLACK_API_URL: "localhost:9" }, "invalid configuration: SLACK_API_URL must be an http:// or https:// URL"],
     [
       { APPROVAL_POLICY: "sometimes" },
@@ -92,8 +96,17 @@ describe("config", () => {
       appToken: undefined,
       apiUrl: "http://127.0.0.1:9/api/",
       approvalChannel: undefined,
+      allowedTeams: [],
     });
     expect(load({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack?.appToken).toBe("xapp-1");
+  });
+
+  it("SLACK_ALLOWED_TEAMS: workspace and organization ids, comma-separated", () => {
+    const env = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" };
+    expect(load({ ...env, SLACK_ALLOWED_TEAMS: " T0123ABCD, e0456EFGH ,,T0123ABCD" }).slack?.allowedTeams).toEqual([
+      "T0123ABCD",
+      "E0456EFGH",
+    ]);
   });
 
   it.each([

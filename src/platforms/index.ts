@@ -16,7 +16,7 @@ export interface PlatformsOptions {
   http: Express;
   logger: Logger;
   /** Test seams for the Slack edge (Web API client options, clocks). */
-  slack?: Pick<SlackEdgeOptions, "clientOptions" | "now" | "identity" | "drainTimeoutMs" | "submitDeadlineMs">;
+  slack?: Pick<SlackEdgeOptions, "clientOptions" | "now" | "identity" | "drainTimeoutMs" | "submitDeadlineMs" | "downloadIdleTimeoutMs">;
   /** The import flow's seams: progress throttle and its clock, rows per creation chunk. */
   imports?: ImportFlowOptions;
 }

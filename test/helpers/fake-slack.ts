@@ -13,7 +13,8 @@
  * Extend it for new methods with on(method, responder) or by adding to DEFAULT_RESPONDERS.
  *
  * Files: addFile() makes a file files.info describes and GET url_private_download serves (the
- * request, with its Authorization header, is recorded as method "GET"); uploads go
+ * request, with its Authorization header, is recorded as method "GET"); serve() with `partial`
+ * sends the headers and the first bytes only, then stalls or drops the connection; uploads go
  * files.getUploadURLExternal → POST to the upload_url (recorded as method "upload", bytes in
  * `raw`, kept in `uploads`) → files.completeUploadExternal.
  *
@@ -293,6 +294,15 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** What GET of a served path answers. */
+export interface ServedFile {
+  status?: number;
+  headers?: Record<string, string>;
+  body: Buffer | string;
+  /** Send only the first `bytes` of the body, then stall (send nothing more) or close the connection. */
+  partial?: { bytes: number; ending: "stall" | "close" };
+}
+
 interface Scripted {
   reply: Reply | Responder;
   when?: (call: RecordedCall) => boolean;
@@ -303,7 +313,7 @@ export class FakeSlack {
   readonly users = new Map<string, FakeUser>();
   private readonly persistent = new Map<string, Responder>();
   private readonly queued = new Map<string, Scripted[]>();
-  private readonly served = new Map<string, { status?: number; headers?: Record<string, string>; body: Buffer | string }>();
+  private readonly served = new Map<string, ServedFile>();
   /** Files addFile() made, by id. */
   readonly files = new Map<string, FakeFile>();
   /** Bytes POSTed to upload URLs, by file id. */
@@ -361,7 +371,7 @@ export class FakeSlack {
   }
 
   /** Serves GET `urlPath` (e.g. a file's url_private_download). Returns the full URL. */
-  serve(urlPath: string, file: { status?: number; headers?: Record<string, string>; body: Buffer | string }): string {
+  serve(urlPath: string, file: ServedFile): string {
     this.served.set(urlPath, file);
     return `${this.url}${urlPath}`;
   }
@@ -549,6 +559,15 @@ export class FakeSlack {
       this.record({ method: "GET", path: url.pathname, args: Object.fromEntries(url.searchParams), headers: req.headers, raw });
       const file = this.served.get(url.pathname);
       if (!file) return void res.writeHead(404).end("not found");
+      if (file.partial) {
+        const body = Buffer.from(file.body);
+        // The whole length announced, part of it sent; then silence (the socket stays open until close()) or a dropped connection.
+        res.writeHead(file.status ?? 200, { "content-length": String(body.length), ...file.headers });
+        res.write(body.subarray(0, file.partial.bytes), () => {
+          if (file.partial?.ending === "close") res.socket?.destroy();
+        });
+        return;
+      }
       return void res.writeHead(file.status ?? 200, file.headers ?? {}).end(file.body);
     }
     const args = parseArgs(raw, req.headers["content-type"]);

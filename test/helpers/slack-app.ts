@@ -113,6 +113,8 @@ export interface HarnessOptions {
   smtpUrl?: string;
   /** The import flow's seams (progress throttle and its clock, rows per creation chunk). */
   flow?: PlatformsOptions["imports"];
+  /** Scripts the fake before the app starts (e.g. what auth.test answers at start-up). */
+  beforeStart?: (fake: FakeSlack) => void;
 }
 
 export async function startSlackHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<SlackHarness> {
@@ -120,6 +122,7 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
   if (options.seed !== false) await seedDirectory(t);
   const fake = await FakeSlack.start();
   for (const u of Object.values(SLACK_USERS)) fake.addUser({ id: u.id, email: u.email, name: u.name });
+  options.beforeStart?.(fake);
 
   const mailer = createSmtpMailer({
     smtpUrl: options.smtpUrl,

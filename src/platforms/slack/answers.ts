@@ -39,6 +39,11 @@ const SLACK_FAILURES: Record<SlackFailure, (e: SlackApiError) => Answer> = {
     level: "error",
   }),
   network: () => ({ text: "HMS userbot could not reach Slack. Try again in a moment.", level: "warn", retry: true }),
+  stalled: () => ({
+    text: "Slack stopped sending the file before all of it arrived, so nothing was done with it. Try again in a moment.",
+    level: "warn",
+    retry: true,
+  }),
   platform: (e) =>
     LASTING_ERRORS.has(e.detail.slackError ?? "")
       ? { text: `Slack answered “${e.detail.slackError}” to HMS userbot. ${ASK_OPERATOR}`, level: "error" }

@@ -18,6 +18,8 @@ export interface SlackFileRef {
 export interface SlackFileAccess {
   botToken: string;
   apiUrl?: string;
+  /** How long a download may go without a byte before it is given up (downloadFile's default unless set). */
+  idleTimeoutMs?: number;
 }
 
 /** Bytes read at most: a little over the importer's 35 MB, so that it can say the file is too large. */
@@ -54,25 +56,52 @@ export function isSlackFileUrl(url: string, apiUrl?: string): boolean {
   return target.protocol === "https:" && /(^|\.)slack(-gov)?\.com$/i.test(target.hostname);
 }
 
+/** How long a download may go without receiving anything before it is given up as stalled. */
+export const DOWNLOAD_IDLE_TIMEOUT_MS = 15_000;
+
 /**
  * Downloads a file with the bot token, from Slack's hosts only. Slack answers a token without
  * files:read (or a file the bot may not see) with its HTML sign-in page rather than an error:
- * that is a missing scope.
+ * that is a missing scope. A download that stops part-way (nothing for `idleTimeoutMs`, the
+ * connection closed, or not done within `timeoutMs`) fails as "stalled".
  */
 export async function downloadFile(
   url: string,
   token: string,
-  { timeoutMs = 60_000, limit = DOWNLOAD_LIMIT_BYTES, apiUrl }: { timeoutMs?: number; limit?: number; apiUrl?: string } = {},
+  {
+    timeoutMs = 60_000,
+    idleTimeoutMs = DOWNLOAD_IDLE_TIMEOUT_MS,
+    limit = DOWNLOAD_LIMIT_BYTES,
+    apiUrl,
+  }: { timeoutMs?: number; idleTimeoutMs?: number; limit?: number; apiUrl?: string } = {},
 ): Promise<Uint8Array> {
   if (!isSlackFileUrl(url, apiUrl)) {
     throw new SlackApiError("files.download", "platform", { slackError: "the file is not stored on Slack" });
   }
+  // Aborted when nothing arrives for idleTimeoutMs (the timer restarts with every chunk) or after timeoutMs in all.
+  const idle = new AbortController();
+  let idleTimer: NodeJS.Timeout | undefined;
+  const waitForData = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => idle.abort(), idleTimeoutMs);
+  };
+  const overall = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([idle.signal, overall]);
   let res: Response;
   try {
+    waitForData();
     // Redirects are followed (fetch drops the token when one leaves Slack's host); a sign-in page is caught below.
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
   } catch (error) {
-    throw new SlackApiError("files.download", "network", {}, { cause: error });
+    const within = idle.signal.aborted ? idleTimeoutMs : overall.aborted ? timeoutMs : undefined;
+    throw new SlackApiError(
+      "files.download",
+      "network",
+      { slackError: within === undefined ? undefined : `no answer within ${within / 1000} s` },
+      { cause: error },
+    );
+  } finally {
+    clearTimeout(idleTimer);
   }
   if (res.status === 404 || res.status === 410)
     throw new SlackApiError("files.download", "platform", { slackError: "file_not_found", status: res.status });
@@ -98,15 +127,29 @@ export async function downloadFile(
   let size = 0;
   const reader = res.body?.getReader();
   if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        break;
+    try {
+      for (;;) {
+        waitForData();
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+        if (size > limit) {
+          await reader.cancel();
+          break;
+        }
       }
+    } catch (error) {
+      // Slack stopped part-way: say how, and how far it got.
+      const bytes = `${size.toLocaleString("en-US")} bytes`;
+      const slackError = idle.signal.aborted
+        ? `no data for ${idleTimeoutMs / 1000} s after ${bytes}`
+        : overall.aborted
+          ? `not complete within ${timeoutMs / 1000} s (${bytes})`
+          : `connection closed after ${bytes}`;
+      throw new SlackApiError("files.download", "stalled", { slackError }, { cause: error });
+    } finally {
+      clearTimeout(idleTimer);
     }
   }
   return new Uint8Array(Buffer.concat(chunks));

@@ -58,7 +58,10 @@ function incomingFile(edge: SlackEdgeContext, file: SlackFileRef): IncomingFile 
       const described = await describeFile(edge.client, file);
       return {
         name: described.name,
-        bytes: await downloadFile(described.url_private_download, edge.files.botToken, { apiUrl: edge.files.apiUrl }),
+        bytes: await downloadFile(described.url_private_download, edge.files.botToken, {
+          apiUrl: edge.files.apiUrl,
+          idleTimeoutMs: edge.files.idleTimeoutMs,
+        }),
       };
     },
   };

@@ -20,6 +20,7 @@ import { boltLogger } from "./logger.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
 import { SlackSurface } from "./surface.ts";
 import { toSlackApiError } from "./web.ts";
+import { type Installation, workspaceGuard } from "./workspace.ts";
 
 /** Slash commands, interactivity and events all arrive here (HTTP mode). */
 export const SLACK_EVENTS_PATH = "/slack/events";
@@ -41,6 +42,8 @@ export interface SlackEdgeOptions {
   drainTimeoutMs?: number;
   /** How long a modal submission may take before it is closed and its outcome sent as a message (Slack allows 3 s). */
   submitDeadlineMs?: number;
+  /** How long a file download may go without a byte before it is given up (default 15 s). */
+  downloadIdleTimeoutMs?: number;
 }
 
 export interface SlackEdge {
@@ -50,20 +53,29 @@ export interface SlackEdge {
 
 /**
  * The bot's own ids from auth.test, asked once and kept (a failure is asked again next time).
- * Bolt needs them to ignore the bot's own messages.
+ * Bolt needs them to ignore the bot's own messages; the workspace rule needs the team.
  */
-function botAuthorization(client: webApi.WebClient, token: string): { authorize: Authorize<boolean>; check(): Promise<void> } {
-  let ids: Promise<{ botId?: string; botUserId?: string }> | undefined;
+function botAuthorization(
+  client: webApi.WebClient,
+  token: string,
+): { authorize: Authorize<boolean>; check(): Promise<void>; installation(): Promise<Installation> } {
+  let ids: Promise<{ botId?: string; botUserId?: string; installation: Installation }> | undefined;
   const get = () => {
-    ids ??= client.auth.test({ token }).then((r) => ({ botId: r.bot_id, botUserId: r.user_id }));
+    ids ??= client.auth
+      .test({ token })
+      .then((r) => ({ botId: r.bot_id, botUserId: r.user_id, installation: { teamId: r.team_id, enterpriseId: r.enterprise_id } }));
     ids.catch(() => (ids = undefined));
     return ids;
   };
   return {
-    authorize: async () => ({ botToken: token, ...(await get()) }),
+    authorize: async () => {
+      const { botId, botUserId } = await get();
+      return { botToken: token, botId, botUserId };
+    },
     check: async () => {
       await get();
     },
+    installation: async () => (await get()).installation,
   };
 }
 
@@ -109,6 +121,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   app.error(async (error) => {
     surface.answer(error, { while: "processing a Slack request" });
   });
+  app.use(workspaceGuard({ installation: bot.installation, allowedTeams: config.allowedTeams, logger: log }));
 
   // Requests in progress, whatever the transport, so that stop() can let them finish.
   const inProgress = new Set<Promise<void>>();
@@ -128,7 +141,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
     surface,
     client,
     identities: new SlackIdentities({ now: options.now, ...options.identity }),
-    files: { botToken: config.botToken, apiUrl: config.apiUrl },
+    files: { botToken: config.botToken, apiUrl: config.apiUrl, idleTimeoutMs: options.downloadIdleTimeoutMs },
     logger: log,
     submitDeadlineMs: options.submitDeadlineMs ?? 2000,
   };

@@ -65,23 +65,59 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Slash commands are form fields; interactivity is a form with one `payload` field of JSON; events are JSON. */
-function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
-  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+type Body = Record<string, unknown>;
+const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === "string" && v !== "";
+
+function parseJson(text: string, what: string): Body {
+  let value: unknown;
   try {
-    if (type === "application/x-www-form-urlencoded") {
-      const form = new URLSearchParams(raw.toString("utf8"));
-      const payload = form.get("payload");
-      return payload !== null ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form);
-    }
-    if (type === "application/json") {
-      const body: unknown = JSON.parse(raw.toString("utf8"));
-      if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
-    }
+    value = JSON.parse(text);
   } catch {
-    throw new RequestError(400, "body is not valid JSON or form data");
+    throw new RequestError(400, `${what} is not valid JSON`);
   }
+  if (!isObject(value)) throw new RequestError(400, `${what} is not a JSON object`);
+  return value;
+}
+
+/** Slash commands are form fields; interactivity is a form with one `payload` field of JSON; events are JSON. */
+function parseBody(raw: Buffer, contentType: string | undefined): Body {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type === "application/x-www-form-urlencoded") {
+    const form = new URLSearchParams(raw.toString("utf8"));
+    const payload = form.get("payload");
+    return payload !== null ? checkInteraction(parseJson(payload, "the payload field")) : checkCommand(Object.fromEntries(form));
+  }
+  if (type === "application/json") return checkEvent(parseJson(raw.toString("utf8"), "the body"));
   throw new RequestError(400, `unexpected content type "${type}"`);
+}
+
+// What Bolt and the listeners rely on, checked before they see it: a signed but malformed body
+// gets a 400 here rather than a TypeError (and a 500) inside Bolt.
+const malformed = (problem: string) => new RequestError(400, `malformed payload: ${problem}`);
+
+function checkCommand(body: Body): Body {
+  if (!isText(body.command)) throw malformed("a form that is neither a slash command nor an interaction payload");
+  if (!isText(body.user_id)) throw malformed(`slash command ${body.command} without user_id`);
+  return body;
+}
+
+/** Interactivity types whose payload carries a view. */
+const VIEW_TYPES = new Set(["view_submission", "view_closed"]);
+
+function checkInteraction(body: Body): Body {
+  if (!isText(body.type)) throw malformed("interaction payload without a type");
+  if (!isObject(body.user) || !isText(body.user.id)) throw malformed(`${body.type} without user`);
+  if (VIEW_TYPES.has(body.type) && !isObject(body.view)) throw malformed(`${body.type} without view`);
+  if (body.type === "block_actions" && !Array.isArray(body.actions)) throw malformed("block_actions without actions");
+  return body;
+}
+
+function checkEvent(body: Body): Body {
+  if (!isText(body.type)) throw malformed("event body without a type");
+  if (body.type === "event_callback" && (!isObject(body.event) || !isText(body.event.type)))
+    throw malformed("event_callback without an event");
+  return body;
 }
 
 function isSslCheck(raw: Buffer, contentType: string | undefined): boolean {
@@ -143,7 +179,7 @@ export class SlackHttpReceiver implements Receiver {
       send(res, 503);
       return;
     }
-    let body: Record<string, unknown>;
+    let body: Body;
     try {
       const raw = await readBody(req, this.bodyLimit);
       // Slack's certificate check of a slash command URL comes unsigned; answer it and do nothing else.

@@ -4,7 +4,8 @@
  * missing scope, Slack unreachable, any other Slack error). Also posting to a response_url.
  */
 
-export type SlackFailure = "ratelimited" | "auth" | "missing_scope" | "network" | "platform";
+/** "stalled": Slack stopped sending part-way through (a file download). */
+export type SlackFailure = "ratelimited" | "auth" | "missing_scope" | "network" | "platform" | "stalled";
 
 export class SlackApiError extends Error {
   constructor(
