@@ -9,8 +9,10 @@ import { requireAdministrator } from "./authorize.ts";
 import type { CoreDeps } from "./deps.ts";
 import { ensureBootstrapAdmins } from "./ensure-bootstrap-admins.ts";
 import { AppError, ErrorCode } from "./errors.ts";
+import { type ExportUsersOptions, exportUsers } from "./export-users.ts";
 import { type FindUsersOptions, findUsers } from "./find-users.ts";
 import { createGate } from "./gate.ts";
+import { type GetUserOptions, getUser } from "./get-user.ts";
 import { type CreateAccountsOptions, createAccounts, resumeInterruptedImports } from "./import/create-accounts.ts";
 import {
   approveImport,
@@ -21,10 +23,12 @@ import {
   rejectImport,
 } from "./import/decide-import.ts";
 import { finishImport } from "./import/finish-import.ts";
+import { invitationStatus, resendInvitations } from "./import/invitation-status.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
 import { discardInterruptedUploads, type StageImportOptions, stageImport } from "./import/stage-import.ts";
 import { submitImport } from "./import/submit-import.ts";
+import { type ListAuditOptions, listAudit } from "./list-audit.ts";
 import { type ListGroupsOptions, listGroups } from "./list-groups.ts";
 import { normalizeEmail } from "./schemas.ts";
 import type { Actor } from "./types.ts";
@@ -47,6 +51,11 @@ export function createCore(options: CoreDeps) {
     addGroup: (options: AddGroupOptions) => addGroup(deps, asActor(options)),
     listGroups: (options: ListGroupsOptions) => listGroups(deps, asActor(options)),
     findUsers: (options: FindUsersOptions) => findUsers(deps, asActor(options)),
+    getUser: (options: GetUserOptions) => getUser(deps, asActor(options)),
+    exportUsers: (options: ExportUsersOptions) => exportUsers(deps, asActor(options)),
+    listAudit: (options: ListAuditOptions) => listAudit(deps, asActor(options)),
+    invitationStatus: (options: { actor: Actor; batch?: string }) => invitationStatus(deps, asActor(options)),
+    resendInvitations: (options: { actor: Actor; batchId?: string; email?: string }) => resendInvitations(deps, asActor(options)),
     ensureBootstrapAdmins: (options: { emails: readonly string[] }) => ensureBootstrapAdmins(deps, options),
     /**
      * True the first time a platform delivery (e.g. `slack:event:Ev123`) is seen, false for
@@ -103,11 +112,14 @@ export type Core = ReturnType<typeof createCore>;
 
 export type { CoreDeps } from "./deps.ts";
 export * from "./errors.ts";
+export type { DirectoryExport } from "./export-users.ts";
 export { describeState } from "./import/common.ts";
 export type * from "./import/files.ts";
+export type { InvitationStatus, ResendOutcome } from "./import/invitation-status.ts";
 export type * from "./import/ports.ts";
 export type { ImportSummary } from "./import/read-import.ts";
 export * from "./import/types.ts";
+export type { AuditListing } from "./list-audit.ts";
 export type * from "./ports.ts";
 export * from "./schemas.ts";
 export * from "./types.ts";

@@ -3,7 +3,7 @@
  * Prisma; the core never sees Prisma, SQL or a driver.
  */
 import type { ImportRepository, InvitationRepository } from "./import/ports.ts";
-import type { AuditEventInput, Group, GroupSummary, Role, User, UserWithGroup } from "./types.ts";
+import type { AuditEvent, AuditEventInput, Group, GroupSummary, Role, User, UserDetails, UserWithGroup } from "./types.ts";
 
 /** The fields a new user is created with; the rest (id, status, timestamps) the store sets. */
 export type NewUser = Pick<User, "email" | "name" | "role" | "groupId" | "exchangeDomain" | "exchangeUsername" | "source" | "createdBy">;
@@ -17,6 +17,10 @@ export interface UserRepository {
   emailsWithRole(role: Role): Promise<string[]>;
   /** Users whose email or name contains `fragment` (case-insensitive), by email; and the total. */
   search(fragment: string, limit: number): Promise<{ users: UserWithGroup[]; total: number }>;
+  /** A user with the import that created them and their invitation. */
+  details(email: string): Promise<UserDetails | null>;
+  /** Users by email after `afterEmail`, `limit` at a time, optionally of one group (for exports). */
+  page(options: { groupId?: string; afterEmail?: string; limit: number }): Promise<UserWithGroup[]>;
 }
 
 export interface GroupRepository {
@@ -31,6 +35,8 @@ export interface GroupRepository {
 
 export interface AuditRepository {
   record(event: AuditEventInput): Promise<void>;
+  /** The latest events (newest first), of these subjects and actions only when given. */
+  latest(options: { subjects?: readonly string[]; actions?: readonly string[]; limit: number }): Promise<AuditEvent[]>;
 }
 
 export interface ProcessedEventRepository {

@@ -60,3 +60,19 @@ export interface AuditEventInput {
   subject: string;
   details?: Record<string, unknown>;
 }
+
+/** A recorded event of the audit trail. */
+export interface AuditEvent extends Required<AuditEventInput> {
+  id: string;
+  at: Date;
+}
+
+export const INVITATION_STATUSES = ["PENDING", "SENT", "FAILED"] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+
+/** One user as their card shows them: where they came from, and their enrollment invitation. */
+export interface UserDetails extends UserWithGroup {
+  /** The import that created them, if any. */
+  importBatch: { id: string; code: string } | null;
+  invitation: { status: InvitationStatus; attempts: number; sentAt: Date | null; lastError: string | null; createdAt: Date } | null;
+}

@@ -3,7 +3,7 @@ import type { ImportFileFormat } from "../core/import/files.ts";
 import { readCsv } from "./read.ts";
 import { importTemplate } from "./template.ts";
 import { createRowValidator } from "./validate.ts";
-import { errorReportCsv } from "./write.ts";
+import { directoryCsv, errorReportCsv } from "./write.ts";
 
 /** Imports read and written as CSV (what src/main.ts gives the core). */
 export const csvImportFormat: ImportFileFormat = {
@@ -11,4 +11,5 @@ export const csvImportFormat: ImportFileFormat = {
   validator: (directory) => createRowValidator(directory),
   errorReport: (rows) => errorReportCsv(rows),
   template: () => importTemplate(),
+  directoryFile: (pages) => directoryCsv(pages),
 };

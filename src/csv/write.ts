@@ -2,7 +2,7 @@
  * Writing CSV: the one cell writer every CSV the product produces goes through, and the
  * import error report. Output is UTF-8 with a BOM (so Excel shows accents right) and CRLF.
  */
-import type { ErrorReportRow } from "../core/import/files.ts";
+import type { DirectoryRow, ErrorReportRow } from "../core/import/files.ts";
 import { COLUMN_FIELDS, TEMPLATE_COLUMNS } from "./types.ts";
 
 /** The UTF-8 byte order mark, as text: Excel needs it to read a CSV as UTF-8. */
@@ -65,4 +65,18 @@ export function errorReportCsv(rows: Iterable<ErrorReportRow>): Uint8Array {
   const lines = [UTF8_BOM + csvLine(ERROR_REPORT_COLUMNS)];
   for (const row of rows) lines.push(reportLine(row));
   return encoder.encode(lines.join(""));
+}
+
+/**
+ * The directory as a CSV in the template's columns (UTF-8 with a BOM, CRLF, formula-safe),
+ * encoded a page at a time: a 150,000-user export never exists as one string.
+ */
+export async function directoryCsv(pages: AsyncIterable<readonly DirectoryRow[]>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [encoder.encode(UTF8_BOM + csvLine(TEMPLATE_COLUMNS))];
+  for await (const page of pages) {
+    let text = "";
+    for (const row of page) text += csvLine(FIELDS.map((field) => row[field] ?? ""));
+    parts.push(encoder.encode(text));
+  }
+  return Buffer.concat(parts);
 }

@@ -282,6 +282,51 @@ export function invitationRepository(db: Client, newToken: () => string): Invita
       });
     },
 
+    async failed({ batchId, limit, maxAttempts }) {
+      const where: Prisma.InvitationWhereInput = { status: "FAILED", ...(batchId ? { batchId } : {}) };
+      const [rows, total] = await Promise.all([
+        db.invitation.findMany({
+          where,
+          orderBy: { updatedAt: "desc" },
+          take: limit,
+          select: { attempts: true, lastError: true, user: { select: { email: true, name: true } }, batch: { select: { code: true } } },
+        }),
+        db.invitation.count({ where }),
+      ]);
+      return {
+        total,
+        invitations: rows.map((r) => ({
+          email: r.user.email,
+          name: r.user.name,
+          attempts: r.attempts,
+          lastError: r.lastError,
+          batchCode: r.batch?.code ?? null,
+          exhausted: r.attempts >= maxAttempts,
+        })),
+      };
+    },
+
+    async recentImports(limit) {
+      const rows = await db.$queryRaw<
+        { batchId: string; code: string; fileName: string; createdAt: Date; pending: number; sent: number; failed: number }[]
+      >`
+        SELECT b."id" AS "batchId", b."code", b."fileName", b."createdAt",
+          count(*) FILTER (WHERE i."status" = 'PENDING')::int AS pending,
+          count(*) FILTER (WHERE i."status" = 'SENT')::int AS sent,
+          count(*) FILTER (WHERE i."status" = 'FAILED')::int AS failed
+        FROM "Invitation" i JOIN "ImportBatch" b ON b."id" = i."batchId"
+        GROUP BY b."id" ORDER BY b."createdAt" DESC, max(i."createdAt") DESC LIMIT ${limit}`;
+      return rows.map(({ pending, sent, failed, ...b }) => ({ ...b, counts: { pending, sent, failed } }));
+    },
+
+    async resend({ batchId, userId, statuses }, now) {
+      const { count } = await db.invitation.updateMany({
+        where: { status: { in: [...statuses] }, ...(batchId ? { batchId } : {}), ...(userId ? { userId } : {}) },
+        data: { status: "PENDING", attempts: 0, nextAttemptAt: now, claimedUntil: null },
+      });
+      return count;
+    },
+
     async counts({ batchId, userId }) {
       const groups = await db.invitation.groupBy({ by: ["status"], where: { batchId, userId }, _count: { _all: true } });
       const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;

@@ -34,6 +34,24 @@ function userRepository(db: Client): UserRepository {
       ]);
       return { users, total };
     },
+    async details(email) {
+      const user = await db.user.findUnique({
+        where: { email },
+        include: {
+          group: true,
+          importBatch: { select: { id: true, code: true } },
+          invitation: { select: { status: true, attempts: true, sentAt: true, lastError: true, createdAt: true } },
+        },
+      });
+      return user;
+    },
+    page: ({ groupId, afterEmail, limit }) =>
+      db.user.findMany({
+        where: { ...(groupId ? { groupId } : {}), ...(afterEmail !== undefined ? { email: { gt: afterEmail } } : {}) },
+        include: { group: true },
+        orderBy: { email: "asc" },
+        take: limit,
+      }),
   };
 }
 
@@ -63,6 +81,14 @@ function auditRepository(db: Client): AuditRepository {
       await db.auditEvent.create({
         data: { actor: event.actor, action: event.action, subject: event.subject, details: (event.details ?? {}) as Prisma.InputJsonValue },
       });
+    },
+    async latest({ subjects, actions, limit }) {
+      const events = await db.auditEvent.findMany({
+        where: { ...(subjects ? { subject: { in: [...subjects] } } : {}), ...(actions ? { action: { in: [...actions] } } : {}) },
+        orderBy: { id: "desc" },
+        take: limit,
+      });
+      return events.map((e) => ({ ...e, id: String(e.id), details: (e.details ?? {}) as Record<string, unknown> }));
     },
   };
 }

@@ -93,6 +93,9 @@ export interface ImportTemplate {
   howTo: string;
 }
 
+/** One user of an export, in the template's fields (role as people read it). */
+export type DirectoryRow = Record<UserField, string>;
+
 /** The file format of imports: reading, judging and writing. */
 export interface ImportFileFormat {
   /** Opens an upload; throws AppError FILE_* when the file as a whole cannot be imported. */
@@ -102,4 +105,9 @@ export interface ImportFileFormat {
   /** The error report of these rows, for a file read as `info` describes. */
   errorReport(rows: Iterable<ErrorReportRow>, info?: FileInfo): Uint8Array;
   template(): ImportTemplate;
+  /**
+   * The directory (or part of it) as a file in the template's columns, built a page of users at
+   * a time, so that it can be sent back as an import.
+   */
+  directoryFile(pages: AsyncIterable<readonly DirectoryRow[]>): Promise<Uint8Array>;
 }

@@ -3,8 +3,10 @@
 import type { Group } from "../types.ts";
 import type { RowVerdict } from "./files.ts";
 import type {
+  FailedInvitation,
   ImportBatch,
   ImportCounts,
+  ImportInvitations,
   ImportRowRecord,
   ImportRowStatus,
   ImportStatus,
@@ -125,6 +127,15 @@ export interface InvitationRepository {
   /** FAILED with the error, retried at `nextAttemptAt` (null: no more tries); same claim rule. */
   markFailed(id: string, error: string, nextAttemptAt: Date | null, claimedUntil: Date): Promise<void>;
   counts(filter: { batchId?: string; userId?: string }): Promise<InvitationCounts>;
+  /** The failed invitations (of one batch when given), most recent first, and how many there are. */
+  failed(options: { batchId?: string; limit: number; maxAttempts: number }): Promise<{ invitations: FailedInvitation[]; total: number }>;
+  /** The imports with invitations, newest first, with their counts. */
+  recentImports(limit: number): Promise<ImportInvitations[]>;
+  /**
+   * Invitations of a batch or a user in one of `statuses` made due again, from a first attempt
+   * (a SENT one is then mailed once more); returns how many.
+   */
+  resend(filter: { batchId?: string; userId?: string; statuses: readonly ("FAILED" | "SENT")[] }, now: Date): Promise<number>;
 }
 
 /** Sends enrollment invitations. */

@@ -106,6 +106,27 @@ export interface InvitationCounts {
   failed: number;
 }
 
+/** An invitation that could not be sent (its last error), for the invitation status. */
+export interface FailedInvitation {
+  email: string;
+  name: string;
+  attempts: number;
+  lastError: string | null;
+  /** The import it invites for, if any. */
+  batchCode: string | null;
+  /** True when no more tries are due: only a Resend sends it. */
+  exhausted: boolean;
+}
+
+/** An import's invitations, counted. */
+export interface ImportInvitations {
+  batchId: string;
+  code: string;
+  fileName: string;
+  createdAt: Date;
+  counts: InvitationCounts;
+}
+
 /** An invitation a sender holds and must deliver. */
 export interface InvitationToSend {
   id: string;
