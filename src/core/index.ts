@@ -30,8 +30,10 @@ import { discardInterruptedUploads, type StageImportOptions, stageImport } from 
 import { submitImport } from "./import/submit-import.ts";
 import { type ListAuditOptions, listAudit } from "./list-audit.ts";
 import { type ListGroupsOptions, listGroups } from "./list-groups.ts";
+import { removeUser } from "./remove-user.ts";
 import { normalizeEmail } from "./schemas.ts";
 import type { Actor } from "./types.ts";
+import { type UpdateUserOptions, updateUser } from "./update-user.ts";
 
 /** The actor with its email as the directory stores it (every edge may pass any case). */
 function normalizedActor(actor: Actor): Actor {
@@ -52,6 +54,8 @@ export function createCore(options: CoreDeps) {
     listGroups: (options: ListGroupsOptions) => listGroups(deps, asActor(options)),
     findUsers: (options: FindUsersOptions) => findUsers(deps, asActor(options)),
     getUser: (options: GetUserOptions) => getUser(deps, asActor(options)),
+    updateUser: (options: UpdateUserOptions) => updateUser(deps, asActor(options)),
+    removeUser: (options: { actor: Actor; email: string }) => removeUser(deps, asActor(options)),
     exportUsers: (options: ExportUsersOptions) => exportUsers(deps, asActor(options)),
     listAudit: (options: ListAuditOptions) => listAudit(deps, asActor(options)),
     invitationStatus: (options: { actor: Actor; batch?: string }) => invitationStatus(deps, asActor(options)),
@@ -123,3 +127,4 @@ export type { AuditListing } from "./list-audit.ts";
 export type * from "./ports.ts";
 export * from "./schemas.ts";
 export * from "./types.ts";
+export type { UpdateUserResult, UserChanges } from "./update-user.ts";

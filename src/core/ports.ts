@@ -13,8 +13,13 @@ export interface UserRepository {
   /** Throws AppError EMAIL_TAKEN when the email exists (including a concurrent insert). */
   create(user: NewUser): Promise<User>;
   setRole(id: string, role: Role): Promise<User>;
+  /** Changes these fields of a user. */
+  update(id: string, fields: Pick<User, "name" | "groupId" | "role" | "exchangeDomain" | "exchangeUsername">): Promise<UserWithGroup>;
+  remove(id: string): Promise<void>;
   /** Emails of every user with this role. */
   emailsWithRole(role: Role): Promise<string[]>;
+  /** The Administrators' emails, their rows locked until the transaction ends. */
+  lockAdministrators(): Promise<string[]>;
   /** Users whose email or name contains `fragment` (case-insensitive), by email; and the total. */
   search(fragment: string, limit: number): Promise<{ users: UserWithGroup[]; total: number }>;
   /** A user with the import that created them and their invitation. */

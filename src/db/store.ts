@@ -22,6 +22,14 @@ function userRepository(db: Client): UserRepository {
     findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
     create: (user) => db.user.create({ data: user }),
     setRole: (id, role) => db.user.update({ where: { id }, data: { role } }),
+    lockAdministrators: async () =>
+      (await db.$queryRaw<{ email: string }[]>`SELECT "email" FROM "User" WHERE "role" = 'ADMINISTRATOR' ORDER BY "email" FOR UPDATE`).map(
+        (r) => r.email,
+      ),
+    update: (id, fields) => db.user.update({ where: { id }, data: fields, include: { group: true } }),
+    async remove(id) {
+      await db.user.delete({ where: { id } });
+    },
     emailsWithRole: async (role) =>
       (await db.user.findMany({ where: { role }, select: { email: true }, orderBy: { email: "asc" } })).map((u) => u.email),
     async search(fragment, limit) {

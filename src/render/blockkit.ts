@@ -27,6 +27,7 @@ export interface BkButton {
   text: PlainText;
   value?: string;
   style?: "primary" | "danger";
+  confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText; style?: "primary" | "danger" };
 }
 
 export type BkElement =
@@ -87,6 +88,9 @@ export const LIMITS = {
   optionDescription: 75,
   options: 100,
   summary: 3000,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
 } as const;
 
 /** Cuts `text` to `max` characters (code points), ending with "…" when cut. */
@@ -143,6 +147,15 @@ function button(b: Button): BkButton {
   const out: BkButton = { type: "button", action_id: b.id, text: plain(b.label, LIMITS.buttonText) };
   if (b.value !== undefined) out.value = clip(b.value, LIMITS.buttonValue);
   if (b.style) out.style = b.style;
+  if (b.confirm) {
+    out.confirm = {
+      title: plain(b.confirm.title, LIMITS.confirmTitle),
+      text: plain(b.confirm.text, LIMITS.confirmText),
+      confirm: plain(b.confirm.confirm, LIMITS.confirmButton),
+      deny: plain(b.confirm.deny, LIMITS.confirmButton),
+      ...(b.style === "danger" ? { style: "danger" as const } : {}),
+    };
+  }
   return out;
 }
 

@@ -25,6 +25,17 @@ export interface Button {
   label: string;
   value?: string;
   style?: "primary" | "danger";
+  /** Asked before the click counts ("Are you sure?"), where the platform has a native way to. */
+  confirm?: Confirmation;
+}
+
+/** A question the person answers before a click counts. */
+export interface Confirmation {
+  title: string;
+  text: string;
+  /** The answer that goes ahead, and the one that does not. */
+  confirm: string;
+  deny: string;
 }
 
 export type Block =

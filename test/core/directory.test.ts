@@ -169,4 +169,76 @@ describe.each(databaseKinds)("the directory from chat (%s)", (kind) => {
       ]);
     });
   });
+
+  describe("changing one user", () => {
+    it("Edit and Move: the changes are saved and audited with the old and new values; nothing to change changes nothing", async () => {
+      await core.addUser({ actor: ADMIN, input: { email: "move.me@corp.example.org", name: "Move Me", group: "Finance" } });
+      const moved = await core.updateUser({
+        actor: OTHER_ADMIN,
+        email: "Move.Me@corp.example.org",
+        input: { name: "Moved Person", group: "warehouse", role: "User", exchangeDomain: "CORP", exchangeUsername: "moved" },
+      });
+      expect(moved.changes).toEqual({
+        name: { from: "Move Me", to: "Moved Person" },
+        group: { from: "Finance", to: "Warehouse" },
+        exchange: { from: "none", to: "CORP\\moved" },
+      });
+      expect(moved.user).toMatchObject({ name: "Moved Person", group: { name: "Warehouse" }, exchangeDomain: "CORP" });
+      const [event] = (await core.listAudit({ actor: ADMIN, about: "move.me@corp.example.org" })).events;
+      expect(event).toMatchObject({ action: "user.update", actor: OTHER_ADMIN.email, details: { changes: moved.changes } });
+      const again = await core.updateUser({
+        actor: ADMIN,
+        email: "move.me@corp.example.org",
+        input: { name: "Moved Person", group: "Warehouse", exchangeDomain: "CORP", exchangeUsername: "moved" },
+      });
+      expect(again.changes).toEqual({});
+    });
+
+    it("refuses with the reasons next to the fields: a changed Email ID, an unknown group, an Administrator grant", async () => {
+      const error = await appErrorOf(
+        core.updateUser({
+          actor: ADMIN,
+          email: "eve@corp.example.org",
+          input: { email: "eve2@corp.example.org", name: "Eve", group: "Nowhere", role: "Administrator" },
+        }),
+      );
+      expect(error.fieldIssues.map((i) => [i.field, i.code])).toEqual([
+        ["email", "VALIDATION_FAILED"],
+        ["group", "GROUP_UNKNOWN"],
+        ["role", "ADMIN_GRANT_NEEDS_APPROVAL"],
+      ]);
+    });
+
+    it("Remove: audited with what the user was; not yourself, not the last Administrator, not twice", async () => {
+      await core.addUser({ actor: ADMIN, input: { email: "leaver@corp.example.org", name: "Leaver", group: "Finance" } });
+      const removed = await core.removeUser({ actor: ADMIN, email: "leaver@corp.example.org" });
+      expect(removed.email).toBe("leaver@corp.example.org");
+      expect((await core.listAudit({ actor: ADMIN, about: "leaver@corp.example.org" })).events[0]).toMatchObject({
+        action: "user.remove",
+        details: { name: "Leaver", group: "Finance", role: "User" },
+      });
+      expect((await appErrorOf(core.removeUser({ actor: ADMIN, email: "leaver@corp.example.org" }))).code).toBe("NOT_FOUND");
+      expect((await appErrorOf(core.removeUser({ actor: ADMIN, email: ADMIN.email }))).code).toBe("CANNOT_REMOVE_SELF");
+    });
+
+    it("two Administrators demoting each other at once: one of them stays", async () => {
+      const solo = await openTestDatabase(kind);
+      try {
+        await solo.core.ensureBootstrapAdmins({ emails: ["a1@corp.example.org", "a2@corp.example.org"] });
+        const as = (email: string) => ({ email, platform: "slack" as const });
+        const demote = (who: string, whom: string) =>
+          solo.core.updateUser({ actor: as(who), email: whom, input: { name: whom.split("@")[0], group: "Administrators", role: "User" } });
+        const results = await Promise.allSettled([
+          demote("a1@corp.example.org", "a2@corp.example.org"),
+          demote("a2@corp.example.org", "a1@corp.example.org"),
+        ]);
+        expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+        const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+        expect(["LAST_ADMINISTRATOR", "NOT_ADMINISTRATOR"]).toContain(refused.reason.code);
+        expect(await solo.db.prisma.user.count({ where: { role: "ADMINISTRATOR" } })).toBe(1);
+      } finally {
+        await solo.close();
+      }
+    });
+  });
 });
