@@ -471,7 +471,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 5 })).rejects.toThrow();
       const failed = await t.store.imports.findById(batch.id);
       expect(failed).toMatchObject({ status: "FAILED", createdRows: 5 });
-      expect(failed?.reason).toMatch(/^account creation stopped: /);
+      // What went wrong, not Prisma's "Invalid `prisma.$executeRaw()` invocation:" nor nothing at all.
+      expect(failed?.reason).toMatch(/^account creation stopped: Raw query failed\. /);
+      if (kind === "postgresql") expect(failed?.reason).toContain("User_exchange_pair_check");
       expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(5);
       t.clock.now = new Date(t.clock.now.getTime() + 60_000);
       expect((await core.resumeInterruptedImports()).filter((r) => r.batch.id === batch.id)).toEqual([]);
@@ -498,14 +500,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect((await appErrorOf(core.finishImport({ actor: ADMIN, batchId: none.id }))).code).toMatch(/^BATCH_/);
     });
 
-    /** The same core over a store whose transactions first fail `times` times with a conflict. */
-    const coreWithConflicts = (times: number) => {
+    /** The same core over a store whose transactions first fail `times` times with `failure()`. */
+    const coreWithFailures = (times: number, failure: () => unknown) => {
       let left = times;
-      const busy = () => new AppError("DATABASE_BUSY", "The database was busy with other work.");
       const store = {
         ...t.store,
         transaction: ((work, options) =>
-          left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options)) as typeof t.store.transaction,
+          left-- > 0 ? Promise.reject(failure()) : t.store.transaction(work, options)) as typeof t.store.transaction,
       };
       return createCore({
         store,
@@ -513,6 +514,27 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
       });
     };
+    const coreWithConflicts = (times: number) =>
+      coreWithFailures(times, () => new AppError("DATABASE_BUSY", "The database was busy with other work."));
+
+    it("records a reason that says what went wrong when the error's message starts with a newline", async () => {
+      // As Prisma words its errors: a blank line, then a line that only introduces the next.
+      const prismaLike = (message: string) => Object.assign(new Error(message), { name: "PrismaClientKnownRequestError", code: "P2010" });
+      const cases = [
+        [
+          "\nInvalid `prisma.$executeRaw()` invocation:\n\n\nRaw query failed. Code: `23514`. Message: `boom`",
+          "Raw query failed. Code: `23514`. Message: `boom`",
+        ],
+        ["\n\n", "P2010"],
+      ];
+      for (const [message, said] of cases) {
+        const batch = await approvedBatch(coreWith(), validRows(2, { prefix: `reason${said!.length}` }));
+        await expect(
+          coreWithFailures(1, () => prismaLike(message!)).createAccounts({ actor: OTHER_ADMIN, batchId: batch.id }),
+        ).rejects.toThrow();
+        expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "FAILED", reason: `account creation stopped: ${said}` });
+      }
+    });
 
     it("a chunk rolled back by a deadlock or serialization failure is tried again: every row created once", async () => {
       const batch = await approvedBatch(coreWith(), validRows(9, { prefix: "conflict" }));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { ErrorCode, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
+import { ErrorCode, errorSummary, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
 import type { Actor } from "../types.ts";
 import { loadBatch, stateError } from "./common.ts";
 import type { CreationProgress, ImportBatch } from "./types.ts";
@@ -102,7 +102,7 @@ function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: st
 
 /** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
 async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
-  const reason = `account creation stopped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`.slice(0, 500);
+  const reason = `account creation stopped: ${errorSummary(error)}`.slice(0, 500);
   await deps.store.transaction(async (tx) => {
     const failed = await tx.imports.transition(batch.id, ["CREATING"], "FAILED", { reason, decidedAt: deps.now() });
     if (failed) {
