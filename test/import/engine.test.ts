@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
 import { type Core, createCore } from "../../src/core/index.ts";
+import type { Store } from "../../src/core/ports.ts";
+import { createStore } from "../../src/db/store.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -500,13 +503,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect((await appErrorOf(core.finishImport({ actor: ADMIN, batchId: none.id }))).code).toMatch(/^BATCH_/);
     });
 
-    /** The same core over a store whose transactions first fail `times` times with `failure()`. */
-    const coreWithFailures = (times: number, failure: () => unknown) => {
+    /** The same core over a store (`base`) whose transactions first fail `times` times with `failure()`. */
+    const coreWithFailures = (times: number, failure: () => unknown, base: Store = t.store) => {
       let left = times;
       const store = {
-        ...t.store,
+        ...base,
         transaction: ((work, options) =>
-          left-- > 0 ? Promise.reject(failure()) : t.store.transaction(work, options)) as typeof t.store.transaction,
+          left-- > 0 ? Promise.reject(failure()) : base.transaction(work, options)) as Store["transaction"],
       };
       return createCore({
         store,
@@ -516,6 +519,8 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     };
     const coreWithConflicts = (times: number) =>
       coreWithFailures(times, () => new AppError("DATABASE_BUSY", "The database was busy with other work."));
+    /** The same core over another store of the same database. */
+    const coreOver = (store: Store) => coreWithFailures(0, () => undefined, store);
 
     it("records a reason that says what went wrong when the error's message starts with a newline", async () => {
       // As Prisma words its errors: a blank line, then a line that only introduces the next.
@@ -552,6 +557,59 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const [resumed] = (await coreWith().resumeInterruptedImports()).filter((r) => r.batch.id === batch.id);
       expect(resumed?.batch).toMatchObject({ status: "CREATED", createdRows: 4 });
     });
+
+    // PGlite has one connection: nothing else can hold a lock while a chunk waits.
+    it.runIf(kind === "postgresql")(
+      "a database stall longer than the transaction timeout leaves the batch resumable; the background job completes it",
+      async () => {
+        const batch = await approvedBatch(coreWith(), validRows(29, { prefix: "stall" }));
+        // The same database, with a 1 s transaction timeout instead of 60 s, so the stall is short.
+        const stalling = coreOver(createStore(t.db, { transactionTimeoutMs: 1_000 }));
+        const locker = new pg.Client({ connectionString: t.url });
+        await locker.connect();
+        let released: Promise<void> | undefined;
+        let error: unknown;
+        try {
+          error = await stalling
+            .createAccounts({
+              actor: OTHER_ADMIN,
+              batchId: batch.id,
+              chunkSize: 10,
+              onProgress: async ({ done }) => {
+                if (done !== 10) return;
+                // After the first chunk another session locks "User" for three times the timeout.
+                await locker.query(`BEGIN; LOCK TABLE "User" IN SHARE MODE`);
+                released = (async () => {
+                  await waitForLockWait(locker);
+                  await new Promise((resolve) => setTimeout(resolve, 3_000));
+                  await locker.query("COMMIT");
+                })();
+              },
+            })
+            .catch((failure: unknown) => failure);
+          await released;
+        } finally {
+          await locker.end();
+        }
+        // The chunk that waited was rolled back whole; the batch waits for the background job.
+        expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "CREATING", createdRows: 10, reason: null });
+        expect(error).toBeInstanceOf(AppError);
+        expect((error as AppError).code).toBe("DATABASE_UNAVAILABLE");
+        expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(10);
+
+        t.clock.now = new Date(t.clock.now.getTime() + 31_000); // the stalled worker's lease lapsed
+        const [resumed] = (await coreWith().resumeInterruptedImports()).filter((r) => r.batch.id === batch.id);
+        expect(resumed?.batch).toMatchObject({ status: "CREATED", readyRows: 30, createdRows: 30, skippedRows: 0, failedRows: 0 });
+        const rows = await t.db.prisma.importRow.findMany({
+          where: { batchId: batch.id },
+          select: { email: true, status: true, userId: true },
+        });
+        expect(rows.every((r) => r.status === "CREATED" && r.userId)).toBe(true);
+        const users = await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { id: true, email: true } });
+        expect(users.map((u) => u.email).sort()).toEqual(rows.map((r) => r.email).sort());
+        expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(users.map((u) => u.id)));
+      },
+    );
 
     it("resumes an APPROVED batch whose process died before any worker started", async () => {
       const core = coreWith();
@@ -776,3 +834,14 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     });
   });
 });
+
+/** Resolves once a session of `holder`'s database waits for a lock (one `holder` holds). */
+async function waitForLockWait(holder: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await holder.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

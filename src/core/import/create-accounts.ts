@@ -58,7 +58,8 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     try {
       chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
     } catch (error) {
-      // An outage or a lasting conflict is resumed later (the lease expires); anything else would fail again.
+      // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
+      // later, once the lease lapses; anything else would fail again.
       if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
       throw error;
     }
