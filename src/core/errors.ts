@@ -110,6 +110,24 @@ export function isPassingDatabaseError(error: unknown): boolean {
 }
 
 /**
+ * One line that says what went wrong, never empty: the first line of the message that is not
+ * blank and not just an introduction to the next one (ending with ":", as Prisma's "Invalid
+ * `prisma.$executeRaw()` invocation:" does), else the error's code, else its name.
+ */
+export function errorSummary(error: unknown): string {
+  const e = (error && typeof error === "object" ? error : {}) as { message?: unknown; code?: unknown; name?: unknown };
+  const text = typeof e.message === "string" ? e.message : typeof error === "object" ? "" : String(error ?? "");
+  const lines = text
+    .split(/\r?\n|\r/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const line = lines.find((l) => !l.endsWith(":")) ?? lines[0];
+  if (line) return line;
+  for (const fallback of [e.code, e.name]) if (typeof fallback === "string" && fallback.trim()) return fallback.trim();
+  return "unknown error";
+}
+
+/**
  * Runs `work`, and again after each of `delaysMs` while it fails in a way `retryOn` accepts;
  * the last failure (or any other) is thrown.
  */

@@ -67,6 +67,6 @@ export interface Store extends Repositories {
    * connection pool (PostgreSQL), 1 on a single connection (PGlite).
    */
   readonly concurrentStatements: number;
-  /** `timeoutMs` bounds long bulk transactions (default 60 s). */
+  /** `timeoutMs` bounds long bulk transactions (default: the store's, 60 s). */
   transaction<T>(work: (tx: Repositories) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
 }

@@ -11,6 +11,8 @@ export const EXCHANGE_USERNAME_MAX = 64;
 
 // C0 and C1 control characters, DEL included: tabs and line breaks pasted from a spreadsheet.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+// The same, for replacing every one (a global regex is stateful in .test(), so it is kept apart).
+const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, "g");
 // A practical address check: one @, a dot-atom local part, a domain of LDH labels with a dot.
 const EMAIL =
   /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -53,7 +55,7 @@ export function parseRole(value: string): Role | undefined {
 
 function quote(value: string): string {
   const shown = value.length > 60 ? `${value.slice(0, 57)}…` : value;
-  return `“${shown.replace(CONTROL_CHARS, "?")}”`;
+  return `“${shown.replace(CONTROL_CHARS_ALL, "?")}”`;
 }
 
 /** Human messages per code; the value is what the admin typed. */

@@ -9,20 +9,30 @@ import { COLUMN_FIELDS, TEMPLATE_COLUMNS } from "./types.ts";
 export const UTF8_BOM = "\uFEFF";
 
 // A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR,
-// strips them and then may read a formula), so such cells get a leading apostrophe.
-const FORMULA_START = /^[=+\-@\t\r]/;
+// strips them and then may read a formula), so such cells get a leading apostrophe; so does one
+// that already starts with apostrophes before them, so that reading it back removes exactly one.
+const FORMULA_START = /^'*[=+\-@\t\r]/;
 // What a guarded cell looks like when it comes back in an uploaded file.
-const GUARDED = /^'[=+\-@\t\r]/;
+const GUARDED = /^'(?='*[=+\-@\t\r])/;
+// A spreadsheet whose list separator is `;` (most of Europe) or tab honours our quotes only
+// around a cell that starts one of its own cells: it splits any other of our cells at `;`, tab
+// and line breaks. So inside a cell, a formula character after one of those gets an apostrophe
+// too (`x;=cmd` → `x;'=cmd`); a `,` needs none, being the separator our quotes are read with.
+const FORMULA_AFTER_SPLIT = /([;\t\r\n])(?='*[=+\-@\t\r])/g;
+const GUARDED_AFTER_SPLIT = /([;\t\r\n])'(?='*[=+\-@\t\r])/g;
+const SPLITS = /[;\t\r\n]/;
+// Quoted whatever the file's delimiter: a reader may split on any list separator.
+const NEEDS_QUOTES = /[,;\t"\r\n]/;
 
 /**
- * One CSV cell: neutralised against formula injection (a cell starting with `=`, `+`, `-`,
- * `@`, tab or CR gets a leading `'`), then quoted when it holds the delimiter, a quote, CR
- * or LF (quotes doubled).
+ * One CSV cell: neutralised against formula injection (a leading `'` on a cell starting with
+ * `=`, `+`, `-`, `@`, tab or CR, and after a `;`, tab, CR or LF inside it followed by one),
+ * then quoted when it holds `,`, `;`, tab, a quote, CR, LF or the delimiter (quotes doubled).
  */
 export function csvCell(value: string, delimiter = ","): string {
-  const text = FORMULA_START.test(value) ? `'${value}` : value;
-  if (text.includes('"')) return `"${text.replaceAll('"', '""')}"`;
-  if (text.includes(delimiter) || text.includes("\n") || text.includes("\r")) return `"${text}"`;
+  let text = SPLITS.test(value) ? value.replace(FORMULA_AFTER_SPLIT, "$1'") : value;
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  if (NEEDS_QUOTES.test(text) || text.includes(delimiter)) return `"${text.replaceAll('"', '""')}"`;
   return text;
 }
 
@@ -35,10 +45,12 @@ export function csvLine(cells: readonly string[], delimiter = ","): string {
 
 /**
  * Undoes csvCell's formula guard on a cell read back from an uploaded file, so a report the
- * admin fixed and re-uploaded carries the original values (`'+SUM(1,2)` → `+SUM(1,2)`).
+ * admin fixed and re-uploaded carries the original values (`'+SUM(1,2)` → `+SUM(1,2)`,
+ * `x;'=cmd` → `x;=cmd`).
  */
 export function unguardCell(value: string): string {
-  return GUARDED.test(value) ? value.slice(1) : value;
+  const text = GUARDED.test(value) ? value.slice(1) : value;
+  return SPLITS.test(text) ? text.replace(GUARDED_AFTER_SPLIT, "$1") : text;
 }
 
 export type { ErrorReportRow } from "../core/import/files.ts";

@@ -40,6 +40,11 @@ const UNREACHABLE_CODES = new Set([
   "57P03",
 ]);
 
+// pg-pool's "timeout exceeded when trying to connect": no connection within its timeout, because
+// the server does not accept one or every pooled connection is stuck waiting on it.
+const UNREACHABLE_MESSAGES =
+  /PGlite is closed|Connection terminated|Cannot use a pool after calling end|timeout exceeded when trying to connect/i;
+
 type ErrorLink = { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
 
 /** An error and what it wraps: its causes, and the driver adapter's error Prisma keeps in `meta` (raw queries, P2010). */
@@ -55,13 +60,34 @@ function isUnreachable(error: unknown): boolean {
     (e) =>
       (typeof e.kind === "string" && UNREACHABLE_KINDS.has(e.kind)) ||
       (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) ||
-      (typeof e.message === "string" && /PGlite is closed|Connection terminated|Cannot use a pool after calling end/i.test(e.message)),
+      (typeof e.message === "string" && UNREACHABLE_MESSAGES.test(e.message)),
+  );
+}
+
+// Waiting on the database past a limit (a lock held elsewhere, a stalled network, every
+// connection taken): the work never committed and succeeds once the database answers. Prisma's
+// transaction timeout does not cancel the statement that waits; the work fails when it answers
+// again, with one of these P2028s: the transaction outlived its timeout ("expired"), could not
+// start within maxWait, was rolled back under it by a disconnect, or closed so long ago that
+// Prisma forgot it. Other P2028s (a transaction used after its commit, an internal
+// inconsistency, a bad option) would fail again. 55P03 and 57014 are PostgreSQL's lock_timeout
+// and statement_timeout (or a cancel), when an operator sets them.
+const TIMED_OUT_TRANSACTION =
+  /expired transaction|Unable to start a transaction in the given time|cannot be executed on a transaction that was rolled back|Transaction not found/i;
+const TIMED_OUT_CODES = new Set(["55P03", "57014"]);
+
+/** The work waited on the database past a limit and was rolled back (see above). */
+function isTimedOut(error: unknown): boolean {
+  return errorChain(error).some(
+    (e) =>
+      (typeof e.code === "string" && TIMED_OUT_CODES.has(e.code)) ||
+      (e.code === "P2028" && typeof e.message === "string" && TIMED_OUT_TRANSACTION.test(e.message)),
   );
 }
 
 // Deadlock and serialization failure (and Prisma's names for them): the transaction was rolled
-// back because of other work and succeeds when run again. Timeouts are not here: work that
-// timed out once would likely time out again, for ever.
+// back because of other work and succeeds when run again at once. (Work that timed out waiting is
+// DATABASE_UNAVAILABLE instead: it is resumed once the database answers, not run again at once.)
 const BUSY_KINDS = new Set(["TransactionWriteConflict"]);
 const BUSY_CODES = new Set(["40P01", "40001", "P2034"]);
 
@@ -74,13 +100,16 @@ function isBusy(error: unknown): boolean {
 
 /**
  * Translates a Prisma error into the core's AppError where the core has a meaning for it
- * (unique violations on users' emails and groups' names, an unreachable database); returns
- * other errors unchanged.
+ * (unique violations on users' emails and groups' names; a database that is unreachable or did
+ * not answer in time; a deadlock or serialization failure); returns other errors unchanged.
  */
 export function translatePrismaError(error: unknown): unknown {
   if (error instanceof AppError) return error;
   if (isUnreachable(error)) {
     return new AppError(ErrorCode.DATABASE_UNAVAILABLE, "The database is not answering.", { cause: error });
+  }
+  if (isTimedOut(error)) {
+    return new AppError(ErrorCode.DATABASE_UNAVAILABLE, "The database did not answer in time.", { cause: error });
   }
   if (isBusy(error)) {
     return new AppError(ErrorCode.DATABASE_BUSY, "The database was busy with other work.", { cause: error });

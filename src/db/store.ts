@@ -124,14 +124,25 @@ function repositories(db: Client): Repositories {
   };
 }
 
+export interface StoreOptions {
+  /**
+   * How long a transaction may last unless the caller says otherwise (default 60 s; a chunk of
+   * account creation takes well under a second). One that waited longer on the database is
+   * rolled back and fails as DATABASE_UNAVAILABLE once the database answers.
+   */
+  transactionTimeoutMs?: number;
+}
+
 /** The core's Store over an open database. */
-export function createStore(db: Pick<Database, "prisma" | "kind">): Store {
+export function createStore(db: Pick<Database, "prisma" | "kind">, { transactionTimeoutMs = 60_000 }: StoreOptions = {}): Store {
   const { prisma } = db;
   return {
     ...repositories(prisma),
     // Two: measured ~40% faster than one for staging 150,000 rows; more gains little on 2 cores.
     concurrentStatements: db.kind === "postgresql" ? 2 : 1,
     transaction: (work, options) =>
-      translating(() => prisma.$transaction((tx) => work(repositories(tx)), { timeout: options?.timeoutMs ?? 60_000, maxWait: 30_000 })),
+      translating(() =>
+        prisma.$transaction((tx) => work(repositories(tx)), { timeout: options?.timeoutMs ?? transactionTimeoutMs, maxWait: 30_000 }),
+      ),
   };
 }

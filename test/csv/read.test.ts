@@ -333,6 +333,11 @@ describe("readCsv: rows", () => {
     });
   });
 
+  it("removes the guard the bot adds inside a cell after ; tab or a line break, and exactly one leading apostrophe", async () => {
+    const rows = await allRows(await read(`${HEADER}\nx@b.org,"x;'=cmd;'@probe","a\n'-b",''=x\n`));
+    expect(rows[0]?.fields).toMatchObject({ name: "x;=cmd;@probe", group: "a\n-b", role: "'=x" });
+  });
+
   it("yields chunks of the requested size, and can be read again", async () => {
     const text = `${HEADER}\n${Array.from({ length: 7 }, (_, i) => `u${i}@b.org,U${i},Finance`).join("\n")}\n`;
     const reader = await read(text, { chunkSize: 3 });

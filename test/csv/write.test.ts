@@ -1,7 +1,9 @@
+import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, type UserField } from "../../src/core/errors.ts";
 import { readCsv } from "../../src/csv/read.ts";
 import { importTemplate } from "../../src/csv/template.ts";
+import type { CsvRow } from "../../src/csv/types.ts";
 import { TEMPLATE_COLUMNS } from "../../src/csv/types.ts";
 import { createRowValidator } from "../../src/csv/validate.ts";
 import { csvCell, csvLine, type ErrorReportRow, errorReportCsv } from "../../src/csv/write.ts";
@@ -22,15 +24,17 @@ describe("csvCell", () => {
     ['Tomasz "Tom"', '"Tomasz ""Tom"""'],
     ["two\nlines", '"two\nlines"'],
     ["cr\rhere", '"cr\rhere"'],
-    ["semi;colon", "semi;colon"],
+    ["semi;colon", '"semi;colon"'],
+    ["tab\there", '"tab\there"'],
     ["D'Angelo", "D'Angelo"],
   ])("writes %j as %j", (value, written) => {
     expect(csvCell(value)).toBe(written);
   });
 
-  it("quotes on the delimiter it is given", () => {
+  it("quotes a cell holding any list separator, whatever the delimiter, and the delimiter it is given", () => {
     expect(csvCell("semi;colon", ";")).toBe('"semi;colon"');
-    expect(csvCell("a,b", ";")).toBe("a,b");
+    expect(csvCell("a,b", ";")).toBe('"a,b"');
+    expect(csvCell("a|b", "|")).toBe('"a|b"');
   });
 
   it.each([
@@ -38,11 +42,15 @@ describe("csvCell", () => {
     ["+SUM(1,2)", `"'+SUM(1,2)"`],
     ["-2", "'-2"],
     ["@x", "'@x"],
-    ["\tTab", "'\tTab"],
+    ["\tTab", `"'\tTab"`],
     ["\rCR", `"'\rCR"`],
     ['=HYPERLINK("http://x","y")', `"'=HYPERLINK(""http://x"",""y"")"`],
     ["a=1", "a=1"],
     ["Ann-Marie", "Ann-Marie"],
+    ["'=x", "''=x"], // so that reading it back removes exactly the apostrophe added
+    ["x;=cmd|' /C calc'!A0;@probe", `"x;'=cmd|' /C calc'!A0;'@probe"`],
+    ["a\n-b\r+c\t@d", `"a\n'-b\r'+c\t'@d"`],
+    ["a;b,=c; -d", '"a;b,=c; -d"'],
   ])("neutralises a formula: %j → %j", (value, written) => {
     expect(csvCell(value)).toBe(written);
   });
@@ -126,7 +134,7 @@ describe("errorReportCsv", () => {
       "\uFEFFEmail ID,Name,Group,Role,Exchange Domain,Exchange Username,Problems\r\n" +
         `jane@@corp,"'+SUM(1,2)",Finance,,,,Email ID is bad. Second.\r\n` +
         `b@corp.example.org,'=1+1,'-2,'@x,,,"Problem, with comma."\r\n` +
-        `c@corp.example.org,'\tTabbed,,,"a ""b""","x\ny",\r\n`,
+        `c@corp.example.org,"'\tTabbed",,,"a ""b""","x\ny",\r\n`,
     );
   });
 
@@ -155,6 +163,63 @@ describe("errorReportCsv", () => {
     const again = await allRows(await readCsv(report));
     expect(again.map((r) => r.fields.email)).toEqual(problems.map((p) => p.fields.email));
     expect(again.find((r) => r.fields.email === "nuria.martinez37@corp.example.org")?.fields.name).toBe("+SUM(1,2)");
+  });
+
+  describe("read by a spreadsheet whose list separator is , ; or tab", () => {
+    // `;` is the list separator of most of Europe: there, a spreadsheet splits on it.
+    const HOSTILE = "x;=cmd|' /C calc'!A0;@probe";
+    const uploaded: Record<UserField, string>[] = [
+      fields({ email: HOSTILE, name: "Ann", group: "Finance" }),
+      fields({
+        email: "b@corp.example.org",
+        name: HOSTILE,
+        group: "Fin;+1",
+        role: "x\t-1",
+        exchangeDomain: "C\n@x",
+        exchangeUsername: "u\r=1",
+      }),
+      fields({
+        email: "c@corp.example.org",
+        name: "Lee;'=quoted",
+        group: "\t=tab",
+        role: "'=already",
+        exchangeDomain: "a,b;c",
+        exchangeUsername: 'q"";-',
+      }),
+    ];
+
+    /** The error report of these rows, with the validator's Problems (which echo the values). */
+    async function report(): Promise<{ bytes: Uint8Array; rows: ErrorReportRow[] }> {
+      const validator = createRowValidator(directory(["Finance"]).view);
+      const verdicts = await validator.validate(uploaded.map((f, i): CsvRow => ({ rowNumber: i + 2, fields: f, blank: false })));
+      expect(verdicts.every((v) => v.status === "NEEDS_ATTENTION")).toBe(true);
+      const rows = verdicts.map((v) => ({ rowNumber: v.rowNumber, fields: v.fields, problems: v.issues.map((i) => i.message) }));
+      return { bytes: errorReportCsv(rows), rows };
+    }
+
+    it.each([",", ";", "\t"])("no cell starts a formula, and the hostile cell stays whole, with %j", async (delimiter) => {
+      // As a spreadsheet reads: quotes count only around a cell that starts one of its cells,
+      // and any line break ends a row.
+      const cells: string[][] = parse(Buffer.from((await report()).bytes), {
+        delimiter,
+        bom: true,
+        relax_quotes: true,
+        relax_column_count: true,
+        record_delimiter: ["\r\n", "\n", "\r"],
+      });
+      const formulas = cells.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell));
+      expect(formulas).toEqual([]);
+      const row = cells.findIndex((r) => r.some((cell) => cell.includes("x;'=cmd|' /C calc'!A0;'@probe")));
+      expect(row).toBe(1);
+      if (delimiter === ",") expect(cells[1]?.[0]).toBe("x;'=cmd|' /C calc'!A0;'@probe");
+    });
+
+    it("reads back, with the bot's reader, to the values uploaded", async () => {
+      const { bytes, rows } = await report();
+      expect(rows.map((r) => r.fields.email)).toEqual(uploaded.map((f) => f.email));
+      const back = await allRows(await readCsv(bytes));
+      expect(back.map((r) => r.fields)).toEqual(rows.map((r) => r.fields));
+    });
   });
 
   it("writes 150,000 rows", () => {

@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.ts";
 import type { ImportSettings } from "../../src/core/import/types.ts";
 import { type Core, createCore } from "../../src/core/index.ts";
+import type { Store } from "../../src/core/ports.ts";
 import { csvImportFormat } from "../../src/csv/index.ts";
+import { createStore } from "../../src/db/store.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -484,7 +487,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       await expect(core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 5 })).rejects.toThrow();
       const failed = await t.store.imports.findById(batch.id);
       expect(failed).toMatchObject({ status: "FAILED", createdRows: 5 });
-      expect(failed?.reason).toMatch(/^account creation stopped: /);
+      // What went wrong, not Prisma's "Invalid `prisma.$executeRaw()` invocation:" nor nothing at all.
+      expect(failed?.reason).toMatch(/^account creation stopped: Raw query failed\. /);
+      if (kind === "postgresql") expect(failed?.reason).toContain("User_exchange_pair_check");
       expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(5);
       t.clock.now = new Date(t.clock.now.getTime() + 60_000);
       expect((await core.resumeInterruptedImports()).filter((r) => r.batch.id === batch.id)).toEqual([]);
@@ -511,14 +516,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect((await appErrorOf(core.finishImport({ actor: ADMIN, batchId: none.id }))).code).toMatch(/^BATCH_/);
     });
 
-    /** The same core over a store whose transactions first fail `times` times with a conflict. */
-    const coreWithConflicts = (times: number) => {
+    /** The same core over a store (`base`) whose transactions first fail `times` times with `failure()`. */
+    const coreWithFailures = (times: number, failure: () => unknown, base: Store = t.store) => {
       let left = times;
-      const busy = () => new AppError("DATABASE_BUSY", "The database was busy with other work.");
       const store = {
-        ...t.store,
+        ...base,
         transaction: ((work, options) =>
-          left-- > 0 ? Promise.reject(busy()) : t.store.transaction(work, options)) as typeof t.store.transaction,
+          left-- > 0 ? Promise.reject(failure()) : base.transaction(work, options)) as Store["transaction"],
       };
       return createCore({
         files: csvImportFormat,
@@ -527,6 +531,29 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
       });
     };
+    const coreWithConflicts = (times: number) =>
+      coreWithFailures(times, () => new AppError("DATABASE_BUSY", "The database was busy with other work."));
+    /** The same core over another store of the same database. */
+    const coreOver = (store: Store) => coreWithFailures(0, () => undefined, store);
+
+    it("records a reason that says what went wrong when the error's message starts with a newline", async () => {
+      // As Prisma words its errors: a blank line, then a line that only introduces the next.
+      const prismaLike = (message: string) => Object.assign(new Error(message), { name: "PrismaClientKnownRequestError", code: "P2010" });
+      const cases = [
+        [
+          "\nInvalid `prisma.$executeRaw()` invocation:\n\n\nRaw query failed. Code: `23514`. Message: `boom`",
+          "Raw query failed. Code: `23514`. Message: `boom`",
+        ],
+        ["\n\n", "P2010"],
+      ];
+      for (const [message, said] of cases) {
+        const batch = await approvedBatch(coreWith(), validRows(2, { prefix: `reason${said!.length}` }));
+        await expect(
+          coreWithFailures(1, () => prismaLike(message!)).createAccounts({ actor: OTHER_ADMIN, batchId: batch.id }),
+        ).rejects.toThrow();
+        expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "FAILED", reason: `account creation stopped: ${said}` });
+      }
+    });
 
     it("a chunk rolled back by a deadlock or serialization failure is tried again: every row created once", async () => {
       const batch = await approvedBatch(coreWith(), validRows(9, { prefix: "conflict" }));
@@ -544,6 +571,59 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const [resumed] = (await coreWith().resumeInterruptedImports()).filter((r) => r.batch.id === batch.id);
       expect(resumed?.batch).toMatchObject({ status: "CREATED", createdRows: 4 });
     });
+
+    // PGlite has one connection: nothing else can hold a lock while a chunk waits.
+    it.runIf(kind === "postgresql")(
+      "a database stall longer than the transaction timeout leaves the batch resumable; the background job completes it",
+      async () => {
+        const batch = await approvedBatch(coreWith(), validRows(29, { prefix: "stall" }));
+        // The same database, with a 1 s transaction timeout instead of 60 s, so the stall is short.
+        const stalling = coreOver(createStore(t.db, { transactionTimeoutMs: 1_000 }));
+        const locker = new pg.Client({ connectionString: t.url });
+        await locker.connect();
+        let released: Promise<void> | undefined;
+        let error: unknown;
+        try {
+          error = await stalling
+            .createAccounts({
+              actor: OTHER_ADMIN,
+              batchId: batch.id,
+              chunkSize: 10,
+              onProgress: async ({ done }) => {
+                if (done !== 10) return;
+                // After the first chunk another session locks "User" for three times the timeout.
+                await locker.query(`BEGIN; LOCK TABLE "User" IN SHARE MODE`);
+                released = (async () => {
+                  await waitForLockWait(locker);
+                  await new Promise((resolve) => setTimeout(resolve, 3_000));
+                  await locker.query("COMMIT");
+                })();
+              },
+            })
+            .catch((failure: unknown) => failure);
+          await released;
+        } finally {
+          await locker.end();
+        }
+        // The chunk that waited was rolled back whole; the batch waits for the background job.
+        expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "CREATING", createdRows: 10, reason: null });
+        expect(error).toBeInstanceOf(AppError);
+        expect((error as AppError).code).toBe("DATABASE_UNAVAILABLE");
+        expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(10);
+
+        t.clock.now = new Date(t.clock.now.getTime() + 31_000); // the stalled worker's lease lapsed
+        const [resumed] = (await coreWith().resumeInterruptedImports()).filter((r) => r.batch.id === batch.id);
+        expect(resumed?.batch).toMatchObject({ status: "CREATED", readyRows: 30, createdRows: 30, skippedRows: 0, failedRows: 0 });
+        const rows = await t.db.prisma.importRow.findMany({
+          where: { batchId: batch.id },
+          select: { email: true, status: true, userId: true },
+        });
+        expect(rows.every((r) => r.status === "CREATED" && r.userId)).toBe(true);
+        const users = await t.db.prisma.user.findMany({ where: { importBatchId: batch.id }, select: { id: true, email: true } });
+        expect(users.map((u) => u.email).sort()).toEqual(rows.map((r) => r.email).sort());
+        expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(users.map((u) => u.id)));
+      },
+    );
 
     it("resumes an APPROVED batch whose process died before any worker started", async () => {
       const core = coreWith();
@@ -769,3 +849,14 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     });
   });
 });
+
+/** Resolves once a session of `holder`'s database waits for a lock (one `holder` holds). */
+async function waitForLockWait(holder: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await holder.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { ErrorCode, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
+import { ErrorCode, errorSummary, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
 import type { Actor } from "../types.ts";
 import { loadBatch, stateError } from "./common.ts";
 import type { CreationProgress, ImportBatch } from "./types.ts";
@@ -58,7 +58,8 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     try {
       chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
     } catch (error) {
-      // An outage or a lasting conflict is resumed later (the lease expires); anything else would fail again.
+      // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
+      // later, once the lease lapses; anything else would fail again.
       if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
       throw error;
     }
@@ -102,7 +103,7 @@ function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: st
 
 /** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
 async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
-  const reason = `account creation stopped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`.slice(0, 500);
+  const reason = `account creation stopped: ${errorSummary(error)}`.slice(0, 500);
   await deps.store.transaction(async (tx) => {
     const failed = await tx.imports.transition(batch.id, ["CREATING"], "FAILED", { reason, decidedAt: deps.now() });
     if (failed) {
