@@ -12,8 +12,13 @@ export type Command =
   | { name: "add-group"; group: string; policy?: string }
   | { name: "groups"; filter?: string }
   | { name: "users"; query: string }
+  | { name: "user"; email: string }
+  | { name: "export"; group?: string }
   | { name: "template" }
-  | { name: "import" };
+  | { name: "import" }
+  | { name: "imports" }
+  | { name: "invites"; batch?: string }
+  | { name: "audit"; about?: string };
 
 export type CommandName = Exclude<Command["name"], "unknown">;
 
@@ -27,11 +32,20 @@ export const COMMANDS: readonly { name: CommandName; args?: string; does: string
     does: "List the groups (those whose name contains the text, when given) with their policy and user count.",
   },
   { name: "users", args: "<text>", does: "Find users whose email or name contains the text." },
+  { name: "user", args: "<email>", does: "Show one user, with buttons to edit, move, change the role, remove or invite them." },
+  { name: "export", args: "[group]", does: "Send the directory (or one group) as a CSV: edit it and import it back to update the users." },
   { name: "template", does: "Post the CSV template for importing users, with how to fill it in." },
   {
     name: "import",
     does: "Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users.",
   },
+  { name: "imports", does: "List the open imports and those of the last 7 days, with where each summary is." },
+  {
+    name: "invites",
+    args: "[IMP-code]",
+    does: "Show the invitations of an import (or of the latest ones), with Resend for those not delivered.",
+  },
+  { name: "audit", args: "[email | IMP-code]", does: "Show the latest 20 changes: of one user, of one import, or of everything." },
   { name: "help", does: "Show this help." },
 ];
 
@@ -80,10 +94,20 @@ export function parseCommand(text: string): Command {
       return { name: "groups", filter: rest.trim() || undefined };
     case "users":
       return { name: "users", query: rest.trim() };
+    case "user":
+      return { name: "user", email: rest.trim() };
+    case "export":
+      return { name: "export", group: rest.trim() || undefined };
     case "template":
       return { name: "template" };
     case "import":
       return { name: "import" };
+    case "imports":
+      return { name: "imports" };
+    case "invites":
+      return { name: "invites", batch: rest.trim() || undefined };
+    case "audit":
+      return { name: "audit", about: rest.trim() || undefined };
     default:
       return { name: "unknown", word };
   }

@@ -55,6 +55,8 @@ export interface IncomingFile {
 /** What the person who clicked sees at once (privately); the rest follows in the messages. */
 export interface ClickAnswer {
   notice?: Message;
+  /** The clicked message as it should read now, where the edge replaces it in place (a card answered privately). */
+  replace?: Message;
 }
 
 export type RejectOutcome = { reasonError: string } | { done: ImportBatch } | { notice: Message };

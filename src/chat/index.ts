@@ -10,6 +10,7 @@ import { groupAddedMessage, groupsMessage, helpMessage, noticeMessage, usersMess
 import { AddUserFlow } from "./add-user.ts";
 import { logFailure } from "./answers.ts";
 import { type Command, spelledCommands, speller } from "./commands.ts";
+import { DirectoryFlow } from "./directory.ts";
 import { ImportFlow, type ImportFlowOptions } from "./imports.ts";
 import type { ChatSurface, PlatformName, Who } from "./surface.ts";
 import { Detached, EditScheduler } from "./work.ts";
@@ -17,6 +18,7 @@ import { Detached, EditScheduler } from "./work.ts";
 export type { AddUserAccess, AddUserOutcome } from "./add-user.ts";
 export { type Answer, answerFor, logFailure, SOMETHING_WENT_WRONG } from "./answers.ts";
 export { type Command, type CommandSpelling, parseCommand, spelledCommands, speller } from "./commands.ts";
+export type { CardClick, FormOutcome } from "./directory.ts";
 export type { ClickAnswer, ConversationRecord, ImportFlowOptions, IncomingFile, RejectOutcome } from "./imports.ts";
 export type { ChatSurface, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "./surface.ts";
 
@@ -40,6 +42,7 @@ export interface ChatOptions {
 export class Chat {
   readonly imports: ImportFlow;
   readonly addUser: AddUserFlow;
+  readonly directory: DirectoryFlow;
   private readonly surfaces = new Map<PlatformName, ChatSurface>();
   private readonly detached: Detached;
   private readonly scheduler: EditScheduler;
@@ -53,6 +56,7 @@ export class Chat {
     this.scheduler = new EditScheduler(this.log);
     this.imports = new ImportFlow(core, this.log, this.surfaces, this.detached, this.scheduler, imports);
     this.addUser = new AddUserFlow(core, this.log);
+    this.directory = new DirectoryFlow(core, this.log, this.imports);
   }
 
   /** An edge's surface: its messages are updated from now on (including by background jobs). */
@@ -95,6 +99,18 @@ export class Chat {
       case "template":
         await this.imports.postTemplate(surface, who);
         return { kind: "done" };
+      case "export": {
+        const failed = await this.directory.exportDirectory(surface, who, command.group);
+        return failed ? { kind: "message", message: failed } : { kind: "done" };
+      }
+      case "user":
+        return { kind: "message", message: await this.directory.userCard(surface, who, command.email) };
+      case "audit":
+        return { kind: "message", message: await this.directory.audit(surface, who, command.about) };
+      case "invites":
+        return { kind: "message", message: await this.directory.invitations(surface, who, command.batch) };
+      case "imports":
+        return { kind: "message", message: await this.directory.importsList(surface, who) };
     }
     try {
       const actor = await who.actor();

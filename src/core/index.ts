@@ -25,6 +25,7 @@ import {
 import { finishImport } from "./import/finish-import.ts";
 import { invitationStatus, resendInvitations } from "./import/invitation-status.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
+import { listImports } from "./import/list-imports.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
 import { discardInterruptedUploads, type StageImportOptions, stageImport } from "./import/stage-import.ts";
 import { submitImport } from "./import/submit-import.ts";
@@ -75,6 +76,7 @@ export function createCore(options: CoreDeps) {
     importTemplate: () => deps.files.template(),
     stageImport: (options: StageImportOptions) => stageImport(deps, asActor(options)),
     getImport: (options: Parameters<typeof getImport>[1]) => getImport(deps, asActor(options)),
+    listImports: (options: { actor: Actor; limit?: number }) => listImports(deps, asActor(options)),
     importErrorReport: (options: Parameters<typeof importErrorReport>[1]) => importErrorReport(deps, asActor(options)),
     /**
      * Records where a platform posted a batch's messages (opaque to the core), merged into that

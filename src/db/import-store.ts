@@ -223,6 +223,16 @@ export function importRepository(db: Client): ImportRepository {
         })),
       ] as ImportBatch[],
 
+    recent: async ({ since, limit }) =>
+      (await db.importBatch.findMany({
+        where: {
+          // A closed batch with no data row is an upload that never finished: not an import.
+          OR: [{ status: { notIn: [...CLOSED_IMPORT_STATUSES] } }, { updatedAt: { gte: since }, dataRows: { gt: 0 } }],
+        },
+        orderBy: { createdAt: "desc" },
+        take: limit,
+      })) as ImportBatch[],
+
     findByStatus: async (statuses) =>
       (await db.importBatch.findMany({ where: { status: { in: [...statuses] } }, orderBy: { createdAt: "asc" } })) as ImportBatch[],
   };

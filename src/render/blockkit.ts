@@ -114,7 +114,7 @@ function isPlain(text: RichText): boolean {
 
 function plainString(text: RichText): string {
   return runs(text)
-    .map((r) => (typeof r === "string" ? r : "bold" in r ? r.bold : "code" in r ? r.code : r.mention))
+    .map((r) => (typeof r === "string" ? r : "bold" in r ? r.bold : "code" in r ? r.code : "link" in r ? r.text : r.mention))
     .join("");
 }
 
@@ -125,6 +125,9 @@ export function mrkdwn(text: RichText): string {
       if (typeof r === "string") return escapeMrkdwn(r);
       if ("bold" in r) return r.bold ? `*${escapeMrkdwn(r.bold)}*` : "";
       if ("mention" in r) return r.platformId ? `<@${r.platformId}>` : escapeMrkdwn(r.mention);
+      // Slack's link syntax: the URL and the text both escaped, the text never containing the separator.
+      if ("link" in r)
+        return /^https:\/\//.test(r.link) ? `<${escapeMrkdwn(r.link)}|${escapeMrkdwn(r.text.replace(/\|/g, "/"))}>` : escapeMrkdwn(r.text);
       return r.code ? `\`${escapeMrkdwn(r.code)}\`` : "";
     })
     .join("");

@@ -8,9 +8,13 @@ import {
   type DirectoryExport,
   type InvitationStatus,
   ROLE_LABELS,
+  type UserChanges,
   type UserDetails,
+  type UserField,
+  type UserWithGroup,
 } from "../core/index.ts";
-import type { Block, Button, Field, Message, RichText, Spell } from "./model.ts";
+import type { Block, Button, Field, Form, Message, RichText, Spell } from "./model.ts";
+import { addUserForm } from "./views.ts";
 
 /** Button ids of a user's card (stable: cards already posted carry them); the value is the user's email. */
 export const USER_ACTIONS = {
@@ -234,4 +238,66 @@ export function exportMessage(exported: DirectoryExport, spell: Spell): Message 
       },
     ],
   };
+}
+
+/** The Edit form: the Add user form filled with the user as they are (or as typed), saving changes. */
+export function editUserForm(
+  user: UserDetails,
+  { values, notice, metadata }: { values?: Partial<Record<UserField, string>>; notice?: string; metadata?: string } = {},
+): Form {
+  return addUserForm({
+    edit: true,
+    metadata: metadata ?? user.email,
+    notice,
+    values: values ?? {
+      email: user.email,
+      name: user.name,
+      group: user.group.name,
+      role: ROLE_LABELS[user.role],
+      exchangeDomain: user.exchangeDomain ?? "",
+      exchangeUsername: user.exchangeUsername ?? "",
+    },
+  });
+}
+
+/** Move to group: the Group select only (its metadata names the user). */
+export const MOVE_USER_FORM_ID = "hms_move_user";
+
+export function moveUserForm(user: UserDetails, { metadata }: { metadata?: string } = {}): Form {
+  return {
+    id: MOVE_USER_FORM_ID,
+    title: "Move to group",
+    submitLabel: "Move",
+    cancelLabel: "Cancel",
+    metadata: metadata ?? user.email,
+    intro: [{ type: "section", text: ["Move ", { bold: user.name }, ` (${user.email}) from `, { bold: user.group.name }, " to:"] }],
+    inputs: [
+      {
+        type: "externalSelect",
+        id: "group",
+        label: "Group",
+        hint: "Type to search the groups.",
+        placeholder: "Choose a group",
+        minQueryLength: 0,
+      },
+    ],
+  };
+}
+
+/** What a change to a user did, e.g. "Group: Sales → Field Ops; Role: User → Administrator". */
+export function changesText(changes: UserChanges): string {
+  const labels: Record<keyof UserChanges, string> = { name: "Name", group: "Group", role: "Role", exchange: "Exchange account" };
+  return (Object.entries(changes) as [keyof UserChanges, { from: string; to: string }][])
+    .map(([field, c]) => `${labels[field]}: ${c.from} → ${c.to}`)
+    .join("; ");
+}
+
+export function userChangedMessage({ user, changes }: { user: UserDetails | UserWithGroup; changes: UserChanges }): Message {
+  const text = Object.keys(changes).length === 0 ? `Nothing to change for ${user.email}.` : `Saved ${user.email}: ${changesText(changes)}.`;
+  return { summary: text, blocks: [{ type: "section", text }] };
+}
+
+export function userRemovedMessage(user: UserWithGroup): Message {
+  const text = `Removed ${user.name} (${user.email}) from ${user.group.name}.`;
+  return { summary: text, blocks: [{ type: "section", text }] };
 }

@@ -4,7 +4,13 @@
  * approval request and the reject form. Platform-free: ids of buttons and forms are ours, the
  * renderers decide markup and limits (how many rows needing attention fit, for instance).
  */
-import { awaitsInviteOrFinish, type ImportBatch, type ImportRowRecord, type InvitationCounts } from "../core/index.ts";
+import {
+  awaitsInviteOrFinish,
+  CLOSED_IMPORT_STATUSES as CLOSED,
+  type ImportBatch,
+  type ImportRowRecord,
+  type InvitationCounts,
+} from "../core/index.ts";
 import { fileReadBlocks } from "./file-read.ts";
 import type { Block, Button, Field, Form, Inline, Message, RichText, Spell } from "./model.ts";
 
@@ -390,4 +396,53 @@ export function approvalRequestMessage({
       blocks.push({ type: "context", text: `Approved by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}.` });
   }
   return { summary, blocks };
+}
+
+const STATE_LABELS: Readonly<Record<ImportBatch["status"], string>> = {
+  VALIDATED: "checked, waiting for Create",
+  AWAITING_APPROVAL: "waiting for approval",
+  APPROVED: "approved",
+  CREATING: "creating accounts",
+  CREATED: "created, waiting for Invite or Finish",
+  INVITING: "inviting",
+  FINISHED: "finished",
+  CANCELLED: "cancelled",
+  REJECTED: "rejected",
+  EXPIRED: "expired",
+  FAILED: "failed",
+};
+
+/** How far an import got, in a few words. */
+export function importStateLabel(batch: Pick<ImportBatch, "status">): string {
+  return STATE_LABELS[batch.status];
+}
+
+/** The open and recent imports: code, file, requester, state, counts, when, and a link to the summary where there is one. */
+export function importsMessage({ batches, links }: { batches: readonly ImportBatch[]; links: ReadonlyMap<string, string> }): Message {
+  if (batches.length === 0) {
+    const text = "No import is open, and none was closed in the last 7 days.";
+    return { summary: text, blocks: [{ type: "section", text }] };
+  }
+  const line = (b: ImportBatch): RichText => {
+    const counts = ["CREATED", "INVITING", "FINISHED"].includes(b.status)
+      ? `${count(b.createdRows)} created`
+      : `${count(b.readyRows)} ready, ${count(b.attentionRows)} need attention`;
+    const link = links.get(b.id);
+    return [
+      { bold: b.code },
+      ` · ${b.fileName} · ${b.requesterEmail} · ${importStateLabel(b)} · ${counts} · ${at(b.createdAt)}`,
+      ...(link ? [" · ", { link, text: "summary" }] : []),
+    ];
+  };
+  const open = batches.filter((b) => !CLOSED.includes(b.status)).length;
+  return {
+    summary: `${plural(open, "open import")}, ${count(batches.length - open)} closed in the last 7 days.`,
+    blocks: [
+      {
+        type: "section",
+        text: [{ bold: "Imports" }, ` — ${plural(open, "open import")}, ${count(batches.length - open)} closed in the last 7 days`],
+      },
+      { type: "list", items: batches.map(line) },
+    ],
+  };
 }

@@ -8,7 +8,13 @@
  * A run of inline text: plain, bold, code, or a person. Renderers escape and mark it up
  * themselves; a person is mentioned by their platform id when known, else shown by `name`.
  */
-export type Inline = string | { bold: string } | { code: string } | { mention: string; platformId?: string };
+export type Inline =
+  | string
+  | { bold: string }
+  | { code: string }
+  | { mention: string; platformId?: string }
+  /** A link (an https URL the platform gave, e.g. to a message); its text is shown. */
+  | { link: string; text: string };
 
 /** Text made of inline runs; a plain string is one plain run. */
 export type RichText = string | readonly Inline[];

@@ -100,6 +100,8 @@ export function userAddedMessage({ user, group }: { user: User; group: Group }):
 
 /** The Add user form's id and its inputs' ids (the core's field names). */
 export const ADD_USER_FORM_ID = "hms_add_user";
+/** The Edit form of a user's card: the Add user form, filled, saving changes (its metadata names the user). */
+export const EDIT_USER_FORM_ID = "hms_edit_user";
 export const ADD_USER_INPUTS: readonly UserField[] = ["email", "name", "group", "role", "exchangeDomain", "exchangeUsername"];
 
 const ROLE_OPTIONS = (["USER", "ADMINISTRATOR"] as const).map((role) => ({
@@ -117,19 +119,22 @@ export function addUserForm({
   metadata,
   values = {},
   notice,
+  edit,
 }: {
   email?: string;
   metadata?: string;
   values?: Partial<Record<UserField, string | null>>;
   notice?: string;
+  /** The same form to change an existing user (the Edit button of their card). */
+  edit?: boolean;
 } = {}): Form {
   const L = USER_FIELD_LABELS;
   const typed = (field: UserField) => values[field] || undefined;
   const group = typed("group");
   return {
-    id: ADD_USER_FORM_ID,
-    title: "Add user",
-    submitLabel: "Add user",
+    id: edit ? EDIT_USER_FORM_ID : ADD_USER_FORM_ID,
+    title: edit ? "Edit user" : "Add user",
+    submitLabel: edit ? "Save" : "Add user",
     cancelLabel: "Cancel",
     metadata,
     intro: notice ? [{ type: "section", text: notice }] : undefined,

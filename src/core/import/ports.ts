@@ -101,6 +101,8 @@ export interface ImportRepository {
    * VALIDATED ones staged before `unconfirmedBefore` (with `unconfirmedReason`); returns them.
    */
   expire(options: { now: Date; unconfirmedBefore: Date; unconfirmedReason: string }): Promise<ImportBatch[]>;
+  /** Open batches, and closed ones changed since `since`, newest first (validated, never-finished uploads excluded). */
+  recent(options: { since: Date; limit: number }): Promise<ImportBatch[]>;
   /** Batches whose buttons may still be clicked, for the edges. */
   findByStatus(statuses: readonly ImportStatus[]): Promise<ImportBatch[]>;
 }

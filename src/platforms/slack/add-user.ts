@@ -34,7 +34,7 @@ function readMetadata(text: string | undefined): FormMetadata {
   }
 }
 
-type StateValue = { value?: string | null; selected_option?: { value?: string } | null };
+export type StateValue = { value?: string | null; selected_option?: { value?: string } | null };
 
 /** The submitted values by input id: text inputs' values, selects' and radios' chosen values. */
 export function readFormValues(values: Record<string, Record<string, StateValue>>): Record<string, string> {

@@ -21,7 +21,7 @@ import { describeFile, downloadFile, type SlackFileRef } from "./files.ts";
 import { HMS_COMMAND } from "./surface.ts";
 import { callSlack } from "./web.ts";
 
-interface ActionBody {
+export interface ActionBody {
   user: { id: string; team_id?: string };
   team?: { id?: string } | null;
   channel?: { id?: string };
@@ -30,7 +30,15 @@ interface ActionBody {
   trigger_id?: string;
 }
 
-function whoClicked(edge: SlackEdgeContext, body: ActionBody): Who {
+/** What a click says back: the clicked message replaced (a card), and a private notice. */
+export async function deliver(edge: SlackEdgeContext, who: Who, answer: ClickAnswer, actionId: string): Promise<void> {
+  const { surface } = edge;
+  const where = { actionId, ...surface.logContext(who), while: "answering" };
+  if (answer.replace) await surface.replaceClicked(who, answer.replace).catch((error: unknown) => surface.answer(error, where));
+  if (answer.notice) await surface.tell(who, answer.notice).catch((error: unknown) => surface.answer(error, where));
+}
+
+export function whoClicked(edge: SlackEdgeContext, body: ActionBody): Who {
   return whoIs(edge, {
     team: body.team?.id ?? body.user.team_id,
     user: body.user.id,
@@ -77,10 +85,7 @@ export function registerImports(app: App, edge: SlackEdgeContext): void {
       await ack();
       const who = whoClicked(edge, body as unknown as ActionBody);
       const answer = await run(who, (action as { value?: string }).value ?? "", body as unknown as ActionBody);
-      if (answer.notice)
-        await surface
-          .tell(who, answer.notice)
-          .catch((error: unknown) => surface.answer(error, { actionId, ...surface.logContext(who), while: "answering" }));
+      await deliver(edge, who, answer, actionId);
     });
 
   onClick(IMPORT_ACTIONS.create, (who, value) => imports.create(surface, who, value));

@@ -13,6 +13,7 @@ import type { Core } from "../../core/index.ts";
 import { registerAddUser } from "./add-user.ts";
 import { registerCommands } from "./commands.ts";
 import type { SlackEdgeContext } from "./context.ts";
+import { registerDirectory } from "./directory.ts";
 import { registerEvents } from "./events.ts";
 import { type IdentityOptions, SlackIdentities } from "./identity.ts";
 import { registerImports } from "./imports.ts";
@@ -149,6 +150,7 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   registerCommands(app, edge);
   registerAddUser(app, edge);
   registerImports(app, edge);
+  registerDirectory(app, edge);
   chat.attach(surface);
 
   if (httpReceiver) {

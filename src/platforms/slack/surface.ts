@@ -23,8 +23,8 @@ import { noticeMessage } from "../../render/views.ts";
 import { explainSlackError } from "./answers.ts";
 import { uploadFile } from "./files.ts";
 import { SlackPeople } from "./people.ts";
-import { replyEphemeral, slackBlocks } from "./reply.ts";
-import { callSlack, SlackApiError } from "./web.ts";
+import { ephemeral, replyEphemeral, slackBlocks } from "./reply.ts";
+import { callSlack, postToResponseUrl, SlackApiError } from "./web.ts";
 
 /** The slash command. */
 export const HMS_COMMAND = "/hms";
@@ -114,6 +114,16 @@ export class SlackSurface implements ChatSurface {
     const { channel, ts } = asMessage(message);
     const { text, blocks } = renderMessage(content);
     await callSlack("chat.update", () => this.client.chat.update({ channel, ts, text, blocks: slackBlocks(blocks) }));
+  }
+
+  /**
+   * Replaces the message a click came from (its response_url, replace_original): the card of an
+   * ephemeral answer, which chat.update cannot reach. Without a response_url, tells instead.
+   */
+  async replaceClicked(who: Who, message: Message): Promise<void> {
+    const place = asPlace(who.place);
+    if (!place.responseUrl) return this.tell(who, message);
+    await postToResponseUrl(place.responseUrl, { ...ephemeral(message), replace_original: true });
   }
 
   async tell(who: Who, message: Message): Promise<void> {
