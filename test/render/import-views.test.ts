@@ -26,6 +26,8 @@ const batch = (over: Partial<ImportBatch> = {}): ImportBatch => ({
   sizeBytes: 100,
   requesterEmail: "admin@corp.example.org",
   requesterPlatformId: "U0ADMIN",
+  submitterEmail: null,
+  submitterPlatformId: null,
   platform: "slack",
   conversation: {},
   fileInfo: {},
