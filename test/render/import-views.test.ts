@@ -352,6 +352,24 @@ describe("the approval request", () => {
     expect(parseApprovalValue(approvalValue(waiting))).toEqual({ batchId: "b-1", sha256Prefix: "abcdef012345" });
   });
 
+  it("names the uploader and, when someone else clicked Create, them too", () => {
+    const submitter = { name: "bob@corp.example.org", platformId: "U0BOB" };
+    const rendered = renderMessage(approvalRequestMessage({ batch: waiting, requester, submitter, approvers }));
+    expect(rendered.text).toBe(
+      "Approval needed: import IMP-7K3Q (114 accounts) requested by admin@corp.example.org (uploaded the file) and bob@corp.example.org (clicked Create).",
+    );
+    expect(rendered.blocks[1]).toEqual({
+      type: "section",
+      text: md(
+        "<@U0ADMIN2>, x@corp.example.org: <@U0ADMIN> uploaded the file and <@U0BOB> clicked Create; they ask for approval to create these accounts.",
+      ),
+    });
+    // The uploader clicked Create themselves: named once.
+    expect(renderMessage(approvalRequestMessage({ batch: waiting, requester, submitter: requester, approvers }))).toEqual(
+      renderMessage(approvalRequestMessage({ batch: waiting, requester, approvers })),
+    );
+  });
+
   it("once decided or expired: the outcome, without buttons", () => {
     const outcome = (over: Partial<ImportBatch>) => renderMessage(approvalRequestMessage({ batch: batch(over), requester, approvers }));
     expect(outcome({ status: "CREATING", decidedBy: "second.admin@corp.example.org", decidedAt: at })).toEqual({

@@ -97,6 +97,11 @@ interface ProgressState {
   shown?: number;
 }
 
+// [issue 9, item 2] Who clicked Create, named in the approval request (their Slack id as the core recorded it).
+function submitterOf(batch: ImportBatch): { name: string; platformId?: string } | undefined {
+  return batch.submitterEmail ? { name: batch.submitterEmail, platformId: batch.submitterPlatformId ?? undefined } : undefined;
+}
+
 function conversationOf(batch: ImportBatch): SlackImportConversation | undefined {
   const slack = (batch.conversation as { slack?: SlackImportConversation } | null)?.slack;
   return slack && typeof slack.channel === "string" ? slack : undefined;
@@ -445,7 +450,7 @@ export class SlackImports {
         await this.update(
           conversation.approvalChannel,
           conversation.approvalTs,
-          approvalRequestMessage({ batch: summary.batch, requester, approvers: approvers ?? [] }),
+          approvalRequestMessage({ batch: summary.batch, requester, submitter: submitterOf(summary.batch), approvers: approvers ?? [] }), // [issue 9] submitter
           where,
         ),
       );
@@ -489,7 +494,7 @@ export class SlackImports {
     const conversation = conversationOf(batch) ?? { channel: place.channel, requester: place.user };
     const people = await this.people.people(this.client, approvers);
     const requester = { name: batch.requesterEmail, platformId: conversation.requester };
-    const message = approvalRequestMessage({ batch, requester, approvers: people });
+    const message = approvalRequestMessage({ batch, requester, submitter: submitterOf(batch), approvers: people }); // [issue 9] submitter
     let channel = this.options.approvalChannel ?? conversation.channel;
     let ts: string | undefined;
     try {
