@@ -114,7 +114,7 @@ async function startReplica(name: string, env: Record<string, string>): Promise<
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`replica ${name} ended before it listened:\n${out}`);
       return logs.find((l) => l.msg === "listening")?.port as number | undefined;
     },
-    60_000,
+    90_000,
     () => `; it printed:\n${out}`,
   );
   await until(
@@ -123,7 +123,7 @@ async function startReplica(name: string, env: Record<string, string>): Promise<
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`replica ${name} ended before it was ready:\n${out}`);
       return logs.some((l) => l.msg === "ready") || undefined;
     },
-    60_000,
+    90_000,
     () => `; it printed:\n${out}`,
   );
   return { name, child, logs, output, exit, eventsUrl: `http://127.0.0.1:${port}/slack/events` };
