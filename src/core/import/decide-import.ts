@@ -11,9 +11,9 @@ export interface DecideImportOptions {
   actor: Actor;
   batchId: string;
   /**
-   * The start of the file's SHA-256 (hex, at least MIN_SHA256_PREFIX characters) that the
-   * approval request showed: the decision applies to that content only. Required: a decision
-   * that does not say which content it is about is refused.
+   * The start of the file's SHA-256 (at least 12 hex digits) that the approval request showed:
+   * the decision applies to that content only. Required: a decision that does not say which
+   * content it is about is refused.
    */
   sha256Prefix: string | undefined;
 }
