@@ -224,9 +224,18 @@ describe("two replicas on one PostgreSQL database", () => {
     );
     expect(fieldsOf(summary!)).toMatchObject({ "Data rows": "30,000", Ready: "30,000", "Need attention": "0" });
     const batchId = buttonsOf(summary!).find((x) => x.id === IMPORT_ACTIONS.create)!.value!;
-    const slackOf = (batch: { conversation: unknown }) =>
-      (batch.conversation as { slack?: { summaryTs?: string; approvalTs?: string } }).slack ?? {};
-    const summaryTs = await until("the summary's ts on the batch", async () => slackOf(await batchRow(batchId)).summaryTs, 30_000);
+    // A posted message's ts (as the fake answered it), once the batch has it on record, so that
+    // any replica can find the message later (however the edge lays its record out).
+    const recorded = async (call: RecordedCall, what: string) => {
+      const ts = await until(`the ts of ${what}`, () => (call.reply as { ts?: string } | undefined)?.ts, 10_000);
+      await until(
+        `the ts of ${what} on the batch`,
+        async () => JSON.stringify((await batchRow(batchId)).conversation).includes(`"${ts}"`) || undefined,
+        30_000,
+      );
+      return ts;
+    };
+    const summaryTs = await recorded(summary!, "the summary");
 
     // 2. Create, by Ada: to replica B. The approval request goes to the thread, for Bob.
     await click(b!, IMPORT_ACTIONS.create, batchId, ada.id, summaryTs, threadTs);
@@ -238,11 +247,7 @@ describe("two replicas on one PostgreSQL database", () => {
     );
     expect(JSON.stringify(request!.args.blocks)).toContain(`<@${bob.id}>: <@${ada.id}> asks for approval`);
     const approve = buttonsOf(request!).find((x) => x.id === IMPORT_ACTIONS.approve)!;
-    const approvalTs = await until(
-      "the approval request's ts on the batch",
-      async () => slackOf(await batchRow(batchId)).approvalTs,
-      30_000,
-    );
+    const approvalTs = await recorded(request!, "the approval request");
 
     // The row in the middle of the file, locked: the creating replica commits the chunks before
     // it, then waits inside the next chunk's transaction (its users inserted, not committed),
