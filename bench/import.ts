@@ -231,7 +231,7 @@ async function bot(kind: Kind, file: string): Promise<Record<string, number>> {
     const staged = seconds(start);
     const rssStaged = peakMb();
     await core.submitImport({ actor: ADMIN, batchId: batch.id });
-    await core.approveImport({ actor: APPROVER, batchId: batch.id });
+    await core.approveImport({ actor: APPROVER, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) });
     start = process.hrtime.bigint();
     const { batch: created } = await core.createAccounts({ actor: APPROVER, batchId: batch.id });
     const create = seconds(start);

@@ -101,7 +101,7 @@ export interface Config {
   slack?: SlackConfig;
   imports: {
     approvalPolicy: ApprovalPolicy;
-    /** Narrows who may approve (still never the requester); empty: every other Administrator. */
+    /** Narrows who may approve (still never a requester: the uploader or whoever clicked Create); empty: every other Administrator. */
     approvers: string[];
     approvalTtlHours: number;
   };

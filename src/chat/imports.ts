@@ -265,12 +265,20 @@ export class ImportFlow {
     return this.person(surface, batch.requesterEmail, batch.platform === surface.platform ? batch.requesterPlatformId : undefined);
   }
 
+  /** Who clicked Create, as this platform mentions them (when it was someone else than the uploader). */
+  private async submitter(surface: ChatSurface, batch: ImportBatch): Promise<Person | undefined> {
+    if (!batch.submitterEmail || batch.submitterEmail === batch.requesterEmail) return undefined;
+    // Found by email: the id they clicked with may be another platform's.
+    return this.person(surface, batch.submitterEmail);
+  }
+
   /** The approval request as it should read now. */
   async approvalView(surface: ChatSurface, summary: ImportSummary): Promise<Message> {
     const { batch } = summary;
     return approvalRequestMessage({
       batch,
       requester: await this.requester(surface, batch),
+      submitter: await this.submitter(surface, batch),
       approvers: (await this.approvers(surface, summary)) ?? [],
     });
   }
@@ -358,6 +366,7 @@ export class ImportFlow {
       const message = approvalRequestMessage({
         batch,
         requester: await this.requester(surface, batch),
+        submitter: await this.submitter(surface, batch),
         approvers: await surface.people(approvers),
       });
       const posted = await surface.postApprovalRequest(place, message);

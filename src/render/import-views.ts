@@ -336,12 +336,17 @@ export function importMessage(view: ImportView): Message {
 export function approvalRequestMessage({
   batch,
   requester,
+  submitter,
   approvers,
 }: {
   batch: ImportBatch;
+  /** Who uploaded the file. */
   requester: Person;
+  /** Who clicked Create, named when not the uploader (a requester too). */
+  submitter?: Person;
   approvers: readonly Person[];
 }): Message {
+  const clicker = submitter && submitter.name !== requester.name ? submitter : undefined;
   const what: Inline[] = [
     { bold: `Import ${batch.code}` },
     " · ",
@@ -352,16 +357,25 @@ export function approvalRequestMessage({
   let summary: string;
   switch (batch.status) {
     case "AWAITING_APPROVAL":
-      summary = `Approval needed: import ${batch.code} (${plural(batch.readyRows, "account")}) requested by ${requester.name}.`;
+      summary = `Approval needed: import ${batch.code} (${plural(batch.readyRows, "account")}) requested by ${requester.name}${clicker ? ` (uploaded the file) and ${clicker.name} (clicked Create)` : ""}.`;
       blocks.push(
         {
           type: "section",
-          text: [
-            ...mentions(approvers),
-            ": ",
-            { mention: requester.name, platformId: requester.platformId },
-            " asks for approval to create these accounts.",
-          ],
+          text: clicker
+            ? [
+                ...mentions(approvers),
+                ": ",
+                { mention: requester.name, platformId: requester.platformId },
+                " uploaded the file and ",
+                { mention: clicker.name, platformId: clicker.platformId },
+                " clicked Create; they ask for approval to create these accounts.",
+              ]
+            : [
+                ...mentions(approvers),
+                ": ",
+                { mention: requester.name, platformId: requester.platformId },
+                " asks for approval to create these accounts.",
+              ],
         },
         { type: "context", text: `File SHA-256 ${batch.sha256.slice(0, SHA256_PREFIX_LENGTH)}… · expires ${at(batch.approvalExpiresAt)}` },
         {

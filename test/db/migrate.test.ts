@@ -86,6 +86,31 @@ describe.each(databaseKinds)("migrations on %s", (kind) => {
     await expect(applyMigrations(t.db, dir)).rejects.toThrow(`migration ${first!.name} was changed after it was applied`);
   });
 
+  it("import_submitter: a batch submitted before it learns who clicked Create from the audit trail", async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));
+    const all = await readMigrations();
+    const at = all.findIndex((m) => m.name.endsWith("_import_submitter"));
+    expect(at).toBeGreaterThan(0);
+    for (const m of all.slice(0, at)) await cp(path.join(MIGRATIONS_DIR, m.name), path.join(dir, m.name), { recursive: true });
+    await applyMigrations(t.db, dir);
+    await t.db.sql.exec(`
+      INSERT INTO "ImportBatch" ("code", "fileName", "sha256", "sizeBytes", "requesterEmail", "platform", "status")
+      VALUES ('IMP-OLD1', 'a.csv', 'ab', 1, 'ada@corp.example.org', 'slack', 'AWAITING_APPROVAL'),
+             ('IMP-OLD2', 'b.csv', 'cd', 1, 'ada@corp.example.org', 'slack', 'VALIDATED');
+      INSERT INTO "AuditEvent" ("actor", "action", "subject", "details")
+      VALUES ('Bob@Corp.example.org', 'import.approval_requested', 'import:IMP-OLD1', '{"platform":"slack","platformUserId":"U0BOB"}'),
+             ('ada@corp.example.org', 'import.upload', 'import:IMP-OLD2', '{}');`);
+    expect(await applyMigrations(t.db)).toEqual(all.slice(at).map((m) => m.name));
+    const batches = await t.db.sql.query<{ code: string; submitterEmail: string | null; submitterPlatformId: string | null }>(
+      `SELECT "code", "submitterEmail", "submitterPlatformId" FROM "ImportBatch" ORDER BY "code"`,
+    );
+    expect(batches).toEqual([
+      { code: "IMP-OLD1", submitterEmail: "bob@corp.example.org", submitterPlatformId: "U0BOB" },
+      { code: "IMP-OLD2", submitterEmail: null, submitterPlatformId: null },
+    ]);
+  });
+
   it("rolls back a failing migration entirely and names it", async () => {
     t = await openTestDatabase(kind);
     dir = await mkdtemp(path.join(tmpdir(), "hms-mig-"));

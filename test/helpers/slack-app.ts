@@ -16,7 +16,17 @@ import { closeServer, createHttpApp, listen } from "../../src/server.ts";
 import { openTestDatabase, type TestDatabase } from "./db.ts";
 import { FAKE_TEAM, FakeSlack, type RecordedCall } from "./fake-slack.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "./fixtures.ts";
-import { commandBody, eventBody, fixture, interactionBody, postSigned, SIGNING_SECRET, type SlackAnswer } from "./slack-requests.ts";
+import {
+  blockActionsPayload,
+  commandBody,
+  eventBody,
+  fileSharePayload,
+  fixture,
+  interactionBody,
+  postSigned,
+  SIGNING_SECRET,
+  type SlackAnswer,
+} from "./slack-requests.ts";
 
 /** Slack users of the fake workspace, by HMS identity. */
 export const SLACK_USERS = {
@@ -217,24 +227,16 @@ export async function startSlackHarness(kind: DatabaseKind, options: HarnessOpti
         { user = SLACK_USERS.admin.id, channel = "C0ITADMINS", messageTs = "1700000100.000200", threadTs } = {},
       ) {
         const responseUrl = fake.responseUrl();
-        const payload = fixture("block-actions");
-        payload.user = { ...(payload.user as object), id: user };
-        payload.channel = { id: channel, name: "it-admins" };
-        payload.container = { ...(payload.container as object), channel_id: channel, message_ts: messageTs, thread_ts: threadTs };
-        payload.response_url = responseUrl;
-        payload.trigger_id = `1234567890123.1111111111.${String(++triggers).padStart(32, "0")}`;
-        payload.actions = [{ ...(payload.actions as object[])[0], action_id: actionId, value }];
+        const triggerId = `1234567890123.1111111111.${String(++triggers).padStart(32, "0")}`;
+        const payload = blockActionsPayload({ actionId, value, user, channel, messageTs, threadTs, responseUrl, triggerId });
         return { ...(await postSigned(eventsUrl, interactionBody(payload))), responseUrl };
       },
       shareFiles(
         files,
         { user = SLACK_USERS.admin.id, channel, mention = false, ts = `1700000${String(++events).padStart(3, "0")}.000100` } = {},
       ) {
-        const payload = fixture(mention ? "event-app-mention" : "event-message-file-share");
-        payload.event_id = `Ev0HMSF${String(++events).padStart(5, "0")}`;
-        const event = payload.event as Record<string, unknown>;
-        Object.assign(event, { user, ts, event_ts: ts, files, channel: channel ?? (mention ? "C0ITADMINS" : "D0ADMIN") });
-        return postSigned(eventsUrl, eventBody(payload));
+        const eventId = `Ev0HMSF${String(++events).padStart(5, "0")}`;
+        return postSigned(eventsUrl, eventBody(fileSharePayload({ eventId, user, ts, files, channel, mention })));
       },
       async close() {
         mailer.close();

@@ -72,3 +72,51 @@ export function interactionBody(payload: unknown): SignedPost {
 export function eventBody(payload: unknown): SignedPost {
   return { body: JSON.stringify(payload), contentType: "application/json" };
 }
+
+/** A button click (block_actions) as Slack sends it for a message the bot posted. */
+export function blockActionsPayload(click: {
+  actionId: string;
+  value: string;
+  user: string;
+  channel: string;
+  messageTs: string;
+  threadTs?: string;
+  responseUrl: string;
+  triggerId: string;
+}): Record<string, unknown> {
+  const payload = fixture("block-actions");
+  payload.user = { ...(payload.user as object), id: click.user };
+  payload.channel = { id: click.channel, name: "it-admins" };
+  payload.container = {
+    ...(payload.container as object),
+    channel_id: click.channel,
+    message_ts: click.messageTs,
+    thread_ts: click.threadTs,
+  };
+  payload.response_url = click.responseUrl;
+  payload.trigger_id = click.triggerId;
+  payload.actions = [{ ...(payload.actions as object[])[0], action_id: click.actionId, value: click.value }];
+  return payload;
+}
+
+/** A message event with files: a DM file share, or (mention) a channel message mentioning the bot. */
+export function fileSharePayload(share: {
+  eventId: string;
+  user: string;
+  ts: string;
+  files: Record<string, unknown>[];
+  channel?: string;
+  mention?: boolean;
+}): Record<string, unknown> {
+  const payload = fixture(share.mention ? "event-app-mention" : "event-message-file-share");
+  payload.event_id = share.eventId;
+  const event = payload.event as Record<string, unknown>;
+  Object.assign(event, {
+    user: share.user,
+    ts: share.ts,
+    event_ts: share.ts,
+    files: share.files,
+    channel: share.channel ?? (share.mention ? "C0ITADMINS" : "D0ADMIN"),
+  });
+  return payload;
+}

@@ -76,7 +76,7 @@ describe.each(databaseKinds)("crash and resume on %s", (kind) => {
         file: { name: "big.csv", bytes: csvFile(validRows(ROWS, { prefix: "k" })) },
       });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) });
       await db.close();
 
       const reported = await killMidway(target, batch.id);

@@ -12,11 +12,13 @@ import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { appErrorOf } from "../helpers/errors.ts";
-import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
+import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory, THIRD_ADMIN } from "../helpers/fixtures.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
+/** What an approval request's buttons carry: the start of the file's SHA-256. */
+const prefixOf = (batch: { sha256: string }) => batch.sha256.slice(0, 12);
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
   row_notes_spreadsheet_numbering: Record<string, string>;
@@ -239,11 +241,13 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       if (submitted.kind === "approval_requested") expect(submitted.approvers).not.toContain(ADMIN.email);
       expect(submitted.kind === "approval_requested" && submitted.approvers).toContain(OTHER_ADMIN.email);
       t.clock.now = new Date("2026-11-24T14:00:01Z");
-      const late = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
+      const late = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }));
       expect(late.code).toBe("BATCH_EXPIRED");
       expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
       // Found expired by a click, not by the job: the expiry is in the audit trail all the same, once.
-      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_EXPIRED");
+      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code).toBe(
+        "BATCH_EXPIRED",
+      );
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.expire", subject: `import:${batch.code}` } })).toBe(1);
     });
 
@@ -285,7 +289,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       await core.submitImport({ actor: ADMIN, batchId: awaiting.id });
       const approved = await staged("cp");
       await core.submitImport({ actor: ADMIN, batchId: approved.id });
-      await core.approveImport({ actor: OTHER_ADMIN, batchId: approved.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: approved.id, sha256Prefix: prefixOf(approved) });
       for (const batch of [validated, awaiting, approved]) {
         expect(await core.cancelImport({ actor: OTHER_ADMIN, batchId: batch.id })).toMatchObject({
           status: "CANCELLED",
@@ -300,7 +304,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 
       const created = await staged("cc");
       await core.submitImport({ actor: ADMIN, batchId: created.id });
-      await core.approveImport({ actor: OTHER_ADMIN, batchId: created.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: created.id, sha256Prefix: prefixOf(created) });
       await core.createAccounts({ actor: OTHER_ADMIN, batchId: created.id });
       expect((await appErrorOf(core.cancelImport({ actor: ADMIN, batchId: created.id }))).code).toMatch(/^BATCH_/);
       expect((await t.store.imports.findById(created.id))?.status).toBe("CREATED");
@@ -313,7 +317,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         const prefix = `race${i}x`;
         const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "r.csv", bytes: uniqueFile(validRows(2, { prefix })) } });
         await core.submitImport({ actor: ADMIN, batchId: batch.id });
-        await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+        await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) });
         const [cancel, create] = await Promise.allSettled([
           core.cancelImport({ actor: ADMIN, batchId: batch.id }),
           core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id }),
@@ -326,6 +330,138 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       }
     });
 
+    it("Ada uploads, Bob clicks Create: both are requesters; Bob may neither approve nor reject, Cy approves; the audit names both", async () => {
+      const [ada, bob, cy] = [ADMIN, OTHER_ADMIN, THIRD_ADMIN];
+      await t.core.ensureBootstrapAdmins({ emails: [cy.email] });
+      const core = coreWith();
+      const { batch } = await core.stageImport({
+        actor: ada,
+        file: { name: "ab.csv", bytes: uniqueFile(validRows(2, { prefix: "abc" })) },
+      });
+      const submitted = await core.submitImport({ actor: bob, batchId: batch.id });
+      expect(submitted).toMatchObject({
+        kind: "approval_requested",
+        batch: { requesterEmail: ada.email, submitterEmail: bob.email, submitterPlatformId: bob.platformUserId },
+      });
+      const approvers = submitted.kind === "approval_requested" ? submitted.approvers : [];
+      expect(approvers).toContain(cy.email);
+      expect(approvers).not.toContain(ada.email);
+      expect(approvers).not.toContain(bob.email);
+
+      const prefix = prefixOf(batch);
+      const clickedCreate = `You clicked Create on import ${batch.code}; another Administrator must approve or reject it.`;
+      for (const refused of [
+        core.approveImport({ actor: bob, batchId: batch.id, sha256Prefix: prefix }),
+        core.rejectImport({ actor: bob, batchId: batch.id, sha256Prefix: prefix, reason: "Looks wrong" }),
+        core.checkImportDecision({ actor: bob, batchId: batch.id, sha256Prefix: prefix }),
+      ]) {
+        expect(await appErrorOf(refused)).toMatchObject({ code: "SELF_APPROVAL", message: clickedCreate });
+      }
+      expect(await appErrorOf(core.approveImport({ actor: ada, batchId: batch.id, sha256Prefix: prefix }))).toMatchObject({
+        code: "SELF_APPROVAL",
+        message: `You requested import ${batch.code}; another Administrator must approve or reject it.`,
+      });
+      expect((await t.store.imports.findById(batch.id))?.status).toBe("AWAITING_APPROVAL");
+      expect(
+        await t.db.prisma.auditEvent.count({
+          where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } },
+        }),
+      ).toBe(0);
+
+      expect(await core.approveImport({ actor: cy, batchId: batch.id, sha256Prefix: prefix })).toMatchObject({
+        status: "APPROVED",
+        decidedBy: cy.email,
+      });
+      expect((await core.createAccounts({ actor: cy, batchId: batch.id })).batch).toMatchObject({ status: "CREATED", createdRows: 3 });
+      const audit = await t.db.prisma.auditEvent.findMany({ where: { subject: `import:${batch.code}` }, orderBy: { id: "asc" } });
+      expect(audit.map((a) => [a.action, a.actor])).toEqual([
+        ["import.upload", ada.email],
+        ["import.approval_requested", bob.email],
+        ["import.approve", cy.email],
+        ["import.create", cy.email],
+      ]);
+      const requesters = { uploadedBy: ada.email, submittedBy: bob.email };
+      expect(audit[1]!.details).toMatchObject({ ...requesters, platformUserId: bob.platformUserId });
+      expect(audit[2]!.details).toMatchObject(requesters);
+    });
+
+    it("Reject is refused to whoever clicked Create, and the audit of a rejection names both requesters", async () => {
+      await t.core.ensureBootstrapAdmins({ emails: [THIRD_ADMIN.email] });
+      const core = coreWith();
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "rb.csv", bytes: uniqueFile(validRows(1, { prefix: "rjb" })) },
+      });
+      await core.submitImport({ actor: OTHER_ADMIN, batchId: batch.id });
+      const prefix = prefixOf(batch);
+      expect(
+        (await appErrorOf(core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefix, reason: "No" }))).code,
+      ).toBe("SELF_APPROVAL");
+      await core.rejectImport({ actor: THIRD_ADMIN, batchId: batch.id, sha256Prefix: prefix, reason: "Wrong file" });
+      const reject = await t.db.prisma.auditEvent.findFirst({ where: { subject: `import:${batch.code}`, action: "import.reject" } });
+      expect(reject).toMatchObject({ actor: THIRD_ADMIN.email, details: { uploadedBy: ADMIN.email, submittedBy: OTHER_ADMIN.email } });
+    });
+
+    it("nobody left to approve once the uploader and the Create clicker are set aside: NO_ELIGIBLE_APPROVER, nothing recorded", async () => {
+      const core = coreWith({ approvers: [ADMIN.email, OTHER_ADMIN.email] });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "two.csv", bytes: uniqueFile(validRows(1, { prefix: "two" })) },
+      });
+      const error = await appErrorOf(core.submitImport({ actor: OTHER_ADMIN, batchId: batch.id }));
+      expect(error.code).toBe("NO_ELIGIBLE_APPROVER");
+      expect(error.message).toBe(
+        `Nobody can approve import ${batch.code}: none of APPROVERS (${ADMIN.email}, ${OTHER_ADMIN.email}) is an HMS Administrator other than you and ${ADMIN.email} (who uploaded the file). Make one of them an Administrator, or change APPROVERS.`,
+      );
+      expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "VALIDATED", submitterEmail: null });
+    });
+
+    it("without approval (policy), whoever clicked Create is recorded with the submit all the same", async () => {
+      const core = coreWith({ approvalPolicy: { kind: "never" } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "nv.csv", bytes: uniqueFile(validRows(1, { prefix: "nvr" })) },
+      });
+      expect(await core.submitImport({ actor: OTHER_ADMIN, batchId: batch.id })).toMatchObject({
+        kind: "approved",
+        batch: { status: "APPROVED", submitterEmail: OTHER_ADMIN.email },
+      });
+      const submit = await t.db.prisma.auditEvent.findFirst({ where: { subject: `import:${batch.code}`, action: "import.submit" } });
+      expect(submit?.details).toMatchObject({ uploadedBy: ADMIN.email, submittedBy: OTHER_ADMIN.email });
+    });
+
+    it("Approve and Reject without the content's SHA-256 (or with too little of it) are refused; nothing changes", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "nh.csv", bytes: uniqueFile(validRows(1, { prefix: "nohash" })) },
+      });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      const says = `This decision does not say which file content of import ${batch.code} it is for (its SHA-256), so nothing changed. Use the Approve or Reject button of the approval request.`;
+      for (const sha256Prefix of [undefined, "", batch.sha256.slice(0, 4), "not-a-hash-at-all"]) {
+        for (const refused of [
+          core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix }),
+          core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix, reason: "Wrong file" }),
+          core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix }),
+        ]) {
+          expect(await appErrorOf(refused)).toMatchObject({ code: "BATCH_WRONG_STATE", message: says });
+        }
+      }
+      expect(await t.store.imports.findById(batch.id)).toMatchObject({ status: "AWAITING_APPROVAL", decidedBy: null });
+      expect(
+        await t.db.prisma.auditEvent.count({
+          where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } },
+        }),
+      ).toBe(0);
+      // The whole hash, or the request's 12 digits: accepted.
+      expect(await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256 })).toMatchObject({
+        id: batch.id,
+      });
+      expect(await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) })).toMatchObject({
+        status: "APPROVED",
+      });
+    });
+
     it("refuses the requester, a non-approver and a plain user; nothing changes", async () => {
       const core = coreWith({ approvers: [OTHER_ADMIN.email] });
       const { batch } = await core.stageImport({
@@ -333,14 +469,25 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "who" })) },
       });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      expect((await appErrorOf(core.approveImport({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
-      expect((await appErrorOf(core.approveImport({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
+      expect((await appErrorOf(core.approveImport({ actor: ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code).toBe(
+        "SELF_APPROVAL",
+      );
+      expect((await appErrorOf(core.approveImport({ actor: PLAIN_USER, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code).toBe(
+        "NOT_ADMINISTRATOR",
+      );
       await t.core.ensureBootstrapAdmins({ emails: ["third.admin@corp.example.org"] });
       expect(
-        (await appErrorOf(core.approveImport({ actor: { email: "third.admin@corp.example.org", platform: "slack" }, batchId: batch.id })))
-          .code,
+        (
+          await appErrorOf(
+            core.approveImport({
+              actor: { email: "third.admin@corp.example.org", platform: "slack" },
+              batchId: batch.id,
+              sha256Prefix: prefixOf(batch),
+            }),
+          )
+        ).code,
       ).toBe("NOT_AN_APPROVER");
-      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe(
+      expect((await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "000000000000" }))).code).toBe(
         "BATCH_WRONG_STATE",
       );
       expect((await t.store.imports.findById(batch.id))?.status).toBe("AWAITING_APPROVAL");
@@ -352,23 +499,32 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         actor: ADMIN,
         file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "chk" })) },
       });
-      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_WRONG_STATE");
+      expect(
+        (await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code,
+      ).toBe("BATCH_WRONG_STATE");
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      expect((await appErrorOf(core.checkImportDecision({ actor: ADMIN, batchId: batch.id }))).code).toBe("SELF_APPROVAL");
-      expect((await appErrorOf(core.checkImportDecision({ actor: PLAIN_USER, batchId: batch.id }))).code).toBe("NOT_ADMINISTRATOR");
-      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "0000000" }))).code).toBe(
-        "BATCH_WRONG_STATE",
+      expect((await appErrorOf(core.checkImportDecision({ actor: ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code).toBe(
+        "SELF_APPROVAL",
       );
       expect(
-        await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: batch.sha256.slice(0, 12) }),
-      ).toMatchObject({ id: batch.id, status: "AWAITING_APPROVAL" });
+        (await appErrorOf(core.checkImportDecision({ actor: PLAIN_USER, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code,
+      ).toBe("NOT_ADMINISTRATOR");
+      expect(
+        (await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: "000000000000" }))).code,
+      ).toBe("BATCH_WRONG_STATE");
+      expect(await core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) })).toMatchObject({
+        id: batch.id,
+        status: "AWAITING_APPROVAL",
+      });
       expect(
         await t.db.prisma.auditEvent.count({
           where: { subject: `import:${batch.code}`, action: { in: ["import.approve", "import.reject"] } },
         }),
       ).toBe(0);
       t.clock.now = new Date("2026-11-24T13:00:01Z");
-      expect((await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id }))).code).toBe("BATCH_EXPIRED");
+      expect(
+        (await appErrorOf(core.checkImportDecision({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }))).code,
+      ).toBe("BATCH_EXPIRED");
       expect((await t.store.imports.findById(batch.id))?.status).toBe("EXPIRED");
     });
 
@@ -392,7 +548,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, () => core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id })),
+        Array.from({ length: 20 }, () => core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) })),
       );
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
       const losers = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as AppError);
@@ -411,10 +567,17 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         file: { name: "a.csv", bytes: uniqueFile(validRows(1, { prefix: "rej" })) },
       });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      expect((await appErrorOf(core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "  " }))).code).toBe("REASON_REQUIRED");
-      const rejected = await core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, reason: "Wrong group for contractors" });
+      expect(
+        (await appErrorOf(core.rejectImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch), reason: "  " }))).code,
+      ).toBe("REASON_REQUIRED");
+      const rejected = await core.rejectImport({
+        actor: OTHER_ADMIN,
+        batchId: batch.id,
+        sha256Prefix: prefixOf(batch),
+        reason: "Wrong group for contractors",
+      });
       expect(rejected).toMatchObject({ status: "REJECTED", decidedBy: OTHER_ADMIN.email, reason: "Wrong group for contractors" });
-      const again = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id }));
+      const again = await appErrorOf(core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) }));
       expect(again.message).toBe(
         `Import ${batch.code} was already rejected by ${OTHER_ADMIN.email} at 2026-11-24 12:00 UTC: Wrong group for contractors`,
       );
@@ -426,7 +589,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     async function approvedBatch(core: Core, rows: string[][]) {
       const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "c.csv", bytes: uniqueFile(rows) } });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      return core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+      return core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) });
     }
 
     it("creates the READY rows in chunks, reporting progress, recording batch and requester", async () => {
@@ -664,7 +827,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
     async function createdBatch(core: Core, count: number, prefix: string) {
       const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "i.csv", bytes: uniqueFile(validRows(count, { prefix })) } });
       await core.submitImport({ actor: ADMIN, batchId: batch.id });
-      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) });
       return (await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id })).batch;
     }
 

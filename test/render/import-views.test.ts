@@ -26,6 +26,8 @@ const batch = (over: Partial<ImportBatch> = {}): ImportBatch => ({
   sizeBytes: 100,
   requesterEmail: "admin@corp.example.org",
   requesterPlatformId: "U0ADMIN",
+  submitterEmail: null,
+  submitterPlatformId: null,
   platform: "slack",
   conversation: {},
   fileInfo: {},
@@ -348,6 +350,24 @@ describe("the approval request", () => {
       ],
     });
     expect(parseApprovalValue(approvalValue(waiting))).toEqual({ batchId: "b-1", sha256Prefix: "abcdef012345" });
+  });
+
+  it("names the uploader and, when someone else clicked Create, them too", () => {
+    const submitter = { name: "bob@corp.example.org", platformId: "U0BOB" };
+    const rendered = renderMessage(approvalRequestMessage({ batch: waiting, requester, submitter, approvers }));
+    expect(rendered.text).toBe(
+      "Approval needed: import IMP-7K3Q (114 accounts) requested by admin@corp.example.org (uploaded the file) and bob@corp.example.org (clicked Create).",
+    );
+    expect(rendered.blocks[1]).toEqual({
+      type: "section",
+      text: md(
+        "<@U0ADMIN2>, x@corp.example.org: <@U0ADMIN> uploaded the file and <@U0BOB> clicked Create; they ask for approval to create these accounts.",
+      ),
+    });
+    // The uploader clicked Create themselves: named once.
+    expect(renderMessage(approvalRequestMessage({ batch: waiting, requester, submitter: requester, approvers }))).toEqual(
+      renderMessage(approvalRequestMessage({ batch: waiting, requester, approvers })),
+    );
   });
 
   it("once decided or expired: the outcome, without buttons", () => {

@@ -724,3 +724,91 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
     expect(h.logs.find({ method: "chat.postMessage", slackError: "not_in_channel" })).toBeDefined();
   });
 });
+
+describe.each(databaseKinds)("the requesters of an import: who uploaded it and who clicked Create (%s)", (kind) => {
+  let h: SlackHarness;
+  const [ada, bob, cy] = [SLACK_USERS.admin, SLACK_USERS.otherAdmin, THIRD];
+  beforeAll(async () => {
+    h = await startSlackHarness(kind, { imports: { approvalPolicy: { kind: "always" } } });
+    h.fake.addUser(cy);
+    await h.core.ensureBootstrapAdmins({ emails: [cy.email] });
+  });
+  afterAll(async () => h?.close());
+
+  it("Ada uploads, Bob clicks Create: the request names both; Bob may neither approve nor reject, a hash-less Approve changes nothing, Cy approves", async () => {
+    const channel = "C0ITADMINS";
+    const ts = "1700000700.000100";
+    const file = h.fake.addFile({ id: "F0REQ1", name: "requesters.csv", content: Buffer.from(csvFile(validRows(3, { prefix: "reqs" }))) });
+    expect((await h.shareFiles([file], { user: ada.id, channel, mention: true, ts })).status).toBe(200);
+    const [summary] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === ts,
+      1,
+      15_000,
+      "the summary",
+    );
+    const code = codeOf(summary!);
+    const batchId = buttonsOf(summary!).find((b) => b.id === IMPORT_ACTIONS.create)!.value!;
+    // Once the summary's ts is on the batch (whatever the record's layout), Create can find the summary.
+    const summaryTs = await tsOf(summary!);
+    await vi.waitFor(async () =>
+      expect(JSON.stringify((await h.core.getImport({ batchId })).batch.conversation)).toContain(`"${summaryTs}"`),
+    );
+
+    await h.click(IMPORT_ACTIONS.create, batchId, { user: bob.id, channel, threadTs: ts });
+    const [request] = await h.fake.waitForCalls(
+      (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith(`Approval needed: import ${code}`),
+      1,
+      15_000,
+      "the approval request",
+    );
+    expect(String(request!.args.text)).toBe(
+      `Approval needed: import ${code} (3 accounts) requested by ${ada.email} (uploaded the file) and ${bob.email} (clicked Create).`,
+    );
+    expect(textOf(request!)).toContain(
+      `<@${cy.id}>: <@${ada.id}> uploaded the file and <@${bob.id}> clicked Create; they ask for approval to create these accounts.`,
+    );
+    const requestTs = await tsOf(request!);
+    const [approve, reject] = buttonsOf(request!);
+    const { batch } = await h.core.getImport({ batchId });
+    expect(batch).toMatchObject({
+      status: "AWAITING_APPROVAL",
+      requesterEmail: ada.email,
+      submitterEmail: bob.email,
+      submitterPlatformId: bob.id,
+    });
+
+    const opens = h.fake.callsTo("views.open").length;
+    for (const [user, button, says] of [
+      [bob.id, approve!, `You clicked Create on import ${code}; another Administrator must approve or reject it.`],
+      [bob.id, reject!, `You clicked Create on import ${code}; another Administrator must approve or reject it.`],
+      [ada.id, approve!, `You requested import ${code}; another Administrator must approve or reject it.`],
+      // Without the content's SHA-256 (a button value of the batch id alone), even from an approver.
+      [
+        cy.id,
+        { ...approve!, value: batchId },
+        `This decision does not say which file content of import ${code} it is for (its SHA-256), so nothing changed.`,
+      ],
+    ] as const) {
+      const refused = await h.click(button.id, button.value!, { user, channel, messageTs: requestTs, threadTs: ts });
+      expect(answerText((await h.waitForResponse(refused.responseUrl))[0]!)).toContain(says);
+    }
+    expect(h.fake.callsTo("views.open").length).toBe(opens); // no reason form for Bob
+    expect((await h.core.getImport({ batchId })).batch).toMatchObject({ status: "AWAITING_APPROVAL", decidedBy: null });
+    expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: "reqs" } } })).toBe(0);
+
+    await h.click(IMPORT_ACTIONS.approve, approve!.value!, { user: cy.id, channel, messageTs: requestTs, threadTs: ts });
+    await vi.waitFor(async () => expect((await h.core.getImport({ batchId })).batch.status).toBe("CREATED"), {
+      timeout: 15_000,
+      interval: 50,
+    });
+    expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: "reqs" } } })).toBe(3);
+    const audit = await h.t.db.prisma.auditEvent.findMany({ where: { subject: `import:${code}` }, orderBy: { id: "asc" } });
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ["import.upload", ada.email],
+      ["import.approval_requested", bob.email],
+      ["import.approve", cy.email],
+      ["import.create", cy.email],
+    ]);
+    for (const event of audit.slice(1, 3)) expect(event.details).toMatchObject({ uploadedBy: ada.email, submittedBy: bob.email });
+  });
+});

@@ -38,11 +38,29 @@ export function needsApproval(policy: ApprovalPolicy, counts: { readyRows: numbe
   }
 }
 
-/** Administrators who may approve this batch: never its requester, narrowed by APPROVERS. */
-export async function eligibleApprovers(repos: Repositories, batch: ImportBatch, settings: ImportSettings): Promise<string[]> {
+/**
+ * The requesters of a batch: who uploaded the file and, once someone clicked Create, who did.
+ * None of them may approve or reject it.
+ */
+export function requestersOf(batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">): string[] {
+  return [...new Set([batch.requesterEmail, batch.submitterEmail].filter((e): e is string => Boolean(e)).map(normalizeEmail))];
+}
+
+/** The requesters as audit events record them. */
+export function requesterDetails(batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">): Record<string, unknown> {
+  return { uploadedBy: batch.requesterEmail, submittedBy: batch.submitterEmail };
+}
+
+/** Administrators who may approve this batch: never one of its requesters, narrowed by APPROVERS. */
+export async function eligibleApprovers(
+  repos: Repositories,
+  batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">,
+  settings: ImportSettings,
+): Promise<string[]> {
   const admins = await repos.users.emailsWithRole("ADMINISTRATOR");
+  const requesters = new Set(requestersOf(batch));
   const narrowed = settings.approvers.length > 0 ? new Set(settings.approvers.map(normalizeEmail)) : undefined;
-  return admins.filter((email) => email !== batch.requesterEmail && (!narrowed || narrowed.has(email)));
+  return admins.filter((email) => !requesters.has(email) && (!narrowed || narrowed.has(email)));
 }
 
 const when = (date: Date | null) => (date ? ` at ${date.toISOString().replace("T", " ").slice(0, 16)} UTC` : "");

@@ -4,28 +4,51 @@ import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { importSettings, loadBatch, stateError } from "./common.ts";
+import { importSettings, loadBatch, requesterDetails, stateError } from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export interface DecideImportOptions {
   actor: Actor;
   batchId: string;
-  /** The SHA-256 prefix shown in the approval request: the decision applies to that content only. */
-  sha256Prefix?: string;
+  /**
+   * The start of the file's SHA-256 (at least 12 hex digits) that the approval request showed:
+   * the decision applies to that content only. Required: a decision that does not say which
+   * content it is about is refused.
+   */
+  sha256Prefix: string | undefined;
 }
 
-/** Checks that `actor` may decide on `batch`: an Administrator, not the requester, an approver. */
-async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, sha256Prefix?: string): Promise<void> {
+// How much of the SHA-256 a decision must name, at least: 12 hex digits (48 bits), as the request shows.
+const MIN_SHA256_PREFIX = 12;
+
+/** Checks that `actor` may decide on `batch`: not one of its requesters, an approver, and for its content. */
+async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, sha256Prefix: string | undefined): Promise<void> {
   const email = normalizeEmail(actor.email);
   if (email === batch.requesterEmail) {
     throw new AppError(ErrorCode.SELF_APPROVAL, `You requested import ${batch.code}; another Administrator must approve or reject it.`);
+  }
+  if (batch.submitterEmail && email === normalizeEmail(batch.submitterEmail)) {
+    throw new AppError(
+      ErrorCode.SELF_APPROVAL,
+      `You clicked Create on import ${batch.code}; another Administrator must approve or reject it.`,
+    );
   }
   const { approvers } = importSettings(deps);
   if (approvers.length > 0 && !approvers.map(normalizeEmail).includes(email)) {
     throw new AppError(ErrorCode.NOT_AN_APPROVER, `Only ${approvers.join(", ")} may approve imports.`);
   }
-  if (sha256Prefix !== undefined && !batch.sha256.startsWith(sha256Prefix)) {
-    throw new AppError(ErrorCode.BATCH_WRONG_STATE, `This approval request does not match the content of import ${batch.code}.`);
+  const prefix = sha256Prefix?.trim().toLowerCase() ?? "";
+  if (!new RegExp(`^[0-9a-f]{${MIN_SHA256_PREFIX},64}$`).test(prefix)) {
+    throw new AppError(
+      ErrorCode.BATCH_WRONG_STATE,
+      `This decision does not say which file content of import ${batch.code} it is for (its SHA-256), so nothing changed. Use the Approve or Reject button of the approval request.`,
+      { details: { batchId: batch.id } },
+    );
+  }
+  if (!batch.sha256.startsWith(prefix)) {
+    throw new AppError(ErrorCode.BATCH_WRONG_STATE, `This approval request does not match the content of import ${batch.code}.`, {
+      details: { batchId: batch.id },
+    });
   }
 }
 
@@ -64,7 +87,7 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
         actor: actor.email,
         action: "import.approve",
         subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, sha256: batch.sha256 },
+        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256 },
       });
     }
     return moved;
@@ -96,7 +119,7 @@ export async function rejectImport(
         actor: actor.email,
         action: "import.reject",
         subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, reason: text },
+        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256, reason: text },
       });
     }
     return moved;

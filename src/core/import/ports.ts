@@ -34,7 +34,15 @@ export type NewImportBatch = Pick<
 export type BatchChanges = Partial<
   Pick<
     ImportBatch,
-    "approvalRequired" | "approvalRequestedAt" | "approvalExpiresAt" | "decidedBy" | "decidedAt" | "reason" | "conversation"
+    | "approvalRequired"
+    | "approvalRequestedAt"
+    | "approvalExpiresAt"
+    | "submitterEmail"
+    | "submitterPlatformId"
+    | "decidedBy"
+    | "decidedAt"
+    | "reason"
+    | "conversation"
   >
 > &
   Partial<ImportCounts>;

@@ -1,8 +1,9 @@
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
+import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { eligibleApprovers, importSettings, loadBatch, stateError } from "./common.ts";
+import { eligibleApprovers, importSettings, loadBatch, requesterDetails, stateError } from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export type SubmitImportResult =
@@ -14,6 +15,7 @@ export type SubmitImportResult =
 /**
  * The Create button: asks for approval when policy says so (AWAITING_APPROVAL, expiring after
  * APPROVAL_TTL_HOURS), else approves at once. Refuses plainly when nobody could approve.
+ * Whoever clicks is recorded on the batch with the move: a requester, like the uploader.
  */
 export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<SubmitImportResult> {
   const { store } = deps;
@@ -28,10 +30,12 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
   }
   const settings = importSettings(deps);
   const now = deps.now();
+  const submitter = { submitterEmail: normalizeEmail(actor.email), submitterPlatformId: actor.platformUserId ?? null };
 
   if (!batch.approvalRequired) {
     const approved = await store.transaction(async (tx) => {
       const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "APPROVED", {
+        ...submitter,
         decidedAt: now,
         reason: "No approval needed (APPROVAL_POLICY).",
       });
@@ -40,7 +44,7 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
           actor: actor.email,
           action: "import.submit",
           subject: `import:${batch.code}`,
-          details: { ...actorDetails(actor), batchId: batch.id, approval: "not required" },
+          details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(moved), approval: "not required" },
         });
       }
       return moved;
@@ -49,21 +53,27 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
     return { kind: "approved", batch: approved };
   }
 
-  const approvers = await eligibleApprovers(store, batch, settings);
+  const approvers = await eligibleApprovers(store, { ...batch, ...submitter }, settings);
   if (approvers.length === 0) {
     const narrowed = settings.approvers.length > 0;
+    // The uploader is a requester too: name them when someone else uploaded the file.
+    const uploader = batch.requesterEmail === submitter.submitterEmail ? undefined : batch.requesterEmail;
+    const others = uploader ? `other than you and ${uploader} (who uploaded the file)` : "other than you";
     throw new AppError(
       ErrorCode.NO_ELIGIBLE_APPROVER,
       narrowed
-        ? `Nobody can approve import ${batch.code}: none of APPROVERS (${settings.approvers.join(", ")}) is an HMS Administrator other than you. Make one of them an Administrator, or change APPROVERS.`
-        : `Nobody can approve import ${batch.code}: you are the only HMS Administrator, and nobody approves their own request.`,
+        ? `Nobody can approve import ${batch.code}: none of APPROVERS (${settings.approvers.join(", ")}) is an HMS Administrator ${others}. Make one of them an Administrator, or change APPROVERS.`
+        : uploader
+          ? `Nobody can approve import ${batch.code}: no HMS Administrator is left besides you (who clicked Create) and ${uploader} (who uploaded the file), and nobody approves their own request.`
+          : `Nobody can approve import ${batch.code}: you are the only HMS Administrator, and nobody approves their own request.`,
       // The edge adds how to add an Administrator on its platform.
-      { details: { batchId: batch.id, onlyAdministrator: !narrowed } },
+      { details: { batchId: batch.id, onlyAdministrator: !narrowed, ...requesterDetails({ ...batch, ...submitter }) } },
     );
   }
   const expiresAt = new Date(now.getTime() + settings.approvalTtlHours * 3_600_000);
   const waiting = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "AWAITING_APPROVAL", {
+      ...submitter,
       approvalRequestedAt: now,
       approvalExpiresAt: expiresAt,
     });
@@ -72,7 +82,7 @@ export async function submitImport(deps: CoreDeps, { actor, batchId }: { actor: 
         actor: actor.email,
         action: "import.approval_requested",
         subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, approvers, expiresAt: expiresAt.toISOString() },
+        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(moved), approvers, expiresAt: expiresAt.toISOString() },
       });
     }
     return moved;

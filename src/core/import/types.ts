@@ -37,7 +37,7 @@ export type ApprovalPolicy =
 
 export interface ImportSettings {
   approvalPolicy: ApprovalPolicy;
-  /** Narrows who may approve (never the requester); empty: every other Administrator. */
+  /** Narrows who may approve (never a requester); empty: every other Administrator. */
   approvers: readonly string[];
   approvalTtlHours: number;
 }
@@ -61,8 +61,12 @@ export interface ImportBatch extends ImportCounts {
   fileName: string;
   sha256: string;
   sizeBytes: number;
+  /** Who uploaded the file. They and the submitter are its requesters: neither may approve or reject it. */
   requesterEmail: string;
   requesterPlatformId: string | null;
+  /** Who clicked Create (recorded with the submit); null before. */
+  submitterEmail: string | null;
+  submitterPlatformId: string | null;
   platform: string;
   conversation: unknown;
   fileInfo: unknown;
