@@ -54,7 +54,13 @@ interface TeamsSchema {
     bots: {
       items: {
         properties: {
-          commandLists: { items: { properties: { commands: { items: { properties: { description: { maxLength: number } } } } } } };
+          commandLists: {
+            items: {
+              properties: {
+                commands: { maxItems: number; items: { properties: { title: { maxLength: number }; description: { maxLength: number } } } };
+              };
+            };
+          };
         };
       };
     };
@@ -88,16 +94,23 @@ export function cut(text: string, max: number): string {
 }
 
 /** The bot's commands as the Teams command menu shows them: the words people type, then what they do. */
-export function teamsCommands(schema = teamsSchema()): TeamsCommand[] {
-  const max = schema.properties.bots.items.properties.commandLists.items.properties.commands.items.properties.description.maxLength;
-  return spelledCommands(TEAMS_SPELLING).map(({ name, usage, does }) => ({
+export function teamsCommands(
+  schema = teamsSchema(),
+  commands: readonly { name: string; usage: string; does: string }[] = spelledCommands(TEAMS_SPELLING),
+): TeamsCommand[] {
+  const { maxItems, items } = schema.properties.bots.items.properties.commandLists.items.properties.commands;
+  const all = commands.map(({ name, usage, does }) => ({
     title: name,
     // The usage says what follows the words (`<name> [policy=<policy name>]`); the menu shows the title above it.
-    description: cut(usage === name ? does : `${usage} — ${does}`, max),
+    description: cut(usage === name ? does : `${usage} — ${does}`, items.properties.description.maxLength),
   }));
+  if (all.length <= maxItems) return all;
+  // A menu holds at most 10: the first ones in help order, and help, which lists them all.
+  const help = all.filter((c) => c.title === "help");
+  return [...all.filter((c) => c.title !== "help").slice(0, maxItems - help.length), ...help];
 }
 
-/** One command list per scope, as Microsoft asks, each with every command. */
+/** One command list per scope, as Microsoft asks, each with the same commands. */
 export function teamsCommandLists(schema = teamsSchema()): { scopes: TeamsScope[]; commands: TeamsCommand[] }[] {
   const commands = teamsCommands(schema);
   return TEAMS_SCOPES.map((scope) => ({ scopes: [scope], commands }));

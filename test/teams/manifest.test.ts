@@ -21,6 +21,7 @@ import {
   TEAMS_SCHEMA_FILE,
   type TeamsManifest,
   teamsCommandLists,
+  teamsCommands,
   teamsManifestValidator,
   teamsSchema,
 } from "../../scripts/lib/teams-manifest.ts";
@@ -68,10 +69,9 @@ describe("the Teams app manifest", () => {
     expect(errorsOf({ ...copy(), botEndpoint: "https://example.com/api/messages" })).toContain(" additionalProperties");
   });
 
-  it("carries the placeholder id for the package script, the name and descriptions for admins, and package.json's version", () => {
+  it("carries the placeholder id for the package script, and the name and descriptions for admins", () => {
     expect(manifest.id).toBe(PLACEHOLDER_APP_ID);
     expect(manifest.bots.map((b) => b.botId)).toEqual([PLACEHOLDER_APP_ID]);
-    expect(manifest.version).toBe(packageVersion());
     expect(manifest.name.short).toBe("HMS userbot");
     const m = manifest as unknown as {
       developer: Record<string, string>;
@@ -104,30 +104,33 @@ describe("the Teams app manifest", () => {
 
 describe("the bot's command lists", () => {
   const lists = manifest.bots[0]!.commandLists!;
-  const maxDescription = 128;
+  const { maxItems, items } = schema.properties.bots.items.properties.commandLists.items.properties.commands;
+  const maxDescription = items.properties.description.maxLength;
+  // The menu the manifest should show: every command while they fit, else the first ones and help.
+  const help = COMMANDS.find((c) => c.name === "help")!;
+  const shown = COMMANDS.length <= maxItems ? COMMANDS : [...COMMANDS.filter((c) => c !== help).slice(0, maxItems - 1), help];
 
-  it("one list per scope, each with the commands as Teams users type them, in the help's order", () => {
-    expect(lists.map((l) => l.scopes)).toEqual([["personal"], ["team"], ["groupChat"]]);
-    for (const list of lists) {
-      expect(list.commands.map((c) => c.title)).toEqual(["add user", "add group", "groups", "users", "template", "import", "help"]);
-    }
+  it("the schema's limits: 10 commands a list, a title of 32 characters, a description of 128", () => {
+    expect([maxItems, items.properties.title.maxLength, maxDescription]).toEqual([10, 32, 128]);
   });
 
-  it("every command of COMMANDS is listed once, and each title is parsed back into that command", () => {
-    const commands = lists[0]!.commands;
-    expect(commands.map((c) => parseCommand(c.title).name)).toEqual(COMMANDS.map((c) => c.name));
+  it("one list per scope, each with the commands as Teams users type them (words apart, no dash), in the help's order", () => {
+    expect(lists.map((l) => l.scopes)).toEqual([["personal"], ["team"], ["groupChat"]]);
+    for (const list of lists) expect(list.commands.map((c) => c.title)).toEqual(shown.map((c) => c.name.replaceAll("-", " ")));
+    expect(lists[0]!.commands.map((c) => c.title)).toEqual(expect.arrayContaining(["add user", "add group", "help"]));
+  });
+
+  it("every command of COMMANDS is listed (while they fit in 10), and each title is parsed back into that command", () => {
+    expect(lists[0]!.commands.map((c) => parseCommand(c.title).name)).toEqual(shown.map((c) => c.name));
+    if (COMMANDS.length <= maxItems) expect(shown).toBe(COMMANDS);
     // What typing the title (as a person would, in any case) does in the chat layer.
     expect(parseCommand("Add User").name).toBe("add-user");
   });
 
   it("descriptions come from COMMANDS (the usage first when the command takes more words), cut to the schema's 128", () => {
-    const limit = (
-      schema.properties.bots.items.properties.commandLists.items.properties.commands.items.properties.description as { maxLength: number }
-    ).maxLength;
-    expect(limit).toBe(maxDescription);
     const commands = lists[0]!.commands;
-    COMMANDS.forEach(({ name, args, does }, i) => {
-      const full = args ? `${name.replace("-", " ")} ${args} — ${does}` : does;
+    shown.forEach(({ name, args, does }, i) => {
+      const full = args ? `${name.replaceAll("-", " ")} ${args} — ${does}` : does;
       const { description } = commands[i]!;
       expect(description.length).toBeLessThanOrEqual(maxDescription);
       if (full.length <= maxDescription) expect(description).toBe(full);
@@ -136,12 +139,21 @@ describe("the bot's command lists", () => {
         expect(full.startsWith(description.slice(0, -1))).toBe(true);
       }
     });
-    // The import's description is the one too long for Teams.
+    // The import's description is one too long for Teams.
     expect(commands.find((c) => c.title === "import")!.description).toMatch(/^Upload a CSV of users: see a summary first, .*…$/);
   });
 
-  it("the committed lists are what the package script derives from the chat layer", () => {
-    expect(lists).toEqual(teamsCommandLists(schema));
+  it("more commands than a menu holds: the first nine in help order, then help", () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({ name: `c${i}`, usage: `c${i}`, does: `Does ${i}.` }));
+    many.splice(5, 0, { name: "help", usage: "help", does: "Show this help." });
+    expect(teamsCommands(schema, many).map((c) => c.title)).toEqual(["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "help"]);
+    expect(teamsCommands(schema, many.slice(0, 10))).toHaveLength(10);
+  });
+
+  it("the committed lists and version are what the package script derives from the chat layer and package.json", () => {
+    const stale = "manifests/teams/manifest.json is behind: run npm run teams:manifest";
+    expect(lists, stale).toEqual(teamsCommandLists(schema));
+    expect(manifest.version, stale).toBe(packageVersion());
   });
 });
 
