@@ -170,7 +170,7 @@ async function phases(kind: Kind, file: string): Promise<Record<string, number>>
     const groups = await scratch.db.prisma.group.findMany();
     let start = process.hrtime.bigint();
     const reader = await readCsv(bytes);
-    const validator = createRowValidator({ groups, existingEmails: async () => new Set() });
+    const validator = createRowValidator({ groups, existingUsers: async () => new Map() });
     const emails: string[][] = [];
     for await (const chunk of reader.chunks(5_000)) {
       await validator.validate(chunk);
@@ -180,7 +180,7 @@ async function phases(kind: Kind, file: string): Promise<Record<string, number>>
     const store = createStore(scratch.db);
     start = process.hrtime.bigint();
     let found = 0;
-    for (const chunk of emails) found += (await store.imports.existingEmails(chunk)).size;
+    for (const chunk of emails) found += (await store.imports.existingUsers(chunk)).size;
     return { parseValidate, duplicateCheck: seconds(start), found };
   } finally {
     await scratch.dispose();

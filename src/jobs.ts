@@ -13,6 +13,8 @@ export interface ImportListeners {
   expired?(batches: ImportBatch[]): Promise<void>;
   /** Progress of a creation resumed after a crash. */
   progress?(progress: CreationProgress): void | Promise<void>;
+  /** Approval requests half-way to expiry that nobody answered: their approvers are reminded. */
+  reminders?(due: { batch: ImportBatch; approvers: string[] }[]): Promise<void>;
   /** Imports whose invitations the background sent (or failed): their messages show the counts. */
   invitations?(batchIds: string[]): Promise<void>;
 }
@@ -54,6 +56,13 @@ export function startJobs({
         if (expired.length > 0) {
           logger.info({ batches: expired.map((b) => b.code) }, "imports expired (approval request, or summary never confirmed)");
           await listeners.expired?.(expired);
+        }
+      });
+      await step("remind approvers", async () => {
+        const due = await core.remindApprovals();
+        if (due.length > 0) {
+          logger.info({ batches: due.map((d) => d.batch.code) }, "approvers reminded of requests half-way to expiry");
+          await listeners.reminders?.(due);
         }
       });
       await step("finish stalled invitations", () => core.finishStalledInvitations());

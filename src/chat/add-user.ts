@@ -10,6 +10,7 @@ import type { FormErrors, Message, OptionList } from "../render/model.ts";
 import { addUserErrors, groupOptions, noticeMessage, userAddedMessage } from "../render/views.ts";
 import { logFailure } from "./answers.ts";
 import { speller } from "./commands.ts";
+import type { ImportFlow } from "./imports.ts";
 import type { ChatSurface, Who } from "./surface.ts";
 
 export type AddUserOutcome =
@@ -19,6 +20,8 @@ export type AddUserOutcome =
   | { kind: "retry"; notice: string }
   /** Added: the confirmation. */
   | { kind: "added"; message: Message }
+  /** An Administrator, and policy asks an approver first: what happens next (the request is posted). */
+  | { kind: "requested"; message: Message }
   /** Not saved, for a reason another try will not fix: the explanation. */
   | { kind: "failed"; message: Message };
 
@@ -29,6 +32,8 @@ export class AddUserFlow {
   constructor(
     private readonly core: Core,
     private readonly log: Logger,
+    /** Posts the approval request of an Administrator added through the form, like an import's. */
+    private readonly imports: Pick<ImportFlow, "requested">,
   ) {}
 
   private context(surface: ChatSurface) {
@@ -61,6 +66,9 @@ export class AddUserFlow {
     try {
       const actor = await who.actor();
       const added = await this.core.addUser({ actor, input });
+      if (added.kind === "approval_requested") {
+        return { kind: "requested", message: this.imports.requested(surface, who, added.batch, added.approvers).notice! };
+      }
       this.log.info({ ...where, user: added.user.email, group: added.group.name, role: added.user.role, actor: actor.email }, "user added");
       return { kind: "added", message: userAddedMessage(added) };
     } catch (error) {

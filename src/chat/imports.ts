@@ -13,14 +13,21 @@ import {
   type Actor,
   type Core,
   type CreationProgress,
+  describeState,
   ErrorCode,
   type ImportBatch,
   type ImportSummary,
   isAppError,
   isPassingDatabaseError,
+  type UserInput,
 } from "../core/index.ts";
 import {
+  approvalOutcomeMessage,
+  approvalReminderMessage,
   approvalRequestMessage,
+  FIX_ROWS_OFFERED,
+  fixRowForm,
+  fixRowPickForm,
   type ImportView,
   importFileRefusedMessage,
   importMessage,
@@ -28,12 +35,14 @@ import {
   importTemplateMessage,
   type Person,
   parseApprovalValue,
+  parseGroupFixValue,
+  problemsByField,
 } from "../render/import-views.ts";
-import type { Message } from "../render/model.ts";
+import type { Form, FormErrors, Message } from "../render/model.ts";
 import { noticeMessage } from "../render/views.ts";
 import { type Answer, logFailure } from "./answers.ts";
 import { speller } from "./commands.ts";
-import type { ChatSurface, MessageRef, PlaceRef, PlatformName, Who } from "./surface.ts";
+import type { ChatSurface, MessageRef, Person as Notified, PlaceRef, PlatformName, Who } from "./surface.ts";
 import { type Detached, type EditScheduler, Throttle } from "./work.ts";
 
 /** Where a batch's messages are on one platform: stored on the batch under the platform's name. */
@@ -42,6 +51,12 @@ export interface ConversationRecord {
   place?: PlaceRef;
   summary?: MessageRef;
   approval?: MessageRef;
+  /** Who asked (uploaded the file, or made the one-user request) here: told when it is decided. */
+  requester?: Notified;
+  /** Who clicked Create here, when someone else than the uploader: told too. */
+  submitter?: Notified;
+  /** Where the approval request is (reminders go there). */
+  approvalPlace?: PlaceRef;
 }
 
 /** A file someone sent the bot: its name, and how the edge fetches its bytes (after the Administrator check). */
@@ -197,7 +212,11 @@ export class ImportFlow {
       await this.core.recordImportConversation({
         batchId: batch.id,
         platform: surface.platform,
-        record: { place: posted.place, summary: posted.message } satisfies ConversationRecord,
+        record: {
+          place: posted.place,
+          summary: posted.message,
+          requester: { userId: who.userId, place: who.place },
+        } satisfies ConversationRecord,
       });
       // The same file again while its batch is open: one batch, so one live summary per platform.
       if (previous?.summary && !sameRef(previous.summary, posted.message)) this.supersede(surface, previous.summary, summary.batch);
@@ -275,11 +294,13 @@ export class ImportFlow {
   /** The approval request as it should read now. */
   async approvalView(surface: ChatSurface, summary: ImportSummary): Promise<Message> {
     const { batch } = summary;
+    const summaryRef = recordOf(batch, surface.platform)?.summary;
     return approvalRequestMessage({
       batch,
       requester: await this.requester(surface, batch),
       submitter: await this.submitter(surface, batch),
       approvers: (await this.approvers(surface, summary)) ?? [],
+      facts: summary.facts && { ...summary.facts, summaryLink: summaryRef ? surface.link?.(summaryRef) : undefined },
     });
   }
 
@@ -341,12 +362,23 @@ export class ImportFlow {
 
   // ------------------------------------------------------------------ clicks
 
-  /** Create: an approval request, or (no approval needed) the accounts, created detached. */
-  async create(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+  /**
+   * Create ("Create N accounts"), or with `includeUpdates` "Create N and update M": an approval
+   * request, or (no approval needed) the work, done detached.
+   */
+  async create(surface: ChatSurface, who: Who, batchId: string, includeUpdates = false): Promise<ClickAnswer> {
     const where = { action: "import create", ...surface.logContext(who), batchId };
     try {
       const actor = await who.actor();
-      const submitted = await this.core.submitImport({ actor, batchId });
+      const submitted = await this.core.submitImport({ actor, batchId, includeUpdates });
+      if (submitted.batch.submitterEmail !== submitted.batch.requesterEmail) {
+        // Whoever clicked Create is told of the decision too.
+        await this.core.recordImportConversation({
+          batchId,
+          platform: surface.platform,
+          record: { submitter: { userId: who.userId, place: who.place } },
+        });
+      }
       if (submitted.kind === "approved") {
         this.detached.run("create accounts", () => this.runCreation(surface, who, actor, submitted.batch));
       } else {
@@ -363,14 +395,18 @@ export class ImportFlow {
     const where = { action: "import create", ...surface.logContext(who), batch: batch.code };
     try {
       const place = recordOf(batch, surface.platform)?.place ?? who.place;
-      const message = approvalRequestMessage({
-        batch,
-        requester: await this.requester(surface, batch),
-        submitter: await this.submitter(surface, batch),
-        approvers: await surface.people(approvers),
-      });
+      const message = await this.approvalView(surface, await this.core.getImport({ batchId: batch.id, attentionLimit: 0 }));
       const posted = await surface.postApprovalRequest(place, message);
-      await this.core.recordImportConversation({ batchId: batch.id, platform: surface.platform, record: { approval: posted.message } });
+      await this.core.recordImportConversation({
+        batchId: batch.id,
+        platform: surface.platform,
+        record: {
+          approval: posted.message,
+          approvalPlace: posted.place,
+          // One-user requests have no summary: the person who asked is recorded here.
+          ...(recordOf(batch, surface.platform) ? {} : { place, requester: { userId: who.userId, place: who.place } }),
+        },
+      });
       this.log.info({ batch: batch.code, place: posted.place, approvers }, "import approval requested");
     } catch (error) {
       await this.tellFailure(surface, who, error, where);
@@ -387,6 +423,7 @@ export class ImportFlow {
       const actor = await who.actor();
       const approved = await this.core.approveImport({ actor, batchId, sha256Prefix });
       this.log.info({ ...where, batch: approved.code, approver: actor.email }, "import approved");
+      this.detached.run("notify the requesters", () => this.notifyRequesters(approved));
       this.detached.run("create accounts", () => this.runCreation(surface, who, actor, approved));
       return {};
     } catch (error) {
@@ -418,6 +455,7 @@ export class ImportFlow {
       const rejected = await this.core.rejectImport({ actor, batchId, sha256Prefix, reason });
       this.log.info({ ...where, batch: rejected.code, reason: rejected.reason }, "import rejected");
       this.detached.run("refresh", () => this.refreshQuietly(rejected.id));
+      this.detached.run("notify the requesters", () => this.notifyRequesters(rejected));
       return { done: rejected };
     } catch (error) {
       if (isAppError(error, ErrorCode.REASON_REQUIRED)) return { reasonError: error.message };
@@ -475,6 +513,28 @@ export class ImportFlow {
         await this.tellFailure(surface, who, error, where);
         await this.refreshQuietly(batchId, { approval: false });
       }
+    });
+    return {};
+  }
+
+  /** Resend on a finished import: its failed invitations sent again (detached); the summary shows the counts after. */
+  async resend(surface: ChatSurface, who: Who, batchId: string): Promise<ClickAnswer> {
+    const where = { action: "resend invitations", ...surface.logContext(who), batchId };
+    let actor: Actor;
+    try {
+      actor = await who.actor();
+      await this.core.requireAdministrator(actor);
+    } catch (error) {
+      return this.notice(surface, error, where);
+    }
+    this.detached.run("resend invitations", async () => {
+      try {
+        const outcome = await this.core.resendInvitations({ actor, batchId });
+        this.log.info({ ...where, resent: outcome.resent, ...outcome.counts }, "invitations sent again");
+      } catch (error) {
+        await this.tellFailure(surface, who, error, where);
+      }
+      await this.refreshQuietly(batchId);
     });
     return {};
   }
@@ -581,8 +641,164 @@ export class ImportFlow {
     for (const id of batchIds) await this.refreshQuietly(id);
   }
 
-  /** Imports that expired (an approval request, or a summary nobody confirmed): their buttons go. */
+  /** Imports that expired (an approval request, or a summary nobody confirmed): their buttons go; requesters of a request are told. */
   async expired(batches: readonly ImportBatch[]): Promise<void> {
-    for (const batch of batches) if (recordsOf(batch).length > 0) await this.refreshQuietly(batch.id);
+    for (const batch of batches) {
+      if (recordsOf(batch).length === 0) continue;
+      await this.refreshQuietly(batch.id);
+      if (batch.approvalRequestedAt) await this.notifyRequesters(batch);
+    }
+  }
+
+  /** Requests half-way to expiry that nobody answered: a reminder where each request is, mentioning who may approve. */
+  async remind(due: readonly { batch: ImportBatch; approvers: string[] }[]): Promise<void> {
+    for (const { batch, approvers } of due) {
+      for (const [platform, record] of recordsOf(batch)) {
+        const surface = this.surfaces.get(platform);
+        if (!surface || !record.approvalPlace) continue;
+        try {
+          await surface.post(record.approvalPlace, approvalReminderMessage({ batch, approvers: await surface.people(approvers) }));
+        } catch (error) {
+          this.failure(surface, error, { batch: batch.code, while: "reminding the approvers" });
+        }
+      }
+    }
+  }
+
+  /** The requesters of a batch (the uploader, and who clicked Create) told privately how it was decided. */
+  private async notifyRequesters(batch: ImportBatch): Promise<void> {
+    const message = approvalOutcomeMessage(batch);
+    for (const [platform, record] of recordsOf(batch)) {
+      const surface = this.surfaces.get(platform);
+      if (!surface) continue;
+      for (const person of [record.requester, record.submitter]) {
+        if (!person) continue;
+        await surface
+          .notify(person, message)
+          .catch((error: unknown) => this.failure(surface, error, { batch: batch.code, while: "telling a requester" }));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ fixes in place
+
+  /** Create group X on a summary: the group made, its rows checked again (detached), the summary's counts updated. */
+  async createGroup(surface: ChatSurface, who: Who, value: string): Promise<ClickAnswer> {
+    const { batchId, group } = parseGroupFixValue(value);
+    const where = { action: "create group for import", ...surface.logContext(who), batchId, group };
+    let actor: Actor;
+    try {
+      actor = await who.actor();
+      await this.core.requireAdministrator(actor);
+    } catch (error) {
+      return this.notice(surface, error, where);
+    }
+    this.detached.run("create a group and check its rows again", async () => {
+      try {
+        const done = await this.core.createGroupForImport({ actor, batchId, group });
+        this.log.info({ ...where, fixed: done.fixed }, "group created from an import summary; its rows checked again");
+        await this.refreshQuietly(batchId);
+        await this.tell(
+          surface,
+          who,
+          noticeMessage(
+            `Created group ${done.group.name} with policy ${done.group.policy}. ${done.fixed} of the rows naming it are ready now; the summary shows the new counts.`,
+          ),
+          where,
+        );
+      } catch (error) {
+        await this.tellFailure(surface, who, error, where);
+        this.refreshIfMovedOn(error, batchId);
+      }
+    });
+    return {};
+  }
+
+  /** Fix a row: the form to pick one of the rows needing attention. */
+  async fixRowStart(surface: ChatSurface, who: Who, batchId: string): Promise<{ form: Form } | ClickAnswer> {
+    const where = { action: "fix a row", ...surface.logContext(who), batchId };
+    try {
+      const actor = await who.actor();
+      const { batch, attention } = await this.core.getImport({ actor, batchId, attentionLimit: FIX_ROWS_OFFERED });
+      if (batch.status !== "VALIDATED") return { notice: noticeMessage(describeState(batch)) };
+      const rows = attention.filter((r) => r.status === "NEEDS_ATTENTION");
+      if (rows.length === 0) return { notice: noticeMessage(`No row of import ${batch.code} needs attention any more.`) };
+      return { form: fixRowPickForm({ batch, rows }) };
+    } catch (error) {
+      return this.notice(surface, error, where);
+    }
+  }
+
+  /** The picked row as the Add user form, filled, its problems next to the fields. */
+  async fixRowPicked(surface: ChatSurface, who: Who, batchId: string, rowNumber: number): Promise<{ form: Form } | ClickAnswer> {
+    const where = { action: "fix a row", ...surface.logContext(who), batchId, rowNumber };
+    try {
+      const actor = await who.actor();
+      const row = await this.core.importRow({ actor, batchId, rowNumber });
+      const { batch } = await this.core.getImport({ batchId, attentionLimit: 0 });
+      return { form: fixRowForm({ batch, row, problems: problemsByField(row.issues) }) };
+    } catch (error) {
+      return this.notice(surface, error, where);
+    }
+  }
+
+  /** The fixed row saved: problems next to the fields (the form stays open), or it joined the import and the summary is updated. */
+  async saveFixedRow(
+    surface: ChatSurface,
+    who: Who,
+    batchId: string,
+    rowNumber: number,
+    input: UserInput,
+  ): Promise<{ kind: "errors"; errors: FormErrors } | { kind: "done"; message: Message }> {
+    const where = { action: "fix a row", ...surface.logContext(who), batchId, rowNumber };
+    try {
+      const { batch, verdict } = await this.core.fixImportRow({ actor: await who.actor(), batchId, rowNumber, input });
+      this.log.info({ ...where, status: verdict.status }, "import row fixed");
+      this.detached.run("refresh", () => this.refreshQuietly(batchId));
+      const what =
+        verdict.status === "UPDATE"
+          ? "an update of an existing user"
+          : verdict.status === "UNCHANGED"
+            ? "unchanged (the user is already so)"
+            : "ready";
+      return {
+        kind: "done",
+        message: noticeMessage(`Row ${rowNumber} of import ${batch.code} is ${what} now; the summary shows the new counts.`),
+      };
+    } catch (error) {
+      if (isAppError(error, ErrorCode.VALIDATION_FAILED) && error.fieldIssues.length > 0)
+        return { kind: "errors", errors: problemsByField(error.fieldIssues) };
+      this.refreshIfMovedOn(error, batchId);
+      return { kind: "done", message: this.notice(surface, error, where).notice! };
+    }
+  }
+
+  // ------------------------------------------------------------------ one-user requests
+
+  /** Make Administrator on a card: done at once, or an approval request posted where the person acted. */
+  async requestAdministrator(surface: ChatSurface, who: Who, email: string): Promise<ClickAnswer> {
+    const where = { action: "make administrator", ...surface.logContext(who), user: email };
+    try {
+      const grant = await this.core.requestAdministrator({ actor: await who.actor(), email });
+      if (grant.kind === "granted") {
+        this.log.info({ ...where }, "administrator role granted");
+        return { notice: noticeMessage(`${grant.user.email} is an Administrator now.`) };
+      }
+      return this.requested(surface, who, grant.batch, grant.approvers);
+    } catch (error) {
+      return this.notice(surface, error, where);
+    }
+  }
+
+  /** A one-user request waits for an approver: the request is posted (detached), the person told what happens next. */
+  requested(surface: ChatSurface, who: Who, batch: ImportBatch, approvers: string[]): ClickAnswer {
+    this.log.info({ batch: batch.code, kind: batch.kind, approvers }, "one-user request waits for approval");
+    this.detached.run("request approval", () => this.requestApproval(surface, who, batch, approvers));
+    const until = batch.approvalExpiresAt ? ` (until ${batch.approvalExpiresAt.toISOString().replace("T", " ").slice(0, 16)} UTC)` : "";
+    return {
+      notice: noticeMessage(
+        `“${batch.fileName}” needs another Administrator's approval: request ${batch.code} is posted for ${approvers.join(", ")}${until}. You will be told when it is decided.`,
+      ),
+    };
   }
 }

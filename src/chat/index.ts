@@ -55,7 +55,7 @@ export class Chat {
     this.detached = new Detached(this.log);
     this.scheduler = new EditScheduler(this.log);
     this.imports = new ImportFlow(core, this.log, this.surfaces, this.detached, this.scheduler, imports);
-    this.addUser = new AddUserFlow(core, this.log);
+    this.addUser = new AddUserFlow(core, this.log, this.imports);
     this.directory = new DirectoryFlow(core, this.log, this.imports);
   }
 
@@ -69,6 +69,7 @@ export class Chat {
     expired: (batches: ImportBatch[]) => this.imports.expired(batches),
     progress: (progress: CreationProgress) => this.imports.resumedProgress(progress),
     invitations: (batchIds: string[]) => this.imports.invitationsChanged(batchIds),
+    reminders: (due: { batch: ImportBatch; approvers: string[] }[]) => this.imports.remind(due),
   };
 
   /** Runs `work` after the answer went out, tracked so that shutdown waits for it. */

@@ -4,7 +4,7 @@
  * Places and messages are the edge's own JSON, stored on the batch and handed back as they are.
  */
 import type { Actor } from "../core/index.ts";
-import type { Person } from "../render/import-views.ts";
+import type { Person as Mentioned } from "../render/import-views.ts";
 import type { Message, RichText } from "../render/model.ts";
 import type { CommandSpelling } from "./commands.ts";
 
@@ -24,6 +24,12 @@ export interface Who {
   place: PlaceRef;
   /** Their HMS identity, which the edge asks its platform for (it may fail in the edge's own ways). */
   actor(): Promise<Actor>;
+}
+
+/** Someone the bot may tell something later: their platform user id and where they acted. */
+export interface Person {
+  userId: string;
+  place: PlaceRef;
 }
 
 /** What a person is told when something fails, and how loudly it is logged. */
@@ -61,12 +67,17 @@ export interface ChatSurface {
   edit(message: MessageRef, content: Message): Promise<void>;
   /** Tells one person privately, where they acted. */
   tell(who: Who, message: Message): Promise<void>;
+  /**
+   * Tells one person privately later, outside any request of theirs (an approval decided, a request
+   * expired): Slack's DM with the bot, Teams' personal chat. `person` is what `Who` was when they acted.
+   */
+  notify(person: Person, message: Message): Promise<void>;
   /** Sends a file into a conversation (or the fallback); resolves with where it went. */
   sendFile(place: PlaceRef, file: OutgoingFile, who?: Who): Promise<PlaceRef>;
   /** Approval requests: posted where this platform sends them (a configured channel, else `place`). */
   postApprovalRequest(place: PlaceRef, message: Message): Promise<{ place: PlaceRef; message: MessageRef }>;
   /** People to mention, by email: with their platform id when the platform knows them. */
-  people(emails: readonly string[]): Promise<Person[]>;
+  people(emails: readonly string[]): Promise<Mentioned[]>;
   /** How long the platform asked to wait, when `error` is a rate limit; undefined otherwise. */
   retryAfterMs(error: unknown): number | undefined;
   /** The answer for the platform's own errors (its API, its identity lookup); undefined for others. */

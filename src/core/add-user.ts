@@ -1,6 +1,8 @@
 import { actorDetails, requireAdministrator } from "./authorize.ts";
 import type { CoreDeps } from "./deps.ts";
 import { AppError, ErrorCode, isAppError } from "./errors.ts";
+import { grantNeedsApproval, requestAddAdministrator } from "./import/request-one-user.ts";
+import type { ImportBatch } from "./import/types.ts";
 import { fieldIssue, type UserInput, userInputSchema, validateUserFields } from "./schemas.ts";
 import type { Actor, Group, User } from "./types.ts";
 
@@ -9,10 +11,10 @@ export interface AddUserOptions {
   input: UserInput;
 }
 
-export interface AddUserResult {
-  user: User;
-  group: Group;
-}
+export type AddUserResult =
+  | { kind: "added"; user: User; group: Group }
+  /** An Administrator, and policy asks an approver first: the request (the user is added once approved). */
+  | { kind: "approval_requested"; batch: ImportBatch; approvers: string[] };
 
 /**
  * Adds one user from the Add user form. Every field problem is reported at once
@@ -33,6 +35,8 @@ export async function addUser(deps: CoreDeps, { actor, input }: AddUserOptions):
     issues.push(fieldIssue("email", "EMAIL_TAKEN", value.email));
   }
   if (issues.length > 0 || !group) throw AppError.validation(issues);
+  // Administrator grants are four-eyes, like imports' (APPROVAL_POLICY).
+  if (value.role === "ADMINISTRATOR" && grantNeedsApproval(deps)) return requestAddAdministrator(deps, { actor, value, group });
 
   try {
     return await store.transaction(async (tx) => {
@@ -52,7 +56,7 @@ export async function addUser(deps: CoreDeps, { actor, input }: AddUserOptions):
         subject: user.email,
         details: { ...actorDetails(actor), userId: user.id, group: group.name, role: user.role },
       });
-      return { user, group };
+      return { kind: "added" as const, user, group };
     });
   } catch (error) {
     // Someone else added the same email between the check and the insert.

@@ -27,6 +27,9 @@ import { invitationStatus, resendInvitations } from "./import/invitation-status.
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { listImports } from "./import/list-imports.ts";
 import { getImport, importErrorReport } from "./import/read-import.ts";
+import { createGroupForImport, fixImportRow, importRow } from "./import/recheck-import.ts";
+import { remindApprovals } from "./import/remind-approvals.ts";
+import { requestAdministrator } from "./import/request-one-user.ts";
 import { discardInterruptedUploads, type StageImportOptions, stageImport } from "./import/stage-import.ts";
 import { submitImport } from "./import/submit-import.ts";
 import { type ListAuditOptions, listAudit } from "./list-audit.ts";
@@ -57,6 +60,8 @@ export function createCore(options: CoreDeps) {
     getUser: (options: GetUserOptions) => getUser(deps, asActor(options)),
     updateUser: (options: UpdateUserOptions) => updateUser(deps, asActor(options)),
     removeUser: (options: { actor: Actor; email: string }) => removeUser(deps, asActor(options)),
+    /** Make Administrator: at once, or a request for an approver when APPROVAL_POLICY asks. */
+    requestAdministrator: (options: { actor: Actor; email: string }) => requestAdministrator(deps, asActor(options)),
     exportUsers: (options: ExportUsersOptions) => exportUsers(deps, asActor(options)),
     listAudit: (options: ListAuditOptions) => listAudit(deps, asActor(options)),
     invitationStatus: (options: { actor: Actor; batch?: string }) => invitationStatus(deps, asActor(options)),
@@ -95,7 +100,7 @@ export function createCore(options: CoreDeps) {
       if (!batch) throw new AppError(ErrorCode.BATCH_NOT_FOUND, `There is no import ${batchId}.`);
       return batch;
     },
-    submitImport: (options: { actor: Actor; batchId: string }) => submitImport(deps, asActor(options)),
+    submitImport: (options: { actor: Actor; batchId: string; includeUpdates?: boolean }) => submitImport(deps, asActor(options)),
     checkImportDecision: (options: DecideImportOptions) => checkImportDecision(deps, asActor(options)),
     approveImport: (options: DecideImportOptions) => approveImport(deps, asActor(options)),
     rejectImport: (options: DecideImportOptions & { reason: string }) => rejectImport(deps, asActor(options)),
@@ -103,6 +108,12 @@ export function createCore(options: CoreDeps) {
     createAccounts: (options: CreateAccountsOptions) => createAccounts(deps, asActor(options)),
     resumeInterruptedImports: (options?: Parameters<typeof resumeInterruptedImports>[1]) => resumeInterruptedImports(deps, options),
     expireImports: () => expireImports(deps),
+    /** Create group X from a summary, and its rows checked again. */
+    createGroupForImport: (options: { actor: Actor; batchId: string; group: string }) => createGroupForImport(deps, asActor(options)),
+    importRow: (options: { actor: Actor; batchId: string; rowNumber: number }) => importRow(deps, asActor(options)),
+    fixImportRow: (options: Parameters<typeof fixImportRow>[1]) => fixImportRow(deps, asActor(options)),
+    /** The approval requests to remind their approvers of (once, half-way to expiry). */
+    remindApprovals: () => remindApprovals(deps),
     finishImport: (options: { actor: Actor; batchId: string }) => finishImport(deps, asActor(options)),
     inviteImportedUsers: (options: { actor: Actor; batchId: string }) => inviteImportedUsers(deps, asActor(options)),
     inviteUser: (options: { actor: Actor; email: string }) => inviteUser(deps, asActor(options)),
@@ -116,6 +127,7 @@ export function createCore(options: CoreDeps) {
 
 export type Core = ReturnType<typeof createCore>;
 
+export type { AddUserResult } from "./add-user.ts";
 export type { CoreDeps } from "./deps.ts";
 export * from "./errors.ts";
 export type { DirectoryExport } from "./export-users.ts";
@@ -124,9 +136,10 @@ export type * from "./import/files.ts";
 export type { InvitationStatus, ResendOutcome } from "./import/invitation-status.ts";
 export type * from "./import/ports.ts";
 export type { ImportSummary } from "./import/read-import.ts";
+export type { AdministratorGrant } from "./import/request-one-user.ts";
 export * from "./import/types.ts";
 export type { AuditListing } from "./list-audit.ts";
 export type * from "./ports.ts";
 export * from "./schemas.ts";
 export * from "./types.ts";
-export type { UpdateUserResult, UserChanges } from "./update-user.ts";
+export type { UpdateUserResult } from "./update-user.ts";

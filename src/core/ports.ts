@@ -14,10 +14,15 @@ export interface UserRepository {
   create(user: NewUser): Promise<User>;
   setRole(id: string, role: Role): Promise<User>;
   /** Changes these fields of a user. */
-  update(id: string, fields: Pick<User, "name" | "groupId" | "role" | "exchangeDomain" | "exchangeUsername">): Promise<UserWithGroup>;
+  update(
+    id: string,
+    fields: Pick<User, "name" | "groupId" | "role" | "exchangeDomain" | "exchangeUsername"> & { roleSince?: Date },
+  ): Promise<UserWithGroup>;
   remove(id: string): Promise<void>;
   /** Emails of every user with this role. */
   emailsWithRole(role: Role): Promise<string[]>;
+  /** Every Administrator, with since when they are one. */
+  administrators(): Promise<{ email: string; roleSince: Date }[]>;
   /** The Administrators' emails, their rows locked until the transaction ends. */
   lockAdministrators(): Promise<string[]>;
   /** Users whose email or name contains `fragment` (case-insensitive), by email; and the total. */

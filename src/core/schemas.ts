@@ -82,7 +82,7 @@ export const fieldMessages = {
   POLICY_TOO_LONG: (v: string) => `Policy name is ${[...v].length} characters long; the limit is ${POLICY_MAX}.`,
   POLICY_CONTROL_CHARS: () => "Policy name contains a control character.",
   // The value is the spreadsheet row number of the email's first occurrence.
-  EMAIL_DUPLICATE_IN_FILE: (v: string) => `Duplicate of row ${v}.`,
+  EMAIL_DUPLICATE_IN_FILE: (v: string) => `Same Email ID as row ${v}, which is imported.`,
   // The value is the column's name.
   INVALID_UTF8_BYTES: (v: string) =>
     `${v} has bytes that are not valid UTF-8 (shown as �): part of the file was saved in another encoding. Correct the cell, save the file as CSV UTF-8 and upload it again.`,

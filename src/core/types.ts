@@ -36,6 +36,8 @@ export interface User {
   exchangeDomain: string | null;
   exchangeUsername: string | null;
   status: UserStatus;
+  /** Since when they have their role. */
+  roleSince: Date;
   source: UserSource;
   createdBy: string;
   createdAt: Date;
@@ -59,6 +61,18 @@ export interface AuditEventInput {
   action: string;
   subject: string;
   details?: Record<string, unknown>;
+}
+
+/** What changes in a user, field by field, as people read it ("Sales" → "Field Ops"). */
+export type UserChanges = Partial<Record<"name" | "group" | "role" | "exchange", { from: string; to: string }>>;
+
+/** A user's changeable fields as stored, to check nothing changed them meanwhile. */
+export interface UserSnapshot {
+  name: string;
+  groupId: string;
+  role: Role;
+  exchangeDomain: string | null;
+  exchangeUsername: string | null;
 }
 
 /** A recorded event of the audit trail. */

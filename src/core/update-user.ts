@@ -3,10 +3,7 @@ import type { CoreDeps } from "./deps.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import type { UserRepository } from "./ports.ts";
 import { fieldIssue, normalizeEmail, type UserInput, userInputSchema, validateUserFields } from "./schemas.ts";
-import { type Actor, ROLE_LABELS, type UserWithGroup } from "./types.ts";
-
-/** A field of a user that changed: what it was and what it is now, as people read it. */
-export type UserChanges = Partial<Record<"name" | "group" | "role" | "exchange", { from: string; to: string }>>;
+import { type Actor, ROLE_LABELS, type UserChanges, type UserWithGroup } from "./types.ts";
 
 export interface UpdateUserOptions {
   actor: Actor;
@@ -67,7 +64,13 @@ export async function updateUser(deps: CoreDeps, { actor, email, input }: Update
 
   const user = await store.transaction(async (tx) => {
     if (changes.role) await refuseLastAdministrator(tx.users, current);
-    const updated = await tx.users.update(current.id, { name: value.name, groupId: group.id, role: value.role, ...exchange });
+    const updated = await tx.users.update(current.id, {
+      name: value.name,
+      groupId: group.id,
+      role: value.role,
+      ...exchange,
+      ...(changes.role ? { roleSince: deps.now() } : {}),
+    });
     await tx.audit.record({
       actor: actor.email,
       action: "user.update",

@@ -8,7 +8,7 @@ import { directoryCsv, errorReportCsv } from "./write.ts";
 /** Imports read and written as CSV (what src/main.ts gives the core). */
 export const csvImportFormat: ImportFileFormat = {
   open: (bytes) => readCsv(bytes),
-  validator: (directory) => createRowValidator(directory),
+  validator: (directory, options) => createRowValidator(directory, options),
   errorReport: (rows) => errorReportCsv(rows),
   template: () => importTemplate(),
   directoryFile: (pages) => directoryCsv(pages),

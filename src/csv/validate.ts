@@ -1,11 +1,16 @@
 /**
- * Validating import rows: the core's field rules, then the directory checks (the group
- * exists, the email is free) and duplicates within the file, chunk after chunk.
+ * Validating import rows: the core's field rules, then the directory checks (the group exists;
+ * an email already in the directory makes the row an update of that user) and duplicates within
+ * the file, chunk after chunk.
  */
 import type { FieldIssue, UserField } from "../core/errors.ts";
+import type { ExistingUser, RowVerdict } from "../core/import/files.ts";
 import { fieldIssue, groupKey, userInputSchema, type ValidUserFields, validateUserFields } from "../core/schemas.ts";
-import { type Group, ROLE_LABELS } from "../core/types.ts";
+import { type Group, ROLE_LABELS, type UserChanges } from "../core/types.ts";
 import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowValidator, TEMPLATE_COLUMNS, type ValidationCounts } from "./types.ts";
+
+/** In an Exchange cell of an update, this clears the user's Exchange account (a blank cell keeps it). */
+export const CLEAR_CELL = "-";
 
 // Past this many groups, listing them in every GROUP_UNKNOWN message would drown it.
 const MAX_GROUPS_LISTED = 10;
@@ -20,13 +25,29 @@ interface Pending {
   group: Group | undefined;
   /** The normalized email, when it passed the field rules. */
   email: string | undefined;
+  /** Problems from reading the row's bytes, kept when an update is validated again. */
+  byteIssues: FieldIssue[];
+}
+
+const exchangeText = (domain: string | null, username: string | null) => (domain && username ? `${domain}\\${username}` : "none");
+
+/** The changes a valid row makes to an existing user. */
+function changesOf(user: ExistingUser, value: ValidUserFields, group: Group): UserChanges {
+  const changes: UserChanges = {};
+  if (value.name !== user.name) changes.name = { from: user.name, to: value.name };
+  if (group.id !== user.groupId) changes.group = { from: user.groupName, to: group.name };
+  if (value.role !== user.role) changes.role = { from: ROLE_LABELS[user.role], to: ROLE_LABELS[value.role] };
+  const before = exchangeText(user.exchangeDomain, user.exchangeUsername);
+  const after = exchangeText(value.exchangeDomain, value.exchangeUsername);
+  if (before !== after) changes.exchange = { from: before, to: after };
+  return changes;
 }
 
 /**
  * A validator over the directory as it is now (groups are resolved once, case-insensitively).
- * It asks `directory.existingEmails` once per chunk (not at all when no email is valid).
+ * It asks `directory.existingUsers` once per chunk (not at all when no email is valid).
  */
-export function createRowValidator(directory: DirectoryView): RowValidator {
+export function createRowValidator(directory: DirectoryView, options: { firstRows?: ReadonlyMap<string, number> } = {}): RowValidator {
   const groups = new Map<string, Group>();
   for (const group of directory.groups) if (!groups.has(groupKey(group.name))) groups.set(groupKey(group.name), group);
   const groupList =
@@ -39,17 +60,23 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
             .join(", ")}.`
         : "";
   // Normalized email → the row of its first occurrence in the file.
-  const firstRow = new Map<string, number>();
-  const counts: ValidationCounts = { dataRows: 0, ready: 0, needsAttention: 0, blank: 0, administrators: 0 };
+  // Seeded when rows are checked again: the rows of the batch they are not, which come first.
+  const firstRow = new Map<string, number>(options.firstRows ?? []);
+  const counts: ValidationCounts = {
+    dataRows: 0,
+    ready: 0,
+    updates: 0,
+    unchanged: 0,
+    needsAttention: 0,
+    blank: 0,
+    administrators: 0,
+    adminUpdates: 0,
+  };
 
-  function check(row: CsvRow): Pending {
-    const raw = userInputSchema.parse(row.fields);
+  /** The field rules and the group, on cells as given (`raw`); byte problems first: they may be why a rule fails. */
+  function judge(raw: ReturnType<typeof userInputSchema.parse>, byteIssues: FieldIssue[]) {
     const { value, issues } = validateUserFields(raw);
-    // The cause first: a cell with bytes that could not be read may fail its field's rule.
-    issues.unshift(
-      ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
-      ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
-    );
+    issues.unshift(...byteIssues);
     let group: Group | undefined;
     if (raw.group) {
       group = groups.get(groupKey(raw.group));
@@ -58,13 +85,72 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
         issues.push({ ...issue, message: issue.message + groupList });
       }
     }
+    return { value, issues, group };
+  }
+
+  function check(row: CsvRow): Pending {
+    const raw = userInputSchema.parse(row.fields);
+    const byteIssues = [
+      ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
+      ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
+    ];
+    // For a new user, "-" in an Exchange cell means what a blank one does: no Exchange account.
+    const forCreate = {
+      ...raw,
+      exchangeDomain: raw.exchangeDomain === CLEAR_CELL ? "" : raw.exchangeDomain,
+      exchangeUsername: raw.exchangeUsername === CLEAR_CELL ? "" : raw.exchangeUsername,
+    };
+    const { value, issues, group } = judge(forCreate, byteIssues);
     const email = issues.some((i) => i.field === "email") ? undefined : value.email;
     if (email !== undefined) {
       const first = firstRow.get(email);
-      if (first === undefined) firstRow.set(email, row.rowNumber);
-      else issues.push(fieldIssue("email", "EMAIL_DUPLICATE_IN_FILE", String(first)));
+      if (first === undefined || first > row.rowNumber) firstRow.set(email, row.rowNumber);
+      else if (first < row.rowNumber) issues.push(fieldIssue("email", "EMAIL_DUPLICATE_IN_FILE", String(first)));
     }
-    return { row, value, issues, group, email };
+    return { row, value, issues, group, email, byteIssues };
+  }
+
+  /**
+   * A row for a user who exists: blank optional cells (Role, Exchange) keep what the user has,
+   * "-" in an Exchange cell clears the account; the rest must pass the rules as for a new user.
+   */
+  function checkUpdate(p: Pending, user: ExistingUser): RowVerdict {
+    const raw = userInputSchema.parse(p.row.fields);
+    const clear = raw.exchangeDomain === CLEAR_CELL || raw.exchangeUsername === CLEAR_CELL;
+    const keep = !clear && !raw.exchangeDomain && !raw.exchangeUsername;
+    const adjusted = {
+      ...raw,
+      role: raw.role || ROLE_LABELS[user.role],
+      exchangeDomain: clear ? "" : keep ? (user.exchangeDomain ?? "") : raw.exchangeDomain,
+      exchangeUsername: clear ? "" : keep ? (user.exchangeUsername ?? "") : raw.exchangeUsername,
+    };
+    const { value, issues, group } = judge(adjusted, p.byteIssues);
+    // A duplicate found by check() still counts.
+    issues.push(...p.issues.filter((i) => i.code === "EMAIL_DUPLICATE_IN_FILE"));
+    sortIssues(issues);
+    const fields = shownFields(p.row, value, group, issues);
+    counts.dataRows++;
+    if (issues.length > 0 || !group) {
+      counts.needsAttention++;
+      return { rowNumber: p.row.rowNumber, status: "NEEDS_ATTENTION", fields, issues };
+    }
+    const changes = changesOf(user, value, group);
+    const before = {
+      name: user.name,
+      groupId: user.groupId,
+      role: user.role,
+      exchangeDomain: user.exchangeDomain,
+      exchangeUsername: user.exchangeUsername,
+    };
+    const update = { userId: user.id, before, changes };
+    const ready = { value: { ...value, group: group.name }, groupId: group.id };
+    if (Object.keys(changes).length === 0) {
+      counts.unchanged++;
+      return { rowNumber: p.row.rowNumber, status: "UNCHANGED", fields, issues, ready, update };
+    }
+    counts.updates++;
+    if (value.role === "ADMINISTRATOR" && user.role !== "ADMINISTRATOR") counts.adminUpdates++;
+    return { rowNumber: p.row.rowNumber, status: "UPDATE", fields, issues, ready, update };
   }
 
   return {
@@ -81,12 +167,13 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
         if (p.email !== undefined) emails.add(p.email);
       }
       // One directory round trip per chunk, however many rows it holds.
-      const taken = emails.size > 0 ? await directory.existingEmails([...emails]) : new Set<string>();
+      const existing = emails.size > 0 ? await directory.existingUsers([...emails]) : new Map<string, ExistingUser>();
 
-      return pending.map(({ row, value, issues, group, email }) => {
-        if (email !== undefined && taken.has(email)) issues.push(fieldIssue("email", "EMAIL_TAKEN", email));
-        // Problems in the order of the columns, whichever check found them.
-        issues.sort((a, b) => (FIELD_RANK.get(a.field) ?? FIELD_ORDER.length) - (FIELD_RANK.get(b.field) ?? FIELD_ORDER.length));
+      return pending.map((p): RowVerdict => {
+        const { row, value, issues, group, email } = p;
+        const user = email !== undefined ? existing.get(email) : undefined;
+        if (user) return checkUpdate(p, user);
+        sortIssues(issues);
         const fields = shownFields(row, value, group, issues);
         counts.dataRows++;
         if (issues.length > 0 || !group) {
@@ -106,6 +193,11 @@ export function createRowValidator(directory: DirectoryView): RowValidator {
     },
     counts: () => ({ ...counts }),
   };
+}
+
+/** Problems in the order of the columns, whichever check found them. */
+function sortIssues(issues: FieldIssue[]): void {
+  issues.sort((a, b) => (FIELD_RANK.get(a.field) ?? FIELD_ORDER.length) - (FIELD_RANK.get(b.field) ?? FIELD_ORDER.length));
 }
 
 /** Normalized values where the field passed, else the trimmed text of the cell. */

@@ -6,10 +6,11 @@
  */
 
 import type { FieldIssue } from "../core/errors.ts";
-import type { RowVerdict } from "../core/import/files.ts";
+import type { ExistingUser, RowVerdict } from "../core/import/files.ts";
 import type { ImportRepository, InvitationRepository } from "../core/import/ports.ts";
-import type { ImportBatch, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
+import type { ImportBatch, ImportCounts, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
 import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
+import type { UserChanges } from "../core/types.ts";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;
@@ -38,12 +39,15 @@ async function insertRowSlice(db: Client, batchId: string, verdicts: readonly Ro
     u: v.fields.exchangeUsername,
     gid: v.ready?.groupId ?? null,
     i: v.issues,
+    // Updates: the user, and what they were when checked (the change applies only if they still are).
+    uid: v.update?.userId ?? null,
+    ch: v.update ? { before: v.update.before, changes: v.update.changes } : null,
   }));
   await db.$executeRaw`
-    INSERT INTO "ImportRow" ("batchId", "rowNumber", "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername", "groupId", "issues")
-    SELECT ${batchId}::uuid, x.n, x.s::"ImportRowStatus", x.e, x.nm, x.g, x.r, x.d, x.u, x.gid::uuid, x.i
+    INSERT INTO "ImportRow" ("batchId", "rowNumber", "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername", "groupId", "issues", "userId", "changes")
+    SELECT ${batchId}::uuid, x.n, x.s::"ImportRowStatus", x.e, x.nm, x.g, x.r, x.d, x.u, x.gid::uuid, x.i, x.uid::uuid, x.ch
     FROM jsonb_to_recordset(${json(records)}::jsonb)
-      AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb)`;
+      AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb, uid text, ch jsonb)`;
 }
 
 export function importRepository(db: Client): ImportRepository {
@@ -72,10 +76,52 @@ export function importRepository(db: Client): ImportRepository {
       }
     },
 
-    async existingEmails(emails) {
-      if (emails.length === 0) return new Set();
-      const rows = await db.$queryRaw<{ email: string }[]>`SELECT "email" FROM "User" WHERE "email" = ANY(${[...emails]}::text[])`;
-      return new Set(rows.map((r) => r.email));
+    async attentionRows(batchId, { rowNumbers, groupName }) {
+      const rows = await db.importRow.findMany({
+        where: {
+          batchId,
+          status: "NEEDS_ATTENTION",
+          ...(rowNumbers ? { rowNumber: { in: [...rowNumbers] } } : {}),
+          ...(groupName !== undefined ? { groupName: { equals: groupName, mode: "insensitive" } } : {}),
+        },
+        orderBy: { rowNumber: "asc" },
+      });
+      return rows.map((r) => ({ ...r, issues: r.issues as unknown as FieldIssue[], changes: null }));
+    },
+
+    async firstRowsOf(batchId, emails, except) {
+      if (emails.length === 0) return new Map();
+      const rows = await db.$queryRaw<{ email: string; first: number }[]>`
+        SELECT "email", min("rowNumber")::int AS first FROM "ImportRow"
+        WHERE "batchId" = ${batchId}::uuid AND "email" = ANY(${[...emails]}::text[]) AND NOT ("rowNumber" = ANY(${[...except]}::int[]))
+        GROUP BY "email"`;
+      return new Map(rows.map((r) => [r.email, r.first]));
+    },
+
+    async replaceAttentionRows(batchId, verdicts, deltas) {
+      const [locked] = await db.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "ImportBatch" WHERE "id" = ${batchId}::uuid AND "status" = 'VALIDATED' FOR UPDATE`;
+      if (!locked) return null;
+      const numbers = verdicts.map((v) => v.rowNumber);
+      await db.$executeRaw`DELETE FROM "ImportRow" WHERE "batchId" = ${batchId}::uuid AND "status" = 'NEEDS_ATTENTION' AND "rowNumber" = ANY(${numbers}::int[])`;
+      for (let from = 0; from < verdicts.length; from += ROWS_PER_STATEMENT) {
+        await insertRowSlice(db, batchId, verdicts.slice(from, from + ROWS_PER_STATEMENT));
+      }
+      const d = (key: keyof ImportCounts) => deltas[key] ?? 0;
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "readyRows" = "readyRows" + ${d("readyRows")}, "updateRows" = "updateRows" + ${d("updateRows")},
+          "unchangedRows" = "unchangedRows" + ${d("unchangedRows")}, "attentionRows" = "attentionRows" + ${d("attentionRows")},
+          "adminRows" = "adminRows" + ${d("adminRows")}, "adminUpdateRows" = "adminUpdateRows" + ${d("adminUpdateRows")}, "updatedAt" = now()
+        WHERE "id" = ${batchId}::uuid RETURNING *`;
+      return batch ?? null;
+    },
+
+    async existingUsers(emails) {
+      if (emails.length === 0) return new Map();
+      const rows = await db.$queryRaw<ExistingUser[]>`
+        SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role"::text AS "role", u."exchangeDomain", u."exchangeUsername"
+        FROM "User" u JOIN "Group" g ON g."id" = u."groupId" WHERE u."email" = ANY(${[...emails]}::text[])`;
+      return new Map(rows.map((r) => [r.email, r]));
     },
 
     allGroups: () => db.group.findMany({ orderBy: { name: "asc" } }),
@@ -120,9 +166,43 @@ export function importRepository(db: Client): ImportRepository {
           exchangeDomain: true,
           exchangeUsername: true,
           issues: true,
+          changes: true,
         },
       });
-      return rows.map((r) => ({ ...r, issues: r.issues as unknown as FieldIssue[] })) satisfies ImportRowRecord[];
+      return rows.map((r) => ({
+        ...r,
+        issues: r.issues as unknown as FieldIssue[],
+        changes: (r.changes as { changes?: UserChanges } | null)?.changes ?? null,
+      })) satisfies ImportRowRecord[];
+    },
+
+    async requestFacts(batchId, { includeUpdates, limit }) {
+      const statuses = includeUpdates ? ["READY", "UPDATE"] : ["READY"];
+      const [grants, groups] = await Promise.all([
+        db.$queryRaw<{ email: string; total: number }[]>`
+          SELECT r."email", count(*) OVER ()::int AS total FROM "ImportRow" r
+          WHERE r."batchId" = ${batchId}::uuid AND r."status"::text = ANY(${statuses}::text[]) AND r."role" = 'ADMINISTRATOR'
+            AND (r."status" = 'READY' OR r."changes"->'changes' ? 'role')
+          ORDER BY r."rowNumber" LIMIT ${limit}`,
+        db.$queryRaw<{ name: string; users: number }[]>`
+          SELECT r."groupName" AS name, count(*)::int AS users FROM "ImportRow" r
+          WHERE r."batchId" = ${batchId}::uuid AND r."status"::text = ANY(${statuses}::text[])
+            AND (r."status" = 'READY' OR r."changes"->'changes' ? 'group')
+          GROUP BY r."groupName" ORDER BY users DESC, name LIMIT 20`,
+      ]);
+      return { grants: grants.map((g) => g.email), grantTotal: grants[0]?.total ?? 0, groups };
+    },
+
+    async problemGroups(batchId, statuses) {
+      const groups = await db.$queryRaw<{ code: string; field: string; value: string | null; rows: number; firstRows: number[] }[]>`
+        SELECT i->>'code' AS code, i->>'field' AS field,
+          CASE WHEN i->>'code' = 'GROUP_UNKNOWN' THEN min(r."groupName") END AS value,
+          count(*)::int AS rows, (array_agg(r."rowNumber" ORDER BY r."rowNumber"))[1:5] AS "firstRows"
+        FROM "ImportRow" r CROSS JOIN LATERAL jsonb_array_elements(r."issues") i
+        WHERE r."batchId" = ${batchId}::uuid AND r."status"::text = ANY(${[...statuses]}::text[])
+        GROUP BY 1, 2, CASE WHEN i->>'code' = 'GROUP_UNKNOWN' THEN lower(r."groupName") END
+        ORDER BY rows DESC, code LIMIT 20`;
+      return groups.map(({ value, ...g }) => (value === null ? g : { ...g, value }));
     },
 
     async acquireCreationLease(id, owner, now, until) {
@@ -136,7 +216,7 @@ export function importRepository(db: Client): ImportRepository {
       const failed = await db.$executeRaw`
         UPDATE "ImportRow" r SET "status" = 'FAILED',
           "issues" = jsonb_build_array(jsonb_build_object('field', 'group', 'code', 'GROUP_UNKNOWN', 'message', 'The group ' || r."groupName" || ' no longer exists.'))
-        WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
+        WHERE r."batchId" = ${id}::uuid AND r."status" IN ('READY', 'UPDATE')
           AND NOT EXISTS (SELECT 1 FROM "Group" g WHERE g."id" = r."groupId")`;
       if (failed === 0) return batch;
       const [updated] = await db.$queryRaw<ImportBatch[]>`
@@ -163,7 +243,7 @@ export function importRepository(db: Client): ImportRepository {
       await db.$executeRaw`
         INSERT INTO "User" ("email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy", "importBatchId")
         SELECT r."email", r."name", r."role"::"Role", r."groupId", NULLIF(r."exchangeDomain", ''), NULLIF(r."exchangeUsername", ''),
-               'IMPORT', b."requesterEmail", b."id"
+               (CASE WHEN b."kind" = 'add-user' THEN 'FORM' ELSE 'IMPORT' END)::"UserSource", b."requesterEmail", b."id"
         FROM "ImportRow" r JOIN "ImportBatch" b ON b."id" = r."batchId"
         WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' AND r."rowNumber" <= ${last}
         ON CONFLICT ("email") DO NOTHING`;
@@ -191,11 +271,68 @@ export function importRepository(db: Client): ImportRepository {
       return { created, skipped, batch: batch! };
     },
 
+    async updateChunk(id, owner, size, leaseUntil, audit) {
+      const [lease] = await db.$queryRaw<{ code: string }[]>`
+        SELECT "code" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
+      if (!lease) return null;
+      const [bound] = await db.$queryRaw<{ last: number | null }[]>`
+        SELECT max("rowNumber")::int AS last FROM (
+          SELECT "rowNumber" FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE' ORDER BY "rowNumber" LIMIT ${size}
+        ) AS next`;
+      const last = bound?.last ?? null;
+      if (last === null) {
+        const [unchanged] = await db.$queryRaw<ImportBatch[]>`SELECT * FROM "ImportBatch" WHERE "id" = ${id}::uuid`;
+        return { updated: 0, skipped: 0, batch: unchanged! };
+      }
+      // Each user changes only if they are still as the file was checked against; each change is
+      // audited with its old and new values, in this transaction.
+      const [counts] = await db.$queryRaw<{ updated: number; skipped: number }[]>`
+        WITH todo AS (
+          SELECT * FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE' AND "rowNumber" <= ${last}
+        ), applied AS (
+          UPDATE "User" u SET "name" = t."name", "groupId" = t."groupId", "role" = t."role"::"Role",
+            "roleSince" = CASE WHEN u."role"::text = t."role" THEN u."roleSince" ELSE now() END,
+            "exchangeDomain" = NULLIF(t."exchangeDomain", ''), "exchangeUsername" = NULLIF(t."exchangeUsername", ''), "updatedAt" = now()
+          FROM todo t
+          WHERE u."id" = t."userId"
+            AND u."name" = t."changes"->'before'->>'name'
+            AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
+            AND u."role"::text = t."changes"->'before'->>'role'
+            AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
+            AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
+          RETURNING u."id"
+        ), marked AS (
+          UPDATE "ImportRow" r SET
+            "status" = CASE WHEN r."userId" IN (SELECT "id" FROM applied) THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "issues" = CASE WHEN r."userId" IN (SELECT "id" FROM applied) THEN r."issues"
+              ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'USER_CHANGED', 'message',
+                'The user ' || r."email" || ' was changed or removed after the file was checked; not updated.')) END
+          FROM todo t WHERE r."batchId" = t."batchId" AND r."rowNumber" = t."rowNumber"
+          RETURNING r."status", r."userId", r."email", r."changes"
+        ), audited AS (
+          INSERT INTO "AuditEvent" ("actor", "action", "subject", "details")
+          SELECT ${audit.actor}, 'user.update', m."email",
+            ${json(audit.details)}::jsonb || jsonb_build_object('userId', m."userId", 'batchId', ${id}, 'import', ${lease.code}, 'changes', m."changes"->'changes')
+          FROM marked m WHERE m."status" = 'UPDATED'
+        )
+        SELECT count(*) FILTER (WHERE "status" = 'UPDATED')::int AS updated,
+               count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
+        FROM marked`;
+      const updated = Number(counts?.updated ?? 0);
+      const skipped = Number(counts?.skipped ?? 0);
+      const [batch] = await db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "updatedRows" = "updatedRows" + ${updated}, "skippedRows" = "skippedRows" + ${skipped},
+          "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
+        WHERE "id" = ${id}::uuid RETURNING *`;
+      return { updated, skipped, batch: batch! };
+    },
+
     async completeCreation(id, owner) {
       const [batch] = await db.$queryRaw<ImportBatch[]>`
         UPDATE "ImportBatch" SET "status" = 'CREATED', "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = now()
         WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner}
-          AND NOT EXISTS (SELECT 1 FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY')
+          AND NOT EXISTS (SELECT 1 FROM "ImportRow" r JOIN "ImportBatch" b ON b."id" = r."batchId"
+            WHERE r."batchId" = ${id}::uuid AND (r."status" = 'READY' OR (r."status" = 'UPDATE' AND b."includeUpdates")))
         RETURNING *`;
       return batch ?? null;
     },
@@ -222,6 +359,13 @@ export function importRepository(db: Client): ImportRepository {
           data: { status: "EXPIRED", decidedAt: now, reason: unconfirmedReason },
         })),
       ] as ImportBatch[],
+
+    takeDueReminders: (now) =>
+      db.$queryRaw<ImportBatch[]>`
+        UPDATE "ImportBatch" SET "approvalRemindedAt" = ${now}
+        WHERE "status" = 'AWAITING_APPROVAL' AND "approvalRemindedAt" IS NULL AND "approvalExpiresAt" > ${now}
+          AND "approvalRequestedAt" + ("approvalExpiresAt" - "approvalRequestedAt") / 2 <= ${now}
+        RETURNING *`,
 
     recent: async ({ since, limit }) =>
       (await db.importBatch.findMany({

@@ -21,7 +21,9 @@ function userRepository(db: Client): UserRepository {
   return {
     findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
     create: (user) => db.user.create({ data: user }),
-    setRole: (id, role) => db.user.update({ where: { id }, data: { role } }),
+    setRole: (id, role) => db.user.update({ where: { id }, data: { role, roleSince: new Date() } }),
+    administrators: () =>
+      db.user.findMany({ where: { role: "ADMINISTRATOR" }, select: { email: true, roleSince: true }, orderBy: { email: "asc" } }),
     lockAdministrators: async () =>
       (await db.$queryRaw<{ email: string }[]>`SELECT "email" FROM "User" WHERE "role" = 'ADMINISTRATOR' ORDER BY "email" FOR UPDATE`).map(
         (r) => r.email,

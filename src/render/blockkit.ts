@@ -41,7 +41,8 @@ export type BkElement =
     }
   | { type: "file_input"; action_id: string; filetypes?: string[]; max_files?: number }
   | { type: "external_select"; action_id: string; placeholder?: PlainText; min_query_length?: number; initial_option?: BkOption }
-  | { type: "radio_buttons"; action_id: string; options: BkOption[]; initial_option?: BkOption };
+  | { type: "radio_buttons"; action_id: string; options: BkOption[]; initial_option?: BkOption }
+  | { type: "static_select"; action_id: string; options: BkOption[]; placeholder?: PlainText; initial_option?: BkOption };
 
 export type BkBlock =
   | { type: "section"; text: TextObject; fields?: TextObject[] }
@@ -286,13 +287,23 @@ function element(input: Input): BkElement {
       if (initial) el.initial_option = initial;
       return el;
     }
+    case "select": {
+      const options = input.options.slice(0, LIMITS.options).map(option);
+      const el: BkElement = { type: "static_select", action_id: input.id, options };
+      if (input.placeholder) el.placeholder = plain(input.placeholder, LIMITS.placeholder);
+      const initial = options.find((o) => o.value === input.initialValue);
+      if (initial) el.initial_option = initial;
+      return el;
+    }
   }
 }
 
 function inputBlock(input: Input): BkBlock {
   const out: BkBlock = { type: "input", block_id: input.id, label: plain(input.label, LIMITS.label), element: element(input) };
   if (input.optional) out.optional = true;
-  if (input.hint) out.hint = plain(input.hint, LIMITS.hint);
+  // A modal shows a problem next to its input only after a submission: until then, in the hint.
+  const hint = input.problem ? `⚠ ${input.problem}${input.hint ? ` ${input.hint}` : ""}` : input.hint;
+  if (hint) out.hint = plain(hint, LIMITS.hint);
   return out;
 }
 

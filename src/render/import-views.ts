@@ -10,13 +10,23 @@ import {
   type ImportBatch,
   type ImportRowRecord,
   type InvitationCounts,
+  type ProblemGroup,
 } from "../core/index.ts";
 import { fileReadBlocks } from "./file-read.ts";
 import type { Block, Button, Field, Form, Inline, Message, RichText, Spell } from "./model.ts";
+import { addUserForm } from "./views.ts";
 
 /** Button ids of the import flow (stable: messages already posted carry them). */
 export const IMPORT_ACTIONS = {
   create: "hms_import_create",
+  /** Create N and update M: the accounts and the changes to existing users. */
+  createAndUpdate: "hms_import_create_update",
+  /** Create group X: the fix in place for an unknown group. */
+  createGroup: "hms_import_create_group",
+  /** Fix a row: pick a row needing attention and fix it in a form. */
+  fixRow: "hms_import_fix_row",
+  /** Resend the failed invitations of a finished import. */
+  resend: "hms_import_resend_failed",
   cancel: "hms_import_cancel",
   approve: "hms_import_approve",
   reject: "hms_import_reject",
@@ -135,6 +145,10 @@ export interface ImportView {
   reused?: boolean;
   /** The first rows needing attention (or skipped, or failed), in row order. */
   attention: readonly ImportRowRecord[];
+  /** Their problems by kind, with how many rows have each. */
+  problems?: readonly ProblemGroup[];
+  /** The first rows that change existing users. */
+  changes?: readonly ImportRowRecord[];
   invitations?: InvitationCounts;
   /** Accounts decided so far while creating. */
   progress?: { done: number; total: number };
@@ -151,23 +165,119 @@ function rowLine(row: ImportRowRecord): RichText {
   return [{ bold: `Row ${row.rowNumber}` }, `${row.email ? ` (${row.email})` : ""}: ${reasons || row.status.toLowerCase()}`];
 }
 
+/** A kind of problem as the summary names it. */
+const PROBLEM_LABELS: Readonly<Record<string, (value?: string) => string>> = {
+  EMAIL_REQUIRED: () => "Email ID missing",
+  EMAIL_INVALID: () => "Email ID not a valid address",
+  EMAIL_DUPLICATE_IN_FILE: () => "Email ID repeated in the file",
+  EMAIL_TAKEN: () => "Email ID already in the directory",
+  USER_CHANGED: () => "User changed since the file was checked",
+  NAME_REQUIRED: () => "Name missing",
+  NAME_TOO_LONG: () => "Name too long",
+  NAME_CONTROL_CHARS: () => "Control character in the name",
+  GROUP_REQUIRED: () => "Group missing",
+  GROUP_UNKNOWN: (value) => (value ? `Unknown group “${value}”` : "Unknown group"),
+  ROLE_INVALID: () => "Role neither Administrator nor User",
+  EXCHANGE_DOMAIN_MISSING: () => "Exchange username without a domain",
+  EXCHANGE_USERNAME_MISSING: () => "Exchange domain without a username",
+  EXCHANGE_DOMAIN_INVALID: () => "Exchange domain not valid",
+  EXCHANGE_USERNAME_INVALID: () => "Exchange username not valid",
+  INVALID_UTF8_BYTES: () => "Bytes that are not valid UTF-8",
+  UNDEFINED_BYTES: () => "Bytes the file's code page does not define",
+};
+
+/** "Unknown group “Marketing” — 113 rows (4, 9, 12, …)" */
+function problemLine(group: ProblemGroup): RichText {
+  const label = PROBLEM_LABELS[group.code]?.(group.value) ?? group.code;
+  const more = group.rows > group.firstRows.length ? ", …" : "";
+  return [{ bold: label }, ` — ${plural(group.rows, "row")} (${group.firstRows.join(", ")}${more})`];
+}
+
+/** "Row 5 (jane@…): Group: Sales → Field Ops; Role: User → Administrator" */
+function changeLine(row: ImportRowRecord): RichText {
+  const changes = row.changes ?? {};
+  const labels = { name: "Name", group: "Group", role: "Role", exchange: "Exchange account" } as const;
+  const text = (Object.keys(labels) as (keyof typeof labels)[])
+    .filter((field) => changes[field])
+    .map((field) => `${labels[field]}: ${changes[field]!.from} → ${changes[field]!.to}`)
+    .join("; ");
+  const grant = changes.role?.to === "Administrator" ? " (grants the Administrator role)" : "";
+  return [{ bold: `Row ${row.rowNumber}` }, ` (${row.email}): ${text}${grant}`];
+}
+
+/** Example rows with their problems, after the groups: about this many in all. */
+export const EXAMPLE_ROWS = 10;
+/** Unknown groups a summary offers to create in place, at most. */
+const GROUP_FIXES = 3;
+/** Create asks "Are you sure?" from this many accounts on. */
+export const CONFIRM_FROM = 100;
+
+/** The value of "Create group X": the batch and the group. */
+export function groupFixValue(batchId: string, group: string): string {
+  return JSON.stringify({ b: batchId, g: group });
+}
+
+export function parseGroupFixValue(value: string): { batchId: string; group: string } {
+  try {
+    const parsed = JSON.parse(value) as { b?: unknown; g?: unknown };
+    return { batchId: typeof parsed.b === "string" ? parsed.b : "", group: typeof parsed.g === "string" ? parsed.g : "" };
+  } catch {
+    return { batchId: "", group: "" };
+  }
+}
+
 const CREATION_STATES: readonly string[] = ["APPROVED", "CREATING", "CREATED", "INVITING", "FINISHED"];
 
-/** The batch's summary in its current state: what the admin sees in the thread of the upload. */
+/** The Create buttons: accounts only, and with the updates when there are some ("Are you sure?" when many). */
+function createButtons(batch: ImportBatch): Button[] {
+  const buttons: Button[] = [];
+  const confirm = (n: number, what: string): Button["confirm"] =>
+    n >= CONFIRM_FROM
+      ? {
+          title: `${what}?`,
+          text: `${what} in HMS${batch.adminRows + batch.adminUpdateRows > 0 ? ", some of them Administrators" : ""}. This cannot be undone from the summary.`,
+          confirm: "Go ahead",
+          deny: "Not yet",
+        }
+      : undefined;
+  if (batch.readyRows > 0) {
+    const what = `Create ${plural(batch.readyRows, "account")}`;
+    buttons.push({ id: IMPORT_ACTIONS.create, label: what, value: batch.id, style: "primary", confirm: confirm(batch.readyRows, what) });
+  }
+  if (batch.updateRows > 0) {
+    const what =
+      batch.readyRows > 0
+        ? `Create ${count(batch.readyRows)} and update ${count(batch.updateRows)}`
+        : `Update ${plural(batch.updateRows, "user")}`;
+    buttons.push({
+      id: IMPORT_ACTIONS.createAndUpdate,
+      label: what,
+      value: batch.id,
+      style: batch.readyRows > 0 ? undefined : "primary",
+      confirm: confirm(batch.readyRows + batch.updateRows, what),
+    });
+  }
+  return buttons;
+}
+
+/** The batch's summary in its current state: what the admin sees where the file was sent. */
 export function importMessage(view: ImportView): Message {
   const { batch } = view;
   const created =
     (CREATION_STATES.includes(batch.status) && batch.status !== "APPROVED") ||
-    (batch.status === "FAILED" && batch.createdRows + batch.skippedRows + batch.failedRows > 0);
+    (batch.status === "FAILED" && batch.createdRows + batch.updatedRows + batch.skippedRows + batch.failedRows > 0);
   const fields: Field[] = [
     { label: "Data rows", value: count(batch.dataRows) },
     { label: "Ready", value: count(batch.readyRows) },
+    ...(batch.updateRows > 0 ? [{ label: "To update", value: count(batch.updateRows) }] : []),
+    ...(batch.unchangedRows > 0 ? [{ label: "Unchanged", value: count(batch.unchangedRows) }] : []),
     { label: "Need attention", value: count(batch.attentionRows) },
     { label: "Blank", value: count(batch.blankRows) },
   ];
   if (created) {
     fields.push(
       { label: "Created", value: count(batch.createdRows) },
+      ...(batch.includeUpdates ? [{ label: "Updated", value: count(batch.updatedRows) }] : []),
       { label: "Skipped", value: count(batch.skippedRows) },
       { label: "Failed", value: count(batch.failedRows) },
     );
@@ -180,28 +290,40 @@ export function importMessage(view: ImportView): Message {
   switch (batch.status) {
     case "VALIDATED": {
       summary = `Import ${batch.code}: ${plural(batch.readyRows, "account")} ready, ${plural(batch.attentionRows, "row")} need attention.`;
-      if (batch.readyRows === 0) {
+      const work = batch.readyRows + batch.updateRows;
+      if (work === 0 && batch.attentionRows === 0) {
+        summary = `Import ${batch.code}: nothing to change.`;
+        blocks.push({ type: "section", text: "Nothing to change: every user in the file is already as it says." });
+      } else if (work === 0) {
         blocks.push({
           type: "section",
-          text: "No row is ready to create. Fix the rows below (the report in this thread lists them) and upload the file again.",
+          text: "No row is ready. Fix the rows below (the report lists them all) and upload the file again.",
         });
       } else if (batch.attentionRows > 0) {
         blocks.push({
           type: "section",
-          text: `Fix the rows below (the report in this thread lists them all) and upload the corrected file for a new summary, or create the ${plural(batch.readyRows, "ready account")} now.`,
+          text: `Fix the rows below (the report lists them all) and upload the corrected file for a new summary, or go ahead with the ${plural(work, "ready row")} now.`,
         });
       } else {
-        blocks.push({ type: "section", text: `Every row is ready. Create the ${plural(batch.readyRows, "account")}?` });
-      }
-      if (batch.adminRows > 0) blocks.push({ type: "context", text: `${plural(batch.adminRows, "row")} grant the Administrator role.` });
-      if (batch.readyRows > 0)
-        buttons.push({
-          id: IMPORT_ACTIONS.create,
-          label: `Create ${plural(batch.readyRows, "account")}`,
-          value: batch.id,
-          style: "primary",
+        blocks.push({
+          type: "section",
+          text: batch.updateRows > 0 ? "Every row is ready." : `Every row is ready. Create the ${plural(batch.readyRows, "account")}?`,
         });
-      buttons.push({ id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id });
+      }
+      if (batch.adminRows + batch.adminUpdateRows > 0) {
+        blocks.push({ type: "context", text: `${plural(batch.adminRows + batch.adminUpdateRows, "row")} grant the Administrator role.` });
+      }
+      buttons.push(...createButtons(batch));
+      // A fix in place: an unknown group can be created here, and the rows checked again.
+      for (const problem of view.problems?.filter((p) => p.code === "GROUP_UNKNOWN" && p.value).slice(0, GROUP_FIXES) ?? []) {
+        buttons.push({
+          id: IMPORT_ACTIONS.createGroup,
+          label: `Create group ${problem.value}`,
+          value: groupFixValue(batch.id, problem.value!),
+        });
+      }
+      if (batch.attentionRows > 0) buttons.push({ id: IMPORT_ACTIONS.fixRow, label: "Fix a row", value: batch.id });
+      buttons.push({ id: IMPORT_ACTIONS.cancel, label: work === 0 && batch.attentionRows === 0 ? "Close" : "Cancel", value: batch.id });
       break;
     }
     case "AWAITING_APPROVAL": {
@@ -216,8 +338,8 @@ export function importMessage(view: ImportView): Message {
     }
     case "APPROVED":
     case "CREATING": {
-      const done = view.progress?.done ?? batch.createdRows + batch.skippedRows + batch.failedRows;
-      const total = view.progress?.total ?? batch.readyRows;
+      const done = view.progress?.done ?? batch.createdRows + batch.updatedRows + batch.skippedRows + batch.failedRows;
+      const total = view.progress?.total ?? batch.readyRows + (batch.includeUpdates ? batch.updateRows : 0);
       summary = `Import ${batch.code}: creating accounts… ${count(done)} / ${count(total)}`;
       if (batch.decidedBy)
         blocks.push({ type: "context", text: `Approved by ${batch.decidedBy}${batch.decidedAt ? ` at ${at(batch.decidedAt)}` : ""}.` });
@@ -260,6 +382,9 @@ export function importMessage(view: ImportView): Message {
           blocks.push({ type: "context", text: "No mail server is configured (SMTP_URL): invitations stay pending until one is." });
         else if (inv.pending + inv.failed > 0)
           blocks.push({ type: "context", text: "Pending and failed invitations are retried automatically." });
+        if (inv.failed > 0 && view.mailConfigured !== false) {
+          buttons.push({ id: IMPORT_ACTIONS.resend, label: `Resend ${plural(inv.failed, "failed invitation")}`, value: batch.id });
+        }
       } else {
         summary = `Import ${batch.code} finished: ${plural(batch.createdRows, "account")} created, no invitations sent.`;
         blocks.push({ type: "section", text: `Finished: ${plural(batch.createdRows, "account")} created, no invitations sent.` });
@@ -313,13 +438,34 @@ export function importMessage(view: ImportView): Message {
     }
   }
 
+  // The buttons come before the long lists, so they are seen without scrolling.
+  if (buttons.length > 0) blocks.push({ type: "actions", buttons });
   const listed = created
     ? view.attention.filter((r) => r.status === "SKIPPED" || r.status === "FAILED")
     : view.attention.filter((r) => r.status === "NEEDS_ATTENTION");
   const listedTotal = created ? batch.skippedRows + batch.failedRows : batch.attentionRows;
   if (listedTotal > 0 && batch.status !== "APPROVED" && batch.status !== "CREATING") {
-    blocks.push({ type: "section", text: [{ bold: created ? "Rows skipped or failed" : "Rows needing attention" }] });
-    blocks.push({ type: "list", items: listed.map(rowLine), total: listedTotal });
+    blocks.push({
+      type: "section",
+      text: [{ bold: created ? "Rows skipped or failed" : "Rows needing attention" }, ` (${count(listedTotal)})`],
+    });
+    const problems = view.problems ?? [];
+    if (problems.length > 0) blocks.push({ type: "list", items: problems.map(problemLine) });
+    // A few rows in full; the report (or the results file) has every one.
+    const examples = listed.slice(0, EXAMPLE_ROWS);
+    blocks.push({ type: "context", text: problems.length > 0 ? "For example:" : "Rows:" });
+    blocks.push({ type: "list", items: examples.map(rowLine), total: listedTotal });
+  }
+  const changed = (view.changes ?? []).filter((r) => r.changes);
+  if (changed.length > 0 && ["VALIDATED", "AWAITING_APPROVAL"].includes(batch.status)) {
+    blocks.push({ type: "section", text: [{ bold: "Changes to existing users" }, ` (${count(batch.updateRows)})`] });
+    blocks.push({ type: "list", items: changed.map(changeLine), total: batch.updateRows });
+  }
+  if (batch.unchangedRows > 0 && ["VALIDATED", "AWAITING_APPROVAL"].includes(batch.status)) {
+    blocks.push({
+      type: "context",
+      text: `${plural(batch.unchangedRows, "row")} match the directory already: nothing to change for them.`,
+    });
   }
   if (view.unknownColumns?.length) blocks.push({ type: "context", text: `Ignored columns: ${view.unknownColumns.join(", ")}.` });
   if (view.reused && batch.status === "VALIDATED") {
@@ -328,9 +474,25 @@ export function importMessage(view: ImportView): Message {
       text: `The same file was checked at ${at(batch.createdAt)}: this is that check. To check it against the directory as it is now, Cancel and upload it again.`,
     });
   }
-  if (buttons.length > 0) blocks.push({ type: "actions", buttons });
   return { summary, blocks };
 }
+
+/** What an approver should know of a request: who gets the Administrator role, and who goes into which group. */
+export interface RequestFacts {
+  /** Emails of the rows granting the Administrator role (the first ones), and how many there are. */
+  grants: readonly string[];
+  grantTotal: number;
+  /** Groups and how many users the request puts into each (created, or moved there). */
+  groups: readonly { name: string; users: number }[];
+  /** Where the summary is, to open it. */
+  summaryLink?: string;
+}
+
+/** Grants listed by email at most in a request. */
+export const GRANTS_SHOWN = 20;
+
+const sizeText = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 
 /** The approval request; once decided (or expired), the outcome without buttons. */
 export function approvalRequestMessage({
@@ -338,64 +500,104 @@ export function approvalRequestMessage({
   requester,
   submitter,
   approvers,
+  facts,
 }: {
   batch: ImportBatch;
-  /** Who uploaded the file. */
+  /** Who uploaded the file (or asked for the one-user change). */
   requester: Person;
   /** Who clicked Create, named when not the uploader (a requester too). */
   submitter?: Person;
   approvers: readonly Person[];
+  facts?: RequestFacts;
 }): Message {
   const clicker = submitter && submitter.name !== requester.name ? submitter : undefined;
-  const what: Inline[] = [
-    { bold: `Import ${batch.code}` },
-    " · ",
-    { code: batch.fileName },
-    ` · ${plural(batch.readyRows, "account")} to create${batch.adminRows > 0 ? `, ${count(batch.adminRows)} of them Administrators` : ""}`,
-  ];
+  const single = batch.kind !== "import";
+  const updates = batch.includeUpdates ? batch.updateRows : 0;
+  const grants = batch.adminRows + (batch.includeUpdates ? batch.adminUpdateRows : 0);
+  const work = [
+    batch.readyRows > 0 ? `${plural(batch.readyRows, "account")} to create` : "",
+    updates > 0 ? `${plural(updates, "user")} to update` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
+  const what: Inline[] = single
+    ? [{ bold: `Request ${batch.code}` }, ` · ${batch.fileName}`]
+    : [
+        { bold: `Import ${batch.code}` },
+        " · ",
+        { code: batch.fileName },
+        ` · ${work}${grants > 0 ? `, ${count(grants)} of them Administrators` : ""}`,
+      ];
   const blocks: Block[] = [{ type: "section", text: what }];
+  const asking = single
+    ? "asks for approval of this change."
+    : `ask${clicker ? "" : "s"} for approval to ${updates > 0 ? "make these changes" : "create these accounts"}.`;
   let summary: string;
   switch (batch.status) {
-    case "AWAITING_APPROVAL":
-      summary = `Approval needed: import ${batch.code} (${plural(batch.readyRows, "account")}) requested by ${requester.name}${clicker ? ` (uploaded the file) and ${clicker.name} (clicked Create)` : ""}.`;
-      blocks.push(
-        {
-          type: "section",
-          text: clicker
-            ? [
-                ...mentions(approvers),
-                ": ",
-                { mention: requester.name, platformId: requester.platformId },
-                " uploaded the file and ",
-                { mention: clicker.name, platformId: clicker.platformId },
-                " clicked Create; they ask for approval to create these accounts.",
-              ]
-            : [
-                ...mentions(approvers),
-                ": ",
-                { mention: requester.name, platformId: requester.platformId },
-                " asks for approval to create these accounts.",
-              ],
-        },
-        { type: "context", text: `File SHA-256 ${batch.sha256.slice(0, SHA256_PREFIX_LENGTH)}… · expires ${at(batch.approvalExpiresAt)}` },
-        {
-          type: "actions",
-          buttons: [
-            { id: IMPORT_ACTIONS.approve, label: "Approve", value: approvalValue(batch), style: "primary" },
-            { id: IMPORT_ACTIONS.reject, label: "Reject", value: approvalValue(batch), style: "danger" },
-          ],
-        },
-      );
+    case "AWAITING_APPROVAL": {
+      summary = single
+        ? `Approval needed: “${batch.fileName}” (${batch.code}) requested by ${requester.name}.`
+        : `Approval needed: import ${batch.code} (${work}) requested by ${requester.name}${clicker ? ` (uploaded the file) and ${clicker.name} (clicked Create)` : ""}.`;
+      blocks.push({
+        type: "section",
+        text: clicker
+          ? [
+              ...mentions(approvers),
+              ": ",
+              { mention: requester.name, platformId: requester.platformId },
+              " uploaded the file and ",
+              { mention: clicker.name, platformId: clicker.platformId },
+              ` clicked Create; they ${asking.replace(/^ask /, "ask ")}`,
+            ]
+          : [...mentions(approvers), ": ", { mention: requester.name, platformId: requester.platformId }, ` ${asking}`],
+      });
+      if (facts && !single) {
+        if (facts.grantTotal > 0) {
+          blocks.push({ type: "section", text: [{ bold: "Granted the Administrator role" }, ` (${count(facts.grantTotal)})`] });
+          blocks.push({ type: "list", items: facts.grants, total: facts.grantTotal });
+        }
+        if (facts.groups.length > 0) {
+          blocks.push({
+            type: "context",
+            text: `Into groups: ${facts.groups.map((g) => `${g.name} ${count(g.users)}`).join(" · ")}`,
+          });
+        }
+      }
+      const details: Inline[] = single
+        ? [`Expires ${at(batch.approvalExpiresAt)}`]
+        : [
+            `${sizeText(batch.sizeBytes)} · SHA-256 ${batch.sha256.slice(0, SHA256_PREFIX_LENGTH)}… · expires ${at(batch.approvalExpiresAt)}`,
+          ];
+      if (facts?.summaryLink) details.push(" · ", { link: facts.summaryLink, text: "the summary" });
+      blocks.push({ type: "context", text: details });
+      const confirm = {
+        title: single ? "Approve this change?" : `Approve import ${batch.code}?`,
+        text: single
+          ? `${batch.fileName}.`
+          : `${work}${grants > 0 ? `, ${count(grants)} of them Administrators` : ""}, from ${batch.fileName}.`,
+        confirm: "Approve",
+        deny: "Not yet",
+      };
+      blocks.push({
+        type: "actions",
+        buttons: [
+          { id: IMPORT_ACTIONS.approve, label: "Approve", value: approvalValue(batch), style: "primary", confirm },
+          { id: IMPORT_ACTIONS.reject, label: "Reject", value: approvalValue(batch), style: "danger" },
+        ],
+      });
       break;
+    }
     case "EXPIRED":
-      summary = `The approval request for import ${batch.code} expired.`;
+      summary = single
+        ? `The request “${batch.fileName}” (${batch.code}) expired.`
+        : `The approval request for import ${batch.code} expired.`;
       blocks.push({
         type: "context",
         text: `Expired${batch.approvalExpiresAt ? ` at ${at(batch.approvalExpiresAt)}` : ""}: nobody approved it in time.`,
       });
       break;
     case "REJECTED":
-      summary = `Import ${batch.code} was rejected by ${batch.decidedBy ?? "an approver"}.`;
+      summary = `${single ? `Request ${batch.code}` : `Import ${batch.code}`} was rejected by ${batch.decidedBy ?? "an approver"}.`;
       blocks.push({
         type: "context",
         text: `Rejected by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}${batch.reason ? `: “${batch.reason}”` : "."}`,
@@ -405,9 +607,11 @@ export function approvalRequestMessage({
       summary = `Import ${batch.code} was cancelled.`;
       blocks.push({ type: "context", text: `Cancelled by ${batch.decidedBy ?? "the requester"} at ${at(batch.decidedAt)}.` });
       break;
-    default:
-      summary = `Import ${batch.code} was approved${batch.decidedBy ? ` by ${batch.decidedBy}` : ""}.`;
-      blocks.push({ type: "context", text: `Approved by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}.` });
+    default: {
+      summary = `${single ? `Request ${batch.code}` : `Import ${batch.code}`} was approved${batch.decidedBy ? ` by ${batch.decidedBy}` : ""}.`;
+      const done = single && ["CREATED", "FINISHED"].includes(batch.status) ? " Done." : "";
+      blocks.push({ type: "context", text: `Approved by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}.${done}` });
+    }
   }
   return { summary, blocks };
 }
@@ -459,4 +663,144 @@ export function importsMessage({ batches, links }: { batches: readonly ImportBat
       { type: "list", items: batches.map(line) },
     ],
   };
+}
+
+/** What is asked, in a few words: an import with its file, or a one-user request. */
+function asked(batch: Pick<ImportBatch, "kind" | "code" | "fileName">): string {
+  return batch.kind === "import" ? `Import ${batch.code} (${batch.fileName})` : `Your request “${batch.fileName}” (${batch.code})`;
+}
+
+/** Told to the requesters when an approver decided, or the request expired. */
+export function approvalOutcomeMessage(batch: ImportBatch): Message {
+  let text: string;
+  switch (batch.status) {
+    case "REJECTED":
+      text = `${asked(batch)} was rejected by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}${batch.reason ? `: “${batch.reason}”` : ""}. Nothing was changed.`;
+      break;
+    case "EXPIRED":
+      text = `${asked(batch)} expired at ${at(batch.approvalExpiresAt)}: nobody approved it in time. Nothing was changed; ${batch.kind === "import" ? "upload the file again" : "ask again"} to start over.`;
+      break;
+    default:
+      text = `${asked(batch)} was approved by ${batch.decidedBy ?? "an approver"} at ${at(batch.decidedAt)}${batch.kind === "import" ? "; the summary shows the progress." : "."}`;
+  }
+  return { summary: text, blocks: [{ type: "section", text }] };
+}
+
+/** Posted where the approval request is, once, at half its time: the approvers who have not answered are mentioned. */
+export function approvalReminderMessage({ batch, approvers }: { batch: ImportBatch; approvers: readonly Person[] }): Message {
+  const what = batch.kind === "import" ? `import ${batch.code} (${batch.fileName})` : `“${batch.fileName}” (${batch.code})`;
+  return {
+    summary: `Reminder: ${what} is waiting for approval until ${at(batch.approvalExpiresAt)}.`,
+    blocks: [
+      {
+        type: "section",
+        text: [
+          "Reminder: ",
+          ...mentions(approvers),
+          `, ${what} is still waiting for approval; it expires at ${at(batch.approvalExpiresAt)}.`,
+        ],
+      },
+    ],
+  };
+}
+
+/** Fix a row: the form picking the row, and the Add user form holding it (their metadata names the batch and row). */
+export const FIX_ROW_PICK_FORM_ID = "hms_import_fix_pick";
+export const FIX_ROW_FORM_ID = "hms_import_fix_row";
+export const FIX_ROW_INPUT = "row";
+
+/** Rows needing attention offered to pick, at most (a select holds a hundred). */
+export const FIX_ROWS_OFFERED = 100;
+
+export function fixRowPickForm({
+  batch,
+  rows,
+  metadata,
+}: {
+  batch: ImportBatch;
+  rows: readonly ImportRowRecord[];
+  metadata?: string;
+}): Form {
+  return {
+    id: FIX_ROW_PICK_FORM_ID,
+    title: "Fix a row",
+    submitLabel: "Next",
+    cancelLabel: "Cancel",
+    metadata: metadata ?? batch.id,
+    intro: [
+      {
+        type: "section",
+        text: [
+          `Import ${batch.code}: pick a row to fix. `,
+          batch.attentionRows > rows.length
+            ? `The first ${rows.length} of ${count(batch.attentionRows)} are offered; fix the others in the report.`
+            : "",
+        ],
+      },
+    ],
+    inputs: [
+      {
+        type: "select",
+        id: FIX_ROW_INPUT,
+        label: "Row",
+        placeholder: "Choose a row",
+        options: rows.map((r) => ({
+          value: String(r.rowNumber),
+          label: `Row ${r.rowNumber}${r.email ? `: ${r.email}` : ""}`,
+          description: r.issues[0]?.message.slice(0, 70),
+        })),
+      },
+    ],
+  };
+}
+
+/** The row as the Add user form, its problems next to the fields; saving checks it again. */
+export function fixRowForm({
+  batch,
+  row,
+  problems,
+  metadata,
+}: {
+  batch: ImportBatch;
+  row: Pick<ImportRowRecord, "rowNumber" | "email" | "name" | "groupName" | "role" | "exchangeDomain" | "exchangeUsername">;
+  /** By field: what is wrong (the row's issues, or those of the last save). */
+  problems: Readonly<Record<string, string>>;
+  metadata?: string;
+}): Form {
+  const form = addUserForm({
+    values: {
+      email: row.email,
+      name: row.name,
+      group: row.groupName,
+      role: row.role === "ADMINISTRATOR" ? "Administrator" : row.role === "USER" ? "User" : row.role,
+      exchangeDomain: row.exchangeDomain,
+      exchangeUsername: row.exchangeUsername,
+    },
+    metadata: metadata ?? JSON.stringify({ batchId: batch.id, rowNumber: row.rowNumber }),
+  });
+  return {
+    ...form,
+    id: FIX_ROW_FORM_ID,
+    title: `Fix row ${row.rowNumber}`,
+    submitLabel: "Save row",
+    intro: [
+      {
+        type: "section",
+        text: [
+          `Import ${batch.code}, row ${row.rowNumber}: fix what is marked. Saved, the row is checked again and joins the import when it passes.`,
+        ],
+      },
+    ],
+    inputs: form.inputs.map((input) => (problems[input.id] ? { ...input, problem: problems[input.id] } : input)),
+  };
+}
+
+/** A row's issues by field, as a form shows them. */
+export function problemsByField(issues: readonly { field: string; message: string }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = issue.field === "row" ? "email" : issue.field;
+    out[field] = out[field] ? `${out[field]} ${issue.message}` : issue.message;
+  }
+  return out;
 }

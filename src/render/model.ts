@@ -85,6 +85,8 @@ interface InputBase {
   label: string;
   hint?: string;
   optional?: boolean;
+  /** A problem with what the input holds, shown next to it when the form opens. */
+  problem?: string;
 }
 
 export type Input =
@@ -93,7 +95,9 @@ export type Input =
   | (InputBase & { type: "file"; fileTypes?: readonly string[]; maxFiles?: number })
   /** A select whose options the platform asks the bot for as the person types. */
   | (InputBase & { type: "externalSelect"; placeholder?: string; initialOption?: Option; minQueryLength?: number })
-  | (InputBase & { type: "radio"; options: readonly Option[]; initialValue?: string });
+  | (InputBase & { type: "radio"; options: readonly Option[]; initialValue?: string })
+  /** A choice among options given here (a hundred at most). */
+  | (InputBase & { type: "select"; options: readonly Option[]; placeholder?: string; initialValue?: string });
 
 export interface Form {
   /** Identifies the form when it is submitted. */

@@ -21,6 +21,13 @@ describe("the command grammar", () => {
     ["add users", { name: "unknown", word: "add" }],
     ["groups fin", { name: "groups", filter: "fin" }],
     ["users jane doe", { name: "users", query: "jane doe" }],
+    ["user Jane@corp.example.org", { name: "user", email: "Jane@corp.example.org" }],
+    ["export", { name: "export", group: undefined }],
+    ["export Field Sales", { name: "export", group: "Field Sales" }],
+    ["imports", { name: "imports" }],
+    ["invites IMP-7K3Q", { name: "invites", batch: "IMP-7K3Q" }],
+    ["audit", { name: "audit", about: undefined }],
+    ["audit jane@corp.example.org", { name: "audit", about: "jane@corp.example.org" }],
     ["Template", { name: "template" }],
     ["import", { name: "import" }],
   ])("%j", (text, parsed) => {
@@ -35,11 +42,29 @@ describe("the command grammar", () => {
       "add group <name> [policy=<policy name>]",
       "groups [text]",
       "users <text>",
+      "user <email>",
+      "export [group]",
       "template",
       "import",
+      "imports",
+      "invites [IMP-code]",
+      "audit [email | IMP-code]",
       "help",
     ]);
-    expect(spelledCommands(SLACK).map((c) => c.name)).toEqual(["add-user", "add-group", "groups", "users", "template", "import", "help"]);
+    expect(spelledCommands(SLACK).map((c) => c.name)).toEqual([
+      "add-user",
+      "add-group",
+      "groups",
+      "users",
+      "user",
+      "export",
+      "template",
+      "import",
+      "imports",
+      "invites",
+      "audit",
+      "help",
+    ]);
   });
 });
 

@@ -107,8 +107,10 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     const { batch, post } = await upload(chat, core, surface, file(3, 1));
     expect(post.target).toEqual({ conversation: "C1" });
     expect(text(post.message)).toContain("Need attention");
-    expect(buttons(post.message)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.cancel]);
-    expect(batch.conversation).toEqual({ slack: { place: { conversation: "C1", thread: "m1" }, summary: { id: "m1" } } });
+    expect(buttons(post.message)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.fixRow, IMPORT_ACTIONS.cancel]);
+    expect(batch.conversation).toEqual({
+      slack: { place: { conversation: "C1", thread: "m1" }, summary: { id: "m1" }, requester: { userId: "U0ADMIN", place: { conversation: "C1" } } },
+    });
     const [report] = surface.of("file");
     expect(report!.target).toEqual({ conversation: "C1", thread: "m1" });
     expect(report!.file!.name).toBe(`people-${files}-${batch.code}-problems.csv`);

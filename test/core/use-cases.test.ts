@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppError, ErrorCode } from "../../src/core/errors.ts";
+import { createCore } from "../../src/core/index.ts";
 import type { UserInput } from "../../src/core/schemas.ts";
+import { csvImportFormat } from "../../src/csv/index.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { appErrorOf } from "../helpers/errors.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
+
+/** The user an addUser added (not a request for approval). */
+function added<T extends { kind: string }>(result: T): Extract<T, { kind: "added" }> {
+  if (result.kind !== "added") throw new Error(`expected the user to be added, got ${result.kind}`);
+  return result as Extract<T, { kind: "added" }>;
+}
 
 describe.each(databaseKinds)("use cases on %s", (kind) => {
   let t: TestDatabase;
@@ -29,16 +37,25 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
 
   describe("addUser", () => {
     it("adds a user, normalizing the email and resolving the group case-insensitively, with an audit event", async () => {
-      const { user, group } = await t.core.addUser({
-        actor: ADMIN,
-        input: input({
-          email: "  Kim.Park@CORP.example.org ",
-          group: " engineering ",
-          role: "admin",
-          exchangeDomain: "CORPNET",
-          exchangeUsername: "kpark",
-        }),
+      // APPROVAL_POLICY=never: an Administrator is added at once (four-eyes has its own tests).
+      const never = createCore({
+        files: csvImportFormat,
+        store: t.store,
+        now: () => t.clock.now,
+        imports: { approvalPolicy: { kind: "never" }, approvers: [], approvalTtlHours: 72 },
       });
+      const { user, group } = added(
+        await never.addUser({
+          actor: ADMIN,
+          input: input({
+            email: "  Kim.Park@CORP.example.org ",
+            group: " engineering ",
+            role: "admin",
+            exchangeDomain: "CORPNET",
+            exchangeUsername: "kpark",
+          }),
+        }),
+      );
       expect(user).toMatchObject({
         email: "kim.park@corp.example.org",
         role: "ADMINISTRATOR",
@@ -58,10 +75,12 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
     });
 
     it("records the acting admin's email as the directory stores it, whatever case the platform gave", async () => {
-      const { user } = await t.core.addUser({
-        actor: { ...ADMIN, email: `  ${ADMIN.email.toUpperCase()} ` },
-        input: input({ email: "cased.actor@corp.example.org", group: "Warehouse" }),
-      });
+      const { user } = added(
+        await t.core.addUser({
+          actor: { ...ADMIN, email: `  ${ADMIN.email.toUpperCase()} ` },
+          input: input({ email: "cased.actor@corp.example.org", group: "Warehouse" }),
+        }),
+      );
       expect(user.createdBy).toBe(ADMIN.email);
       const audit = await t.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "user.add", subject: user.email } });
       expect(audit.actor).toBe(ADMIN.email);
@@ -125,10 +144,12 @@ describe.each(databaseKinds)("use cases on %s", (kind) => {
 
     it("finds a group however the admin spaces its name: “north   region ” is North Region", async () => {
       await t.core.addGroup({ actor: ADMIN, input: { name: "North  Region" } });
-      const { group } = await t.core.addUser({
-        actor: ADMIN,
-        input: input({ email: "spaced@corp.example.org", group: " north   region " }),
-      });
+      const { group } = added(
+        await t.core.addUser({
+          actor: ADMIN,
+          input: input({ email: "spaced@corp.example.org", group: " north   region " }),
+        }),
+      );
       expect(group.name).toBe("North Region");
     });
 

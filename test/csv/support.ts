@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { AppError, type ErrorCode } from "../../src/core/errors.ts";
+import type { ExistingUser } from "../../src/core/import/files.ts";
 import type { Group } from "../../src/core/types.ts";
 import { type ReadCsvOptions, readCsv } from "../../src/csv/read.ts";
 import type { CsvReader, CsvRow, DirectoryView } from "../../src/csv/types.ts";
@@ -46,14 +47,32 @@ export function makeGroups(names: readonly string[]): Group[] {
   return names.map((name, i) => ({ id: `group-${i + 1}`, name, policy: "Default", createdAt: at, updatedAt: at }));
 }
 
-/** A directory with these groups; `existing` emails are reported taken; calls are recorded. */
-export function directory(groupNames: readonly string[], existing: readonly string[] = []) {
+/**
+ * A directory with these groups and `existing` users (an email, or a user in full: by default a
+ * User of the first group named like the email); calls are recorded.
+ */
+export function directory(groupNames: readonly string[], existing: readonly (string | (Partial<ExistingUser> & { email: string }))[] = []) {
   const calls: string[][] = [];
+  const groups = makeGroups(groupNames);
+  const users = existing.map((e, i): ExistingUser => {
+    const given = typeof e === "string" ? { email: e } : e;
+    const group = groups.find((g) => g.name === given.groupName) ?? groups[0]!;
+    return {
+      id: `user-${i + 1}`,
+      name: given.email.split("@")[0]!,
+      groupId: group.id,
+      groupName: group.name,
+      role: "USER",
+      exchangeDomain: null,
+      exchangeUsername: null,
+      ...given,
+    };
+  });
   const view: DirectoryView = {
-    groups: makeGroups(groupNames),
-    existingEmails: async (emails) => {
+    groups,
+    existingUsers: async (emails) => {
       calls.push([...emails]);
-      return new Set(emails.filter((e) => existing.includes(e)));
+      return new Map(users.filter((u) => emails.includes(u.email)).map((u) => [u.email, u]));
     },
   };
   return { view, calls };

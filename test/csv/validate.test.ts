@@ -52,10 +52,19 @@ describe("validating the shared fixtures", () => {
       const expected = NOTED[String(v.rowNumber)] ?? { status: "READY", codes: [] };
       expect({ row: v.rowNumber, status: v.status, codes: v.issues.map((i) => i.code) }).toEqual({ row: v.rowNumber, ...expected });
     }
-    expect(counts).toEqual({ dataRows: 120, ready: 114, needsAttention: 6, blank: 0, administrators: 13 });
+    expect(counts).toEqual({
+      dataRows: 120,
+      ready: 114,
+      updates: 0,
+      unchanged: 0,
+      needsAttention: 6,
+      blank: 0,
+      administrators: 13,
+      adminUpdates: 0,
+    });
 
     const at = (n: number) => verdicts.find((v) => v.rowNumber === n)!;
-    expect(at(8).issues[0]?.message).toBe("Duplicate of row 3.");
+    expect(at(8).issues[0]?.message).toBe("Same Email ID as row 3, which is imported.");
     expect(at(13).issues[0]?.message).toBe(
       "There is no group named “Legal”. Groups: Engineering, Finance, Help Desk, Leadership, Warehouse.",
     );
@@ -67,21 +76,84 @@ describe("validating the shared fixtures", () => {
     expect(at(43).ready).toMatchObject({ groupId: finance.id, value: { group: "Finance" } });
   });
 
-  it("flags the email the directory already has (EMAIL_TAKEN), asking once per chunk", async () => {
-    const { view, calls } = directory(GROUPS, ["francois1@corp.example.org"]);
+  it("a row whose email the directory has is an update of that user, asking the directory once per chunk", async () => {
+    const { view, calls } = directory(GROUPS, [{ email: "francois1@corp.example.org", name: "François Old", groupName: "Warehouse" }]);
     const { verdicts, counts } = await verdictsOf(fixture("users.libreoffice-comma-utf8.csv"), view, 50);
     const first = verdicts.find((v) => v.rowNumber === 2)!;
-    expect(first.status).toBe("NEEDS_ATTENTION");
-    expect(first.issues).toEqual([
-      { field: "email", code: "EMAIL_TAKEN", message: "A user with Email ID francois1@corp.example.org already exists." },
-    ]);
+    expect(first.status).toBe("UPDATE");
+    expect(first.issues).toEqual([]);
+    expect(first.update?.changes).toMatchObject({ name: { from: "François Old" }, group: { from: "Warehouse" } });
     expect(first.fields.email).toBe("francois1@corp.example.org");
-    expect(counts.needsAttention).toBe(7);
+    expect(counts).toMatchObject({ ready: 113, updates: 1, needsAttention: 6 });
     // 120 rows in chunks of 50: three calls, each with that chunk's valid emails, once each.
     expect(calls).toHaveLength(3);
     expect(calls.map((c) => c.length)).toEqual([48, 50, 20]); // rows 4 (invalid) and 8 (same as 3) are not asked twice
     expect(calls.flat()).toContain("jiri.dangelo32@corp.example.org");
     expect(calls.flat()).not.toContain("jane.doe@@corp.example.org");
+  });
+});
+
+describe("updates of existing users", () => {
+  const existing = {
+    email: "kim@corp.example.org",
+    name: "Kim Park",
+    groupName: "Finance",
+    role: "USER" as const,
+    exchangeDomain: "CORP",
+    exchangeUsername: "kpark",
+  };
+  const validate = async (cells: Partial<Record<"name" | "group" | "role" | "exchangeDomain" | "exchangeUsername", string>>) => {
+    const { view } = directory(["Finance", "Sales"], [existing]);
+    const [verdict] = await createRowValidator(view).validate([
+      row(2, { email: "KIM@corp.example.org", name: "Kim Park", group: "Finance", ...cells }),
+    ]);
+    return verdict!;
+  };
+
+  it("the same values: unchanged; blank Role and Exchange cells keep what the user has", async () => {
+    const same = await validate({ role: "", exchangeDomain: "", exchangeUsername: "" });
+    expect(same).toMatchObject({ status: "UNCHANGED", update: { changes: {} } });
+  });
+
+  it("each changed field with its old and new value; a grant of the Administrator role counted", async () => {
+    const { view } = directory(["Finance", "Sales"], [existing]);
+    const validator = createRowValidator(view);
+    const [verdict] = await validator.validate([
+      row(2, { email: "kim@corp.example.org", name: "Kim Park-Lee", group: "sales", role: "Administrator" }),
+    ]);
+    expect(verdict).toMatchObject({
+      status: "UPDATE",
+      update: {
+        userId: "user-1",
+        before: { name: "Kim Park", role: "USER", exchangeDomain: "CORP", exchangeUsername: "kpark" },
+        changes: {
+          name: { from: "Kim Park", to: "Kim Park-Lee" },
+          group: { from: "Finance", to: "Sales" },
+          role: { from: "User", to: "Administrator" },
+        },
+      },
+    });
+    expect(validator.counts()).toMatchObject({ updates: 1, adminUpdates: 1, ready: 0 });
+  });
+
+  it("“-” in an Exchange cell clears the account; new values must pass the rules", async () => {
+    expect((await validate({ exchangeDomain: "-", exchangeUsername: "" })).update?.changes).toEqual({
+      exchange: { from: "CORP\\kpark", to: "none" },
+    });
+    expect((await validate({ exchangeDomain: "EU", exchangeUsername: "kim" })).update?.changes).toEqual({
+      exchange: { from: "CORP\\kpark", to: "EU\\kim" },
+    });
+    const bad = await validate({ group: "Nowhere", exchangeDomain: "EU", exchangeUsername: "" });
+    expect(bad.status).toBe("NEEDS_ATTENTION");
+    expect(bad.issues.map((i) => i.code)).toEqual(["GROUP_UNKNOWN", "EXCHANGE_USERNAME_MISSING"]);
+  });
+
+  it("for a new user, “-” in the Exchange cells means no Exchange account", async () => {
+    const { view } = directory(["Finance"]);
+    const [verdict] = await createRowValidator(view).validate([
+      row(2, { email: "new@corp.example.org", name: "New", group: "Finance", exchangeDomain: "-", exchangeUsername: "-" }),
+    ]);
+    expect(verdict).toMatchObject({ status: "READY", ready: { value: { exchangeDomain: null, exchangeUsername: null } } });
   });
 });
 
@@ -103,10 +175,10 @@ describe("createRowValidator", () => {
     expect(summary).toEqual([
       [2, ""],
       [3, ""],
-      [4, "Duplicate of row 2."],
+      [4, "Same Email ID as row 2, which is imported."],
       [5, ""],
-      [7, "Duplicate of row 2. There is no group named “Nowhere”. Groups: Finance."],
-      [8, "Duplicate of row 3."],
+      [7, "Same Email ID as row 2, which is imported. There is no group named “Nowhere”. Groups: Finance."],
+      [8, "Same Email ID as row 3, which is imported."],
     ]);
   });
 
@@ -122,12 +194,21 @@ describe("createRowValidator", () => {
     expect(calls).toEqual([["ann@corp.example.org", "bo@corp.example.org"]]);
     expect(first.map((v) => [v.rowNumber, v.status])).toEqual([
       [2, "READY"],
-      [3, "NEEDS_ATTENTION"],
+      [3, "UPDATE"],
       [4, "NEEDS_ATTENTION"],
     ]);
     await validator.validate([row(6, { name: "No email" }), row(7, {}, true)]);
     expect(calls).toHaveLength(1);
-    expect(validator.counts()).toEqual({ dataRows: 4, ready: 1, needsAttention: 3, blank: 2, administrators: 0 });
+    expect(validator.counts()).toEqual({
+      dataRows: 4,
+      ready: 1,
+      updates: 1,
+      unchanged: 0,
+      needsAttention: 2,
+      blank: 2,
+      administrators: 0,
+      adminUpdates: 0,
+    });
   });
 
   it("collects every problem of a row, in column order", async () => {
@@ -205,7 +286,16 @@ describe("createRowValidator", () => {
     ]);
     expect(verdicts[0]?.fields.role).toBe("User");
     expect(verdicts[0]?.ready?.value.role).toBe("USER");
-    expect(validator.counts()).toEqual({ dataRows: 3, ready: 2, needsAttention: 1, blank: 0, administrators: 1 });
+    expect(validator.counts()).toEqual({
+      dataRows: 3,
+      ready: 2,
+      updates: 0,
+      unchanged: 0,
+      needsAttention: 1,
+      blank: 0,
+      administrators: 1,
+      adminUpdates: 0,
+    });
   });
 
   it("names the groups in GROUP_UNKNOWN only when there are at most 10, or says there are none", async () => {
@@ -221,7 +311,7 @@ describe("createRowValidator", () => {
 
   it("resolves groups case-insensitively and trimmed, keeping the directory's spelling", async () => {
     const groups = makeGroups(["Finance", "Help Desk"]);
-    const validator = createRowValidator({ groups, existingEmails: async () => new Set() });
+    const validator = createRowValidator({ groups, existingUsers: async () => new Map() });
     const [v] = await validator.validate([row(2, { ...ann, group: "\u00a0HELP desk  " })]);
     expect(v?.ready?.groupId).toBe(groups[1]!.id);
     expect(v?.fields.group).toBe("Help Desk");

@@ -10,7 +10,7 @@ import type { Person } from "../../src/render/import-views.ts";
 import type { Message } from "../../src/render/model.ts";
 
 export interface Recorded {
-  kind: "post" | "edit" | "tell" | "file" | "approval";
+  kind: "post" | "edit" | "tell" | "file" | "approval" | "notify";
   /** The place posted to, the message edited, or the person told. */
   target: unknown;
   message: Message;
@@ -97,6 +97,17 @@ export class MemorySurface implements ChatSurface {
   async tell(who: Who, message: Message): Promise<void> {
     this.failure("tell", message);
     this.record("tell", who.userId, message);
+  }
+
+  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<void> {
+    this.record("notify", person.userId, message);
+  }
+
+  /** What was notified to `userId` later, as text. */
+  notified(userId: string): string[] {
+    return this.of("notify")
+      .filter((r) => r.target === userId)
+      .map((r) => MemorySurface.text(r.message));
   }
 
   async sendFile(place: PlaceRef, file: OutgoingFile): Promise<PlaceRef> {

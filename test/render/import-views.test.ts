@@ -47,6 +47,13 @@ const batch = (over: Partial<ImportBatch> = {}): ImportBatch => ({
   attentionRows: 2,
   blankRows: 1,
   adminRows: 3,
+  updateRows: 0,
+  unchangedRows: 0,
+  adminUpdateRows: 0,
+  updatedRows: 0,
+  kind: "import",
+  includeUpdates: false,
+  approvalRemindedAt: null,
   createdRows: 0,
   skippedRows: 0,
   failedRows: 0,
@@ -67,6 +74,7 @@ const row = (
   exchangeDomain: "",
   exchangeUsername: "",
   issues: [{ field: "email", code: "VALIDATION_FAILED", message }],
+  changes: null,
 });
 const plain = (text: string) => ({ type: "plain_text", text });
 const md = (text: string) => ({ type: "mrkdwn", text });

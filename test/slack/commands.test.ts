@@ -58,7 +58,9 @@ describe.each(databaseKinds)("/hms (%s)", (kind) => {
     expect(sent.status).toBe(200);
     const help = sent.json as { response_type: string; text: string; blocks: unknown[] };
     expect(help.response_type).toBe("ephemeral");
-    expect(help.text).toBe("HMS userbot commands: add-user, add-group, groups, users, template, import, help");
+    expect(help.text).toBe(
+      "HMS userbot commands: add-user, add-group, groups, users, user, export, template, import, imports, invites, audit, help",
+    );
     const lines = blockTexts(help as never);
     for (const sub of [
       "add-user [email]",

@@ -8,6 +8,17 @@ export function importSettings(deps: CoreDeps): ImportSettings {
   return deps.imports ?? DEFAULT_IMPORT_SETTINGS;
 }
 
+const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"; // no 0/O, 1/I/L, U
+
+/** A short code no batch has yet, e.g. IMP-7K3Q. */
+export async function newBatchCode(repos: Repositories): Promise<string> {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(4));
+    const code = `IMP-${[...bytes].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join("")}`;
+    if (!(await repos.imports.findByCode(code))) return code;
+  }
+}
+
 /** A batch by id or by its code (IMP-7K3Q); BATCH_NOT_FOUND otherwise. */
 export async function loadBatch(repos: Repositories, idOrCode: string): Promise<ImportBatch> {
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,16 +62,37 @@ export function requesterDetails(batch: Pick<ImportBatch, "requesterEmail" | "su
   return { uploadedBy: batch.requesterEmail, submittedBy: batch.submitterEmail };
 }
 
-/** Administrators who may approve this batch: never one of its requesters, narrowed by APPROVERS. */
+/**
+ * When an Administrator of `roleSince` may approve: after APPROVER_MIN_ROLE_AGE_HOURS (no wait for
+ * those listed in APPROVERS or BOOTSTRAP_ADMINS); undefined: already.
+ */
+export function mayApproveFrom(settings: ImportSettings, email: string, roleSince: Date, now: Date): Date | undefined {
+  const hours = settings.approverMinRoleAgeHours ?? 0;
+  const trusted = [...settings.approvers, ...(settings.trustedAdministrators ?? [])].map(normalizeEmail);
+  if (hours <= 0 || trusted.includes(normalizeEmail(email))) return undefined;
+  const from = new Date(roleSince.getTime() + hours * 3_600_000);
+  return from > now ? from : undefined;
+}
+
+/**
+ * Administrators who may approve this batch: never one of its requesters, narrowed by APPROVERS,
+ * and none made an Administrator too recently.
+ */
 export async function eligibleApprovers(
   repos: Repositories,
   batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">,
   settings: ImportSettings,
+  now: Date,
 ): Promise<string[]> {
-  const admins = await repos.users.emailsWithRole("ADMINISTRATOR");
+  const admins = await repos.users.administrators();
   const requesters = new Set(requestersOf(batch));
   const narrowed = settings.approvers.length > 0 ? new Set(settings.approvers.map(normalizeEmail)) : undefined;
-  return admins.filter((email) => !requesters.has(email) && (!narrowed || narrowed.has(email)));
+  return admins
+    .filter(
+      ({ email, roleSince }) =>
+        !requesters.has(email) && (!narrowed || narrowed.has(email)) && !mayApproveFrom(settings, email, roleSince, now),
+    )
+    .map((a) => a.email);
 }
 
 const when = (date: Date | null) => (date ? ` at ${date.toISOString().replace("T", " ").slice(0, 16)} UTC` : "");

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { ErrorCode, errorSummary, isAppError, isPassingDatabaseError, retrying } from "../errors.ts";
+import type { Repositories } from "../ports.ts";
 import type { Actor } from "../types.ts";
 import { loadBatch, stateError } from "./common.ts";
 import type { CreationProgress, ImportBatch } from "./types.ts";
@@ -49,25 +50,38 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     if (["CREATING", "CREATED", "INVITING", "FINISHED"].includes(current.status)) return { batch: current, ran: false };
     throw stateError(current);
   }
-  const total = batch.readyRows;
-  const report = async (b: ImportBatch) => options.onProgress?.({ batch: b, done: b.createdRows + b.skippedRows + b.failedRows, total });
+  const total = batch.readyRows + (batch.includeUpdates ? batch.updateRows : 0);
+  const report = async (b: ImportBatch) => options.onProgress?.({ batch: b, done: doneRows(b), total });
   await report(batch);
 
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof createChunkRetryingConflicts>>;
-    try {
-      chunk = await createChunkRetryingConflicts(deps, batch.id, owner, options.chunkSize ?? CREATION_CHUNK, leaseUntil);
-    } catch (error) {
-      // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
-      // later, once the lease lapses; anything else would fail again.
-      if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
-      throw error;
+  // The accounts first, then (when Create included them) the updates: each chunk one transaction.
+  const size = options.chunkSize ?? CREATION_CHUNK;
+  const audit = {
+    actor: options.actor?.email ?? "system:resume",
+    details: options.actor ? actorDetails(options.actor) : { resumed: true },
+  };
+  const steps: ((tx: Repositories) => Promise<{ batch: ImportBatch } | null>)[] = [
+    (tx: Repositories) => tx.imports.createChunk(batch!.id, owner, size, leaseUntil()),
+    ...(batch.includeUpdates ? [(tx: Repositories) => tx.imports.updateChunk(batch!.id, owner, size, leaseUntil(), audit)] : []),
+  ];
+  for (const step of steps) {
+    for (;;) {
+      let chunk: { batch: ImportBatch } | null;
+      try {
+        chunk = await chunkRetryingConflicts(deps, step);
+      } catch (error) {
+        // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
+        // later, once the lease lapses; anything else would fail again.
+        if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
+        throw error;
+      }
+      // Lost the lease (we stalled past it and another worker took over): stop writing.
+      if (!chunk) return { batch: await loadBatch(store, batch.id), ran: false };
+      const moved = doneRows(chunk.batch) !== doneRows(batch);
+      batch = chunk.batch;
+      if (!moved) break;
+      await report(batch);
     }
-    // Lost the lease (we stalled past it and another worker took over): stop writing.
-    if (!chunk) return { batch: await loadBatch(store, batch.id), ran: false };
-    batch = chunk.batch;
-    if (chunk.created + chunk.skipped === 0) break;
-    await report(batch);
   }
 
   const done = await store.transaction(async (tx) => {
@@ -81,6 +95,7 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
           ...(options.actor ? actorDetails(options.actor) : { resumed: true }),
           batchId: completed.id,
           created: completed.createdRows,
+          ...(completed.includeUpdates ? { updated: completed.updatedRows } : {}),
           skipped: completed.skippedRows,
           failed: completed.failedRows,
         },
@@ -93,9 +108,14 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
   return { batch: final, ran: Boolean(done) };
 }
 
+/** Rows decided so far: created, updated, skipped or failed. */
+function doneRows(b: ImportBatch): number {
+  return b.createdRows + b.updatedRows + b.skippedRows + b.failedRows;
+}
+
 /** One chunk in its transaction; a deadlock or serialization failure rolled it back whole, so it is tried again. */
-function createChunkRetryingConflicts(deps: CoreDeps, batchId: string, owner: string, size: number, leaseUntil: () => Date) {
-  return retrying(() => deps.store.transaction((tx) => tx.imports.createChunk(batchId, owner, size, leaseUntil())), {
+function chunkRetryingConflicts<T>(deps: CoreDeps, chunk: (tx: Repositories) => Promise<T>): Promise<T> {
+  return retrying(() => deps.store.transaction(chunk), {
     retryOn: (error) => isAppError(error, ErrorCode.DATABASE_BUSY),
     delaysMs: [100, 400, 1600],
   });

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { importSettings, loadBatch, requesterDetails, stateError } from "./common.ts";
+import { importSettings, loadBatch, mayApproveFrom, requesterDetails, stateError } from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export interface DecideImportOptions {
@@ -33,9 +33,19 @@ async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, s
       `You clicked Create on import ${batch.code}; another Administrator must approve or reject it.`,
     );
   }
-  const { approvers } = importSettings(deps);
+  const settings = importSettings(deps);
+  const { approvers } = settings;
   if (approvers.length > 0 && !approvers.map(normalizeEmail).includes(email)) {
     throw new AppError(ErrorCode.NOT_AN_APPROVER, `Only ${approvers.join(", ")} may approve imports.`);
+  }
+  const self = await deps.store.users.findByEmail(email);
+  const from = self ? mayApproveFrom(settings, email, self.roleSince, deps.now()) : undefined;
+  if (from) {
+    const at = from.toISOString().replace("T", " ").slice(0, 16);
+    throw new AppError(
+      ErrorCode.ROLE_TOO_NEW,
+      `You became an Administrator less than ${settings.approverMinRoleAgeHours} hours ago, so you may not approve or reject yet (from ${at} UTC). Another Administrator can.`,
+    );
   }
   const prefix = sha256Prefix?.trim().toLowerCase() ?? "";
   if (!new RegExp(`^[0-9a-f]{${MIN_SHA256_PREFIX},64}$`).test(prefix)) {

@@ -5,7 +5,7 @@
  */
 import type { FieldIssue, UserField } from "../errors.ts";
 import type { ValidUserFields } from "../schemas.ts";
-import type { Group } from "../types.ts";
+import type { Group, UserChanges, UserSnapshot } from "../types.ts";
 
 /** One data row of an uploaded file. */
 export interface FileRow {
@@ -38,11 +38,18 @@ export interface OpenedFile<Info extends FileInfo = FileInfo> {
 export interface DirectoryView {
   /** Every group (resolved case-insensitively, trimmed). */
   groups: readonly Group[];
-  /** Of these normalized emails, the ones that already exist in the directory. */
-  existingEmails(emails: readonly string[]): Promise<Set<string>>;
+  /** Of these normalized emails, the users who already exist in the directory. */
+  existingUsers(emails: readonly string[]): Promise<Map<string, ExistingUser>>;
 }
 
-export type RowStatus = "READY" | "NEEDS_ATTENTION";
+export type RowStatus = "READY" | "UPDATE" | "UNCHANGED" | "NEEDS_ATTENTION";
+
+/** A user of the directory as validation compares a row with them. */
+export interface ExistingUser extends UserSnapshot {
+  id: string;
+  email: string;
+  groupName: string;
+}
 
 /** The verdict on one non-blank row. */
 export interface RowVerdict {
@@ -50,8 +57,10 @@ export interface RowVerdict {
   status: RowStatus;
   /** Normalized values where a field passed its rules; otherwise the trimmed text of the cell. */
   fields: Record<UserField, string>;
-  /** For READY rows: the validated value and the resolved group. */
+  /** For READY and UPDATE rows: the validated value and the resolved group. */
   ready?: { value: ValidUserFields; groupId: string };
+  /** For UPDATE and UNCHANGED rows: the user, as they were when checked, and what the row changes. */
+  update?: { userId: string; before: UserSnapshot; changes: UserChanges };
   /** Every problem of the row (all of them, not the first only). */
   issues: FieldIssue[];
 }
@@ -60,11 +69,17 @@ export interface RowVerdict {
 export interface ValidationCounts {
   /** Non-blank data rows. */
   dataRows: number;
+  /** New accounts ready to create. */
   ready: number;
+  /** Existing users the file changes, and those it leaves as they are. */
+  updates: number;
+  unchanged: number;
   needsAttention: number;
   blank: number;
   /** READY rows granting the Administrator role. */
   administrators: number;
+  /** UPDATE rows granting the Administrator role. */
+  adminUpdates: number;
 }
 
 /** Validates the rows of one file, chunk by chunk, remembering what earlier chunks held. */
@@ -100,8 +115,11 @@ export type DirectoryRow = Record<UserField, string>;
 export interface ImportFileFormat {
   /** Opens an upload; throws AppError FILE_* when the file as a whole cannot be imported. */
   open(bytes: Uint8Array): Promise<OpenedFile>;
-  /** A validator over the directory as it is now. */
-  validator(directory: DirectoryView): RowValidator;
+  /**
+   * A validator over the directory as it is now. `firstRows` (email → row number) are rows
+   * outside those it will see, for duplicates when rows of a batch are checked again.
+   */
+  validator(directory: DirectoryView, options?: { firstRows?: ReadonlyMap<string, number> }): RowValidator;
   /** The error report of these rows, for a file read as `info` describes. */
   errorReport(rows: Iterable<ErrorReportRow>, info?: FileInfo): Uint8Array;
   template(): ImportTemplate;

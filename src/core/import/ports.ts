@@ -1,7 +1,7 @@
 /** What the import engine needs from storage and from mail. src/db and src/mail implement them. */
 
 import type { Group } from "../types.ts";
-import type { RowVerdict } from "./files.ts";
+import type { ExistingUser, RowVerdict } from "./files.ts";
 import type {
   FailedInvitation,
   ImportBatch,
@@ -12,6 +12,7 @@ import type {
   ImportStatus,
   InvitationCounts,
   InvitationToSend,
+  ProblemGroup,
 } from "./types.ts";
 
 /** What a new batch is created with; counts and the rest start at their defaults (status VALIDATED). */
@@ -28,12 +29,13 @@ export type NewImportBatch = Pick<
   | "fileInfo"
   | "createdAt"
 > &
-  Partial<Pick<ImportBatch, "status" | "reason">>;
+  Partial<Pick<ImportBatch, "status" | "reason" | "kind">>;
 
 /** Fields a state transition may set besides the status. */
 export type BatchChanges = Partial<
   Pick<
     ImportBatch,
+    | "includeUpdates"
     | "approvalRequired"
     | "approvalRequestedAt"
     | "approvalExpiresAt"
@@ -60,8 +62,17 @@ export interface ImportRepository {
   discardAbandoned(before: Date): Promise<number>;
   /** Stores verdicts of one chunk of rows (set-based). */
   insertRows(batchId: string, verdicts: readonly RowVerdict[]): Promise<void>;
+  /** The rows of a batch needing attention, by row number (those given), or those naming a group (any case). */
+  attentionRows(batchId: string, filter: { rowNumbers?: readonly number[]; groupName?: string }): Promise<ImportRowRecord[]>;
+  /** For these emails, the first row of the batch holding each, leaving out `except` rows. */
+  firstRowsOf(batchId: string, emails: readonly string[], except: readonly number[]): Promise<Map<string, number>>;
+  /**
+   * Replaces rows needing attention by new verdicts (the same row numbers) and moves the batch's
+   * counts by `deltas`, while the batch is VALIDATED; null (nothing written) once it is not.
+   */
+  replaceAttentionRows(batchId: string, verdicts: readonly RowVerdict[], deltas: Partial<ImportCounts>): Promise<ImportBatch | null>;
   /** Of these normalized emails, the ones that exist in the directory. */
-  existingEmails(emails: readonly string[]): Promise<Set<string>>;
+  existingUsers(emails: readonly string[]): Promise<Map<string, ExistingUser>>;
   allGroups(): Promise<Group[]>;
   /**
    * Compare-and-set: moves the batch to `to` only if its status is one of `from` (and, with
@@ -82,6 +93,16 @@ export interface ImportRepository {
   /** Rows of a batch in row order, optionally of some statuses, paged. */
   rows(batchId: string, options?: { statuses?: readonly ImportRowStatus[]; limit?: number; afterRow?: number }): Promise<ImportRowRecord[]>;
   /**
+   * What an approver should know of the work: the emails granted the Administrator role (the
+   * first `limit`, and how many), and the groups users go into with how many each.
+   */
+  requestFacts(
+    batchId: string,
+    options: { includeUpdates: boolean; limit: number },
+  ): Promise<{ grants: string[]; grantTotal: number; groups: { name: string; users: number }[] }>;
+  /** The problems of the rows of these statuses, grouped by kind (unknown groups by the group), most rows first. */
+  problemGroups(batchId: string, statuses: readonly ImportRowStatus[]): Promise<ProblemGroup[]>;
+  /**
    * Takes (or renews) the creation lease: APPROVED → CREATING, or CREATING whose lease expired
    * (its worker died). Marks READY rows whose group no longer exists FAILED. Null if not taken.
    */
@@ -97,7 +118,19 @@ export interface ImportRepository {
     size: number,
     leaseUntil: Date,
   ): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
-  /** CREATING → CREATED once no READY row is left, releasing the lease. */
+  /**
+   * Applies up to `size` UPDATE rows in one transaction: each user still as the file was checked
+   * against is changed (UPDATED, audited with `audit` and the changes), the others SKIPPED.
+   * Renews the lease; null when it is no longer `owner`'s.
+   */
+  updateChunk(
+    id: string,
+    owner: string,
+    size: number,
+    leaseUntil: Date,
+    audit: { actor: string; details: Record<string, unknown> },
+  ): Promise<{ updated: number; skipped: number; batch: ImportBatch } | null>;
+  /** CREATING → CREATED once no READY row is left (nor UPDATE row, when updates are included), releasing the lease. */
   completeCreation(id: string, owner: string): Promise<ImportBatch | null>;
   /**
    * Batches whose creation needs a worker: CREATING with an expired lease (its worker died),
@@ -111,6 +144,8 @@ export interface ImportRepository {
   expire(options: { now: Date; unconfirmedBefore: Date; unconfirmedReason: string }): Promise<ImportBatch[]>;
   /** Open batches, and closed ones changed since `since`, newest first (validated, never-finished uploads excluded). */
   recent(options: { since: Date; limit: number }): Promise<ImportBatch[]>;
+  /** Marks reminded, and returns, the requests waiting for approval past half their time and not reminded yet. */
+  takeDueReminders(now: Date): Promise<ImportBatch[]>;
   /** Batches whose buttons may still be clicked, for the edges. */
   findByStatus(statuses: readonly ImportStatus[]): Promise<ImportBatch[]>;
 }

@@ -2,18 +2,30 @@ import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
 import { eligibleApprovers, importSettings, loadBatch } from "./common.ts";
-import type { ImportBatch, ImportRowRecord, InvitationCounts } from "./types.ts";
+import type { ImportBatch, ImportRowRecord, InvitationCounts, ProblemGroup } from "./types.ts";
 
 export interface ImportSummary {
   batch: ImportBatch;
   /** The first rows needing attention, in row order (at most `attentionLimit`). */
   attention: ImportRowRecord[];
+  /** The problems of the rows needing attention (or, once created, skipped or failed), by kind. */
+  problems: ProblemGroup[];
+  /** The first rows that change an existing user, with their changes. */
+  changes: ImportRowRecord[];
   invitations: InvitationCounts;
   /** Who may approve it now (emails), while it waits for approval; empty otherwise. */
   approvers: string[];
   /** False when no mail server is configured: invitations stay pending. */
   mailConfigured: boolean;
+  /** While it waits for approval: who is granted the Administrator role, and who goes into which group. */
+  facts?: { grants: string[]; grantTotal: number; groups: { name: string; users: number }[] };
 }
+
+/** Grants of the Administrator role an approval request lists by email, at most. */
+export const GRANTS_SHOWN = 20;
+
+/** Rows with changes fetched for a summary. */
+export const CHANGES_SHOWN = 10;
 
 /** A batch with the rows an admin has to look at, for the summary message. */
 export async function getImport(
@@ -22,12 +34,21 @@ export async function getImport(
 ): Promise<ImportSummary> {
   if (actor) await requireAdministrator(deps.store, actor);
   const batch = await loadBatch(deps.store, batchId);
-  const [attention, invitations, approvers] = await Promise.all([
+  const created = !["VALIDATED", "AWAITING_APPROVAL", "APPROVED", "EXPIRED", "CANCELLED", "REJECTED"].includes(batch.status);
+  const [attention, problems, changes, invitations, approvers] = await Promise.all([
     deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: attentionLimit }),
+    attentionLimit > 0 ? deps.store.imports.problemGroups(batch.id, created ? ["SKIPPED", "FAILED"] : ["NEEDS_ATTENTION"]) : [],
+    attentionLimit > 0 && batch.updateRows > 0
+      ? deps.store.imports.rows(batch.id, { statuses: ["UPDATE", "UPDATED"], limit: CHANGES_SHOWN })
+      : [],
     deps.store.invitations.counts({ batchId: batch.id }),
-    batch.status === "AWAITING_APPROVAL" ? eligibleApprovers(deps.store, batch, importSettings(deps)) : [],
+    batch.status === "AWAITING_APPROVAL" ? eligibleApprovers(deps.store, batch, importSettings(deps), deps.now()) : [],
   ]);
-  return { batch, attention, invitations, approvers, mailConfigured: Boolean(deps.mailer?.configured) };
+  const facts =
+    batch.status === "AWAITING_APPROVAL"
+      ? await deps.store.imports.requestFacts(batch.id, { includeUpdates: batch.includeUpdates, limit: GRANTS_SHOWN })
+      : undefined;
+  return { batch, attention, problems, changes, invitations, approvers, facts, mailConfigured: Boolean(deps.mailer?.configured) };
 }
 
 /**

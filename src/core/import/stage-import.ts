@@ -3,7 +3,7 @@ import { actorDetails, requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Repositories } from "../ports.ts";
 import type { Actor, Group } from "../types.ts";
-import { importSettings, needsApproval } from "./common.ts";
+import { importSettings, needsApproval, newBatchCode } from "./common.ts";
 import type { FileInfo, FileRow, ValidationCounts } from "./files.ts";
 import type { NewImportBatch } from "./ports.ts";
 import type { ImportBatch, ImportStatus } from "./types.ts";
@@ -29,13 +29,6 @@ export interface StagedImport {
 // ~20% slower; see bench/import.ts).
 const STAGE_CHUNK = 2_500;
 
-const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"; // no 0/O, 1/I/L, U
-
-function newCode(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return `IMP-${[...bytes].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join("")}`;
-}
-
 /**
  * Validates every row of an uploaded CSV and stores the batch with its rows (status
  * VALIDATED). A whole-file error (AppError FILE_*), or any failure, leaves no batch behind.
@@ -52,8 +45,7 @@ export async function stageImport(deps: CoreDeps, options: StageImportOptions): 
 
   const reader = await deps.files.open(file.bytes);
   const groups = await store.imports.allGroups();
-  let code = newCode();
-  while (await store.imports.findByCode(code)) code = newCode();
+  const code = await newBatchCode(store);
   const newBatch: NewImportBatch = {
     code,
     fileName: file.name,
@@ -98,7 +90,7 @@ async function stageInTransaction(deps: CoreDeps, { actor, newBatch, groups, chu
   return deps.store.transaction(
     async (tx) => {
       const created = await tx.imports.create(newBatch);
-      const validator = deps.files.validator({ groups, existingEmails: (emails) => tx.imports.existingEmails(emails) });
+      const validator = deps.files.validator({ groups, existingUsers: (emails) => tx.imports.existingUsers(emails) });
       let storing: Promise<void> = Promise.resolve();
       for await (const chunk of chunks()) {
         const verdicts = await validator.validate(chunk);
@@ -129,7 +121,7 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   try {
-    const validator = deps.files.validator({ groups, existingEmails: (emails) => store.imports.existingEmails(emails) });
+    const validator = deps.files.validator({ groups, existingUsers: (emails) => store.imports.existingUsers(emails) });
     for await (const chunk of chunks()) {
       const verdicts = await validator.validate(chunk);
       while (inFlight.size >= store.concurrentStatements) await Promise.race(inFlight);
@@ -168,6 +160,9 @@ async function validate(
     attentionRows: c.needsAttention,
     blankRows: c.blank,
     adminRows: c.administrators,
+    updateRows: c.updates,
+    unchangedRows: c.unchanged,
+    adminUpdateRows: c.adminUpdates,
   };
   const approvalRequired = needsApproval(importSettings(deps).approvalPolicy, counts);
   const validated = await tx.imports.transition(created.id, from, "VALIDATED", { ...counts, approvalRequired, reason: null });

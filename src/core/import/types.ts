@@ -1,5 +1,6 @@
 /** Import batches, their rows and enrollment invitations, as the core sees them. */
 import type { FieldIssue } from "../errors.ts";
+import type { UserChanges } from "../types.ts";
 
 export const IMPORT_STATUSES = [
   "VALIDATED",
@@ -24,7 +25,10 @@ export function awaitsInviteOrFinish(batch: { status: ImportStatus; createdRows:
   return batch.status === "CREATED" || (batch.status === "FAILED" && batch.createdRows > 0);
 }
 
-export type ImportRowStatus = "READY" | "NEEDS_ATTENTION" | "CREATED" | "SKIPPED" | "FAILED";
+export type ImportRowStatus = "READY" | "NEEDS_ATTENTION" | "CREATED" | "SKIPPED" | "FAILED" | "UPDATE" | "UNCHANGED" | "UPDATED";
+
+/** What a batch asks for: a CSV import, or one user through the Add user form or a role change that needs an approver. */
+export type ImportKind = "import" | "add-user" | "role";
 
 /** When an import needs an approver's click before accounts are created. */
 export type ApprovalPolicy =
@@ -40,6 +44,10 @@ export interface ImportSettings {
   /** Narrows who may approve (never a requester); empty: every other Administrator. */
   approvers: readonly string[];
   approvalTtlHours: number;
+  /** An Administrator for less than this may not approve (APPROVER_MIN_ROLE_AGE_HOURS); 0: no wait. */
+  approverMinRoleAgeHours?: number;
+  /** Exempt from that wait besides APPROVERS: the BOOTSTRAP_ADMINS. */
+  trustedAdministrators?: readonly string[];
 }
 
 export const DEFAULT_IMPORT_SETTINGS: ImportSettings = { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 };
@@ -50,7 +58,12 @@ export interface ImportCounts {
   attentionRows: number;
   blankRows: number;
   adminRows: number;
+  /** Rows updating an existing user; rows leaving one as they are; updates granting the Administrator role. */
+  updateRows: number;
+  unchangedRows: number;
+  adminUpdateRows: number;
   createdRows: number;
+  updatedRows: number;
   skippedRows: number;
   failedRows: number;
 }
@@ -68,12 +81,17 @@ export interface ImportBatch extends ImportCounts {
   submitterEmail: string | null;
   submitterPlatformId: string | null;
   platform: string;
+  kind: ImportKind;
+  /** Create chose to apply the updates too ("Create N and update M"). */
+  includeUpdates: boolean;
   conversation: unknown;
   fileInfo: unknown;
   status: ImportStatus;
   approvalRequired: boolean;
   approvalRequestedAt: Date | null;
   approvalExpiresAt: Date | null;
+  /** When the approvers were reminded (once, half-way). */
+  approvalRemindedAt: Date | null;
   decidedBy: string | null;
   decidedAt: Date | null;
   reason: string | null;
@@ -94,6 +112,19 @@ export interface ImportRowRecord {
   exchangeDomain: string;
   exchangeUsername: string;
   issues: FieldIssue[];
+  /** UPDATE and UPDATED rows: what changes. */
+  changes: UserChanges | null;
+}
+
+/** One kind of problem of a batch's rows: how many rows have it, and the first of them. */
+export interface ProblemGroup {
+  code: string;
+  field: string;
+  /** For an unknown group: the group the rows name (as the first of them writes it). */
+  value?: string;
+  rows: number;
+  /** The first rows with it, by row number (at most five). */
+  firstRows: number[];
 }
 
 /** Live progress of account creation, reported after each committed chunk. */

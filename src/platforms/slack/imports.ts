@@ -8,6 +8,9 @@ import type { App } from "@slack/bolt";
 import type { ClickAnswer, IncomingFile, Who } from "../../chat/index.ts";
 import { renderFormErrors, renderModal } from "../../render/blockkit.ts";
 import {
+  FIX_ROW_FORM_ID,
+  FIX_ROW_INPUT,
+  FIX_ROW_PICK_FORM_ID,
   IMPORT_ACTIONS,
   IMPORT_FILE_INPUT,
   IMPORT_FORM_ID,
@@ -15,11 +18,25 @@ import {
   REJECT_REASON_INPUT,
   rejectReasonForm,
 } from "../../render/import-views.ts";
+import type { Form } from "../../render/model.ts";
 import { noticeForm } from "../../render/views.ts";
+import { readFormValues, type StateValue } from "./add-user.ts";
 import { type SlackEdgeContext, whoIs } from "./context.ts";
+import { withinDeadline } from "./directory.ts";
 import { describeFile, downloadFile, type SlackFileRef } from "./files.ts";
 import { HMS_COMMAND } from "./surface.ts";
 import { callSlack } from "./web.ts";
+
+/** Opens a modal for a click; its metadata keeps `extra` and where to answer. */
+async function openModal(edge: SlackEdgeContext, who: Who, triggerId: string, form: Form, extra: Record<string, string>): Promise<void> {
+  const place = who.place as { channel?: string; responseUrl?: string };
+  const metadata = JSON.stringify({ ...extra, channel: place.channel, responseUrl: place.responseUrl });
+  try {
+    await callSlack("views.open", () => edge.client.views.open({ trigger_id: triggerId, view: renderModal({ ...form, metadata }) }));
+  } catch (error) {
+    await edge.surface.tellFailure(who, error, { action: form.id, ...edge.surface.logContext(who) });
+  }
+}
 
 export interface ActionBody {
   user: { id: string; team_id?: string };
@@ -93,6 +110,63 @@ export function registerImports(app: App, edge: SlackEdgeContext): void {
   onClick(IMPORT_ACTIONS.approve, (who, value) => imports.approve(surface, who, value));
   onClick(IMPORT_ACTIONS.finish, (who, value) => imports.finish(surface, who, value));
   onClick(IMPORT_ACTIONS.invite, (who, value) => imports.invite(surface, who, value));
+  onClick(IMPORT_ACTIONS.createAndUpdate, (who, value) => imports.create(surface, who, value, true));
+  onClick(IMPORT_ACTIONS.createGroup, (who, value) => imports.createGroup(surface, who, value));
+  onClick(IMPORT_ACTIONS.resend, (who, value) => imports.resend(surface, who, value));
+
+  // Fix a row: a modal to pick the row, then the Add user form holding it.
+  onClick(IMPORT_ACTIONS.fixRow, async (who, value, body) => {
+    const started = await imports.fixRowStart(surface, who, value);
+    if (!("form" in started)) return started;
+    await openModal(edge, who, body.trigger_id ?? "", started.form, { batchId: value });
+    return {};
+  });
+  app.view(FIX_ROW_PICK_FORM_ID, async ({ ack, body, view }) => {
+    const metadata = readMetadata(view.private_metadata);
+    const values = view.state.values as Record<string, Record<string, { selected_option?: { value?: string } | null }>>;
+    const rowNumber = Number(values[FIX_ROW_INPUT]?.[FIX_ROW_INPUT]?.selected_option?.value);
+    if (!Number.isInteger(rowNumber)) {
+      await ack(renderFormErrors({ [FIX_ROW_INPUT]: "Choose a row." }));
+      return;
+    }
+    const who = whoIs(edge, {
+      team: body.team?.id ?? body.user.team_id,
+      user: body.user.id,
+      channel: metadata.channel ?? "",
+      responseUrl: metadata.responseUrl,
+    });
+    const picked = await imports.fixRowPicked(surface, who, metadata.batchId ?? "", rowNumber);
+    if (!("form" in picked)) {
+      await ack();
+      if (picked.notice) await surface.tell(who, picked.notice).catch((e: unknown) => surface.answer(e, { while: "answering" }));
+      return;
+    }
+    const form = { ...picked.form, metadata: JSON.stringify({ ...metadata, rowNumber }) };
+    await ack({ response_action: "update", view: renderModal(form) });
+  });
+  app.view(FIX_ROW_FORM_ID, async ({ ack, body, view }) => {
+    const metadata = readMetadata(view.private_metadata);
+    const who = whoIs(edge, {
+      team: body.team?.id ?? body.user.team_id,
+      user: body.user.id,
+      channel: metadata.channel ?? "",
+      responseUrl: metadata.responseUrl,
+    });
+    const values = readFormValues(view.state.values as Record<string, Record<string, StateValue>>);
+    const work = imports.saveFixedRow(surface, who, metadata.batchId ?? "", Number(metadata.rowNumber), values);
+    const outcome = await withinDeadline(work, edge.submitDeadlineMs);
+    if (outcome !== "late" && outcome.kind === "errors") {
+      await ack(renderFormErrors(outcome.errors));
+      return;
+    }
+    await ack();
+    const done = outcome === "late" ? await work : outcome;
+    const message =
+      done.kind === "done"
+        ? done.message
+        : { summary: "Not saved.", blocks: [{ type: "section" as const, text: `Row not saved: ${Object.values(done.errors).join(" ")}` }] };
+    await surface.tell(who, message).catch((e: unknown) => surface.answer(e, { while: "answering" }));
+  });
   // Reject opens a small form for the reason, only for someone who may reject now.
   onClick(IMPORT_ACTIONS.reject, async (who, value, body) => {
     const checked = await imports.checkReject(surface, who, value);

@@ -62,9 +62,11 @@ function botAuthorization(
 ): { authorize: Authorize<boolean>; check(): Promise<void>; installation(): Promise<Installation> } {
   let ids: Promise<{ botId?: string; botUserId?: string; installation: Installation }> | undefined;
   const get = () => {
-    ids ??= client.auth
-      .test({ token })
-      .then((r) => ({ botId: r.bot_id, botUserId: r.user_id, installation: { teamId: r.team_id, enterpriseId: r.enterprise_id } }));
+    ids ??= client.auth.test({ token }).then((r) => ({
+      botId: r.bot_id,
+      botUserId: r.user_id,
+      installation: { teamId: r.team_id, enterpriseId: r.enterprise_id, url: r.url },
+    }));
     ids.catch(() => (ids = undefined));
     return ids;
   };
@@ -119,6 +121,11 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   // The bot token's own client: every call of the edge, in requests and in background work alike.
   const client = new webApi.WebClient(config.botToken, { ...clientOptions, logger: sdkLogger });
   const surface = new SlackSurface(client, log, config.approvalChannel);
+  // Message links need the workspace's address, which auth.test tells (now, or on the first request).
+  bot.installation().then(
+    (installation) => surface.setWorkspaceUrl(installation.url),
+    () => {},
+  );
   app.error(async (error) => {
     surface.answer(error, { while: "processing a Slack request" });
   });

@@ -126,6 +126,27 @@ export class SlackSurface implements ChatSurface {
     await postToResponseUrl(place.responseUrl, { ...ephemeral(message), replace_original: true });
   }
 
+  private workspaceUrl?: string;
+
+  setWorkspaceUrl(url: string | undefined): void {
+    if (url && /^https:\/\//.test(url)) this.workspaceUrl = url.endsWith("/") ? url : `${url}/`;
+  }
+
+  /** Slack's permalink of a message: the workspace's address, archives, the channel, p + the ts without its dot. */
+  link(message: MessageRef): string | undefined {
+    const { channel, ts } = asMessage(message);
+    if (!this.workspaceUrl || !channel || !ts) return undefined;
+    return `${this.workspaceUrl}archives/${channel}/p${ts.replace(".", "")}`;
+  }
+
+  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<void> {
+    // The person's DM with the bot: a private message that does not depend on a response_url still being valid.
+    const opened = await callSlack("conversations.open", () => this.client.conversations.open({ users: person.userId }));
+    const dm = opened.channel?.id;
+    if (!dm) throw new SlackApiError("conversations.open", "platform", { slackError: "no channel in the answer" });
+    await this.postMessage(dm, undefined, message);
+  }
+
   async tell(who: Who, message: Message): Promise<void> {
     const place = asPlace(who.place);
     await replyEphemeral(this.client, { responseUrl: place.responseUrl, channel: place.channel || undefined, user: who.userId }, message);

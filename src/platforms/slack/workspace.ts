@@ -18,6 +18,8 @@ import { toSlackApiError } from "./web.ts";
 export interface Installation {
   teamId?: string;
   enterpriseId?: string;
+  /** The workspace's web address (https://acme.slack.com/): message links start with it. */
+  url?: string;
 }
 
 /** The acting user's side of a request, as far as the payload says. */
