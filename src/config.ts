@@ -81,6 +81,13 @@ const envSchema = z.object({
       .pipe(z.number().positive("must be more than 0"))
       .optional(),
   ),
+  APPROVER_MIN_ROLE_AGE_HOURS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { error: "must be a number of hours (0 for no wait)", abort: true })
+      .transform(Number)
+      .optional(),
+  ),
   SMTP_URL: optionalText.pipe(
     z
       .string()
@@ -104,6 +111,10 @@ export interface Config {
     /** Narrows who may approve (still never a requester: the uploader or whoever clicked Create); empty: every other Administrator. */
     approvers: string[];
     approvalTtlHours: number;
+    /** An Administrator for less than this may not approve (APPROVER_MIN_ROLE_AGE_HOURS; APPROVERS and BOOTSTRAP_ADMINS exempt). */
+    approverMinRoleAgeHours: number;
+    /** Exempt from that wait: BOOTSTRAP_ADMINS. */
+    trustedAdministrators: string[];
   };
   /** Enrollment invitations by email; `smtpUrl` unset: invitations stay pending. */
   mail: { smtpUrl?: string; from?: string; enrollUrl?: string };
@@ -174,6 +185,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       approvalPolicy: e.APPROVAL_POLICY,
       approvers: e.APPROVERS,
       approvalTtlHours: e.APPROVAL_TTL_HOURS ?? 72,
+      approverMinRoleAgeHours: e.APPROVER_MIN_ROLE_AGE_HOURS ?? 24,
+      trustedAdministrators: e.BOOTSTRAP_ADMINS,
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.INVITE_FROM, enrollUrl: e.ENROLL_URL },
   } satisfies Config);

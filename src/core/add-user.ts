@@ -49,6 +49,7 @@ export async function addUser(deps: CoreDeps, { actor, input }: AddUserOptions):
         exchangeUsername: value.exchangeUsername,
         source: "FORM",
         createdBy: actor.email,
+        roleSince: deps.now(),
       });
       await tx.audit.record({
         actor: actor.email,

@@ -30,7 +30,7 @@ export async function ensureBootstrapAdmins(deps: CoreDeps, { emails }: { emails
           const existing = await tx.users.findByEmail(email);
           if (existing?.role === "ADMINISTRATOR") return "unchanged" as const;
           if (existing) {
-            await tx.users.setRole(existing.id, "ADMINISTRATOR");
+            await tx.users.setRole(existing.id, "ADMINISTRATOR", deps.now());
             await tx.audit.record({
               actor: BOOTSTRAP_ACTOR,
               action: "user.promote",
@@ -48,6 +48,7 @@ export async function ensureBootstrapAdmins(deps: CoreDeps, { emails }: { emails
             exchangeUsername: null,
             source: "FORM",
             createdBy: BOOTSTRAP_ACTOR,
+            roleSince: deps.now(),
           });
           await tx.audit.record({
             actor: BOOTSTRAP_ACTOR,

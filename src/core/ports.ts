@@ -6,13 +6,14 @@ import type { ImportRepository, InvitationRepository } from "./import/ports.ts";
 import type { AuditEvent, AuditEventInput, Group, GroupSummary, Role, User, UserDetails, UserWithGroup } from "./types.ts";
 
 /** The fields a new user is created with; the rest (id, status, timestamps) the store sets. */
-export type NewUser = Pick<User, "email" | "name" | "role" | "groupId" | "exchangeDomain" | "exchangeUsername" | "source" | "createdBy">;
+export type NewUser = Pick<User, "email" | "name" | "role" | "groupId" | "exchangeDomain" | "exchangeUsername" | "source" | "createdBy"> &
+  Partial<Pick<User, "roleSince">>;
 
 export interface UserRepository {
   findByEmail(email: string): Promise<UserWithGroup | null>;
   /** Throws AppError EMAIL_TAKEN when the email exists (including a concurrent insert). */
   create(user: NewUser): Promise<User>;
-  setRole(id: string, role: Role): Promise<User>;
+  setRole(id: string, role: Role, since: Date): Promise<User>;
   /** Changes these fields of a user. */
   update(
     id: string,

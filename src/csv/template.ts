@@ -18,6 +18,8 @@ export function importTemplate(): ImportTemplate {
       "Role is Administrator or User (blank means User). " +
       "Exchange Domain and Exchange Username are optional and go together: fill in both only for users " +
       "who sync their mail through Exchange ActiveSync, otherwise leave both blank. " +
+      "A row whose Email ID is already in HMS updates that user (the summary shows each change before anything is saved): " +
+      "there a blank Role or Exchange cell keeps what the user has, and - in an Exchange cell removes their Exchange account. " +
       "Save the file as CSV (comma- or semicolon-separated, UTF-8 or Windows text are all fine) " +
       `and upload it; one file can hold up to ${count(MAX_DATA_ROWS)} users.`,
   };

@@ -311,8 +311,8 @@ export function importRepository(db: Client): ImportRepository {
           RETURNING r."status", r."userId", r."email", r."changes"
         ), audited AS (
           INSERT INTO "AuditEvent" ("actor", "action", "subject", "details")
-          SELECT ${audit.actor}, 'user.update', m."email",
-            ${json(audit.details)}::jsonb || jsonb_build_object('userId', m."userId", 'batchId', ${id}, 'import', ${lease.code}, 'changes', m."changes"->'changes')
+          SELECT ${audit.actor}::text, 'user.update', m."email",
+            ${json(audit.details)}::jsonb || jsonb_build_object('userId', m."userId", 'batchId', ${id}::text, 'import', ${lease.code}::text, 'changes', m."changes"->'changes')
           FROM marked m WHERE m."status" = 'UPDATED'
         )
         SELECT count(*) FILTER (WHERE "status" = 'UPDATED')::int AS updated,

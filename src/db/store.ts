@@ -21,7 +21,7 @@ function userRepository(db: Client): UserRepository {
   return {
     findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
     create: (user) => db.user.create({ data: user }),
-    setRole: (id, role) => db.user.update({ where: { id }, data: { role, roleSince: new Date() } }),
+    setRole: (id, role, since) => db.user.update({ where: { id }, data: { role, roleSince: since } }),
     administrators: () =>
       db.user.findMany({ where: { role: "ADMINISTRATOR" }, select: { email: true, roleSince: true }, orderBy: { email: "asc" } }),
     lockAdministrators: async () =>

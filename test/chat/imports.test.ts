@@ -97,7 +97,7 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     });
     const [refusal] = surface.of("post");
     expect(refusal!.target).toEqual({ conversation: "C7", thread: "T7" });
-    expect(text(refusal!.message)).toContain("`photo.csv` was not imported. This looks like a PNG image, not a CSV file");
+    expect(text(refusal!.message)).toContain("photo.csv was not imported. This looks like a PNG image, not a CSV file");
     expect(await t.db.prisma.importBatch.count()).toBe(before);
   });
 
@@ -109,7 +109,11 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     expect(text(post.message)).toContain("Need attention");
     expect(buttons(post.message)).toEqual([IMPORT_ACTIONS.create, IMPORT_ACTIONS.fixRow, IMPORT_ACTIONS.cancel]);
     expect(batch.conversation).toEqual({
-      slack: { place: { conversation: "C1", thread: "m1" }, summary: { id: "m1" }, requester: { userId: "U0ADMIN", place: { conversation: "C1" } } },
+      slack: {
+        place: { conversation: "C1", thread: "m1" },
+        summary: { id: "m1" },
+        requester: { userId: "U0ADMIN", place: { conversation: "C1" } },
+      },
     });
     const [report] = surface.of("file");
     expect(report!.target).toEqual({ conversation: "C1", thread: "m1" });

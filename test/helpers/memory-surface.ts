@@ -5,9 +5,8 @@
  */
 import type { ChatSurface, CommandSpelling, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "../../src/chat/index.ts";
 import type { Actor } from "../../src/core/index.ts";
-import { renderText } from "../../src/render/blockkit.ts";
 import type { Person } from "../../src/render/import-views.ts";
-import type { Message } from "../../src/render/model.ts";
+import type { Message, RichText } from "../../src/render/model.ts";
 
 export interface Recorded {
   kind: "post" | "edit" | "tell" | "file" | "approval" | "notify";
@@ -148,9 +147,29 @@ export class MemorySurface implements ChatSurface {
     return this.recorded.filter((r) => r.kind === kind);
   }
 
-  /** The text of a message as one string (summary and blocks). */
+  /** The text of a message as people read it, without markup: the summary, then each block's text. */
   static text(message: Message): string {
-    return `${message.summary}\n${renderText(message)}`;
+    const plain = (text: RichText): string =>
+      (typeof text === "string" ? [text] : text)
+        .map((r) => (typeof r === "string" ? r : "bold" in r ? r.bold : "code" in r ? r.code : "link" in r ? r.text : r.mention))
+        .join("");
+    const lines = message.blocks.flatMap((b): string[] => {
+      switch (b.type) {
+        case "section":
+          return [plain(b.text), ...(b.fields ?? []).map((f) => `${f.label}: ${plain(f.value)}`)];
+        case "list":
+          return b.items.map((item) => `• ${plain(item)}`);
+        case "context":
+          return [plain(b.text)];
+        case "progress":
+          return [`${b.label} ${b.done} / ${b.total}`];
+        case "actions":
+          return [b.buttons.map((x) => `[${x.label}]`).join(" ")];
+        default:
+          return [];
+      }
+    });
+    return [message.summary, ...lines].join("\n");
   }
 
   /** The button ids of a message. */

@@ -100,6 +100,23 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
           failed: completed.failedRows,
         },
       });
+      // A user added through the form (once approved) has the form's event in their own trail too.
+      if (completed.kind === "add-user") {
+        for (const row of await tx.imports.rows(completed.id, { statuses: ["CREATED"] })) {
+          await tx.audit.record({
+            actor: completed.requesterEmail,
+            action: "user.add",
+            subject: row.email,
+            details: {
+              batchId: completed.id,
+              import: completed.code,
+              approvedBy: completed.decidedBy,
+              group: row.groupName,
+              role: row.role,
+            },
+          });
+        }
+      }
     }
     return completed;
   });
