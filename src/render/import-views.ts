@@ -537,7 +537,7 @@ export function approvalRequestMessage({
     case "AWAITING_APPROVAL": {
       summary = single
         ? `Approval needed: “${batch.fileName}” (${batch.code}) requested by ${requester.name}.`
-        : `Approval needed: import ${batch.code} (${work}) requested by ${requester.name}${clicker ? ` (uploaded the file) and ${clicker.name} (clicked Create)` : ""}.`;
+        : `Approval needed: import ${batch.code} (${plural(batch.readyRows, "account")}${updates > 0 ? ` and ${plural(updates, "update")}` : ""}) requested by ${requester.name}${clicker ? ` (uploaded the file) and ${clicker.name} (clicked Create)` : ""}.`;
       blocks.push({
         type: "section",
         text: clicker

@@ -9,6 +9,7 @@ import { LIMITS, renderMessage, renderModal, renderText } from "../../src/render
 import {
   approvalRequestMessage,
   approvalValue,
+  EXAMPLE_ROWS,
   importFileForm,
   importMessage,
   importTemplateMessage,
@@ -90,18 +91,47 @@ describe("the import summary", () => {
       row(4, "Email ID is not a valid email address.", "NEEDS_ATTENTION", "jane@@corp"),
       row(13, "Group Nope does not exist."),
     ];
-    expect(renderMessage(importMessage({ batch: batch(), attention, unknownColumns: ["Notes"] }))).toEqual({
+    const problems = [
+      { code: "EMAIL_INVALID", field: "email", rows: 1, firstRows: [4] },
+      { code: "GROUP_UNKNOWN", field: "group", value: "Nope", rows: 1, firstRows: [13] },
+    ];
+    expect(renderMessage(importMessage({ batch: batch(), attention, problems, unknownColumns: ["Notes"] }))).toEqual({
       text: "Import IMP-7K3Q: 114 accounts ready, 2 rows need attention.",
       blocks: [
         header(),
         {
           type: "section",
           text: plain(
-            "Fix the rows below (the report in this thread lists them all) and upload the corrected file for a new summary, or create the 114 ready accounts now.",
+            "Fix the rows below (the report lists them all) and upload the corrected file for a new summary, or go ahead with the 114 ready rows now.",
           ),
         },
         { type: "context", elements: [plain("3 rows grant the Administrator role.")] },
-        { type: "section", text: md("*Rows needing attention*") },
+        // The buttons and counts first; 114 accounts are asked about first.
+        {
+          type: "actions",
+          elements: [
+            {
+              type: "button",
+              action_id: "hms_import_create",
+              text: plain("Create 114 accounts"),
+              value: "b-1",
+              style: "primary",
+              confirm: {
+                title: plain("Create 114 accounts?"),
+                text: plain("Create 114 accounts in HMS, some of them Administrators. This cannot be undone from the summary."),
+                confirm: plain("Go ahead"),
+                deny: plain("Not yet"),
+              },
+            },
+            { type: "button", action_id: "hms_import_create_group", text: plain("Create group Nope"), value: '{"b":"b-1","g":"Nope"}' },
+            { type: "button", action_id: "hms_import_fix_row", text: plain("Fix a row"), value: "b-1" },
+            { type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" },
+          ],
+        },
+        { type: "section", text: md("*Rows needing attention* (2)") },
+        // Grouped by kind, with the first rows of each; then a few rows in full.
+        { type: "section", text: md("• *Email ID not a valid address* — 1 row (4)\n• *Unknown group “Nope”* — 1 row (13)") },
+        { type: "context", elements: [plain("For example:")] },
         {
           type: "section",
           text: md(
@@ -109,13 +139,6 @@ describe("the import summary", () => {
           ),
         },
         { type: "context", elements: [plain("Ignored columns: Notes.")] },
-        {
-          type: "actions",
-          elements: [
-            { type: "button", action_id: "hms_import_create", text: plain("Create 114 accounts"), value: "b-1", style: "primary" },
-            { type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" },
-          ],
-        },
       ],
     });
   });
@@ -127,9 +150,12 @@ describe("the import summary", () => {
         attention: [row(2, "Name is required.")],
       }),
     );
-    expect(message.blocks.at(-1)).toEqual({
+    expect(message.blocks.find((b) => b.type === "actions")).toEqual({
       type: "actions",
-      elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }],
+      elements: [
+        { type: "button", action_id: "hms_import_fix_row", text: plain("Fix a row"), value: "b-1" },
+        { type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" },
+      ],
     });
   });
 
@@ -146,7 +172,7 @@ describe("the import summary", () => {
       type: "section",
       text: md("Waiting for approval by <@U0ADMIN2>, x@corp.example.org (until 2026-11-27 12:00 UTC)."),
     });
-    expect(message.blocks.at(-1)).toEqual({
+    expect(message.blocks.find((b) => b.type === "actions")).toEqual({
       type: "actions",
       elements: [{ type: "button", action_id: "hms_import_cancel", text: plain("Cancel"), value: "b-1" }],
     });
@@ -184,13 +210,6 @@ describe("the import summary", () => {
             "Accounts created: *112 created*, 1 skipped, 1 failed. Invite the new users to enroll their devices, or finish without inviting.",
           ),
         },
-        { type: "section", text: md("*Rows skipped or failed*") },
-        {
-          type: "section",
-          text: md(
-            "• *Row 9* (r9@corp.example.org): Created meanwhile by someone else.\n• *Row 11* (r11@corp.example.org): Group was deleted.",
-          ),
-        },
         {
           type: "actions",
           elements: [
@@ -204,11 +223,19 @@ describe("the import summary", () => {
             { type: "button", action_id: "hms_import_finish", text: plain("Finish"), value: "b-1" },
           ],
         },
+        { type: "section", text: md("*Rows skipped or failed* (2)") },
+        { type: "context", elements: [plain("Rows:")] },
+        {
+          type: "section",
+          text: md(
+            "• *Row 9* (r9@corp.example.org): Created meanwhile by someone else.\n• *Row 11* (r11@corp.example.org): Group was deleted.",
+          ),
+        },
       ],
     });
   });
 
-  it("finished: how many invitations were sent, pending or failed; no buttons", () => {
+  it("finished: how many invitations were sent, pending or failed; Resend for the failed", () => {
     const finished = batch({ status: "FINISHED", createdRows: 114 });
     const sent = renderMessage(
       importMessage({ batch: finished, attention: [], invitations: { sent: 110, pending: 3, failed: 1 }, mailConfigured: true }),
@@ -217,6 +244,11 @@ describe("the import summary", () => {
     expect(sent.blocks.slice(1)).toEqual([
       { type: "section", text: md("Finished. Invitations: *110 sent*, 3 pending, 1 failed.") },
       { type: "context", elements: [plain("Pending and failed invitations are retried automatically.")] },
+      // The failed one can be sent again at once.
+      {
+        type: "actions",
+        elements: [{ type: "button", action_id: "hms_import_resend_failed", text: plain("Resend 1 failed invitation"), value: "b-1" }],
+      },
     ]);
     const noMail = renderMessage(
       importMessage({ batch: finished, attention: [], invitations: { sent: 0, pending: 114, failed: 0 }, mailConfigured: false }),
@@ -247,7 +279,7 @@ describe("the import summary", () => {
         ),
       },
     ]);
-    expect(failed.blocks.at(-1)).toMatchObject({
+    expect(failed.blocks.find((b) => b.type === "actions")).toMatchObject({
       type: "actions",
       elements: [{ action_id: "hms_import_invite" }, { action_id: "hms_import_finish" }],
     });
@@ -276,7 +308,7 @@ describe("the import summary", () => {
 
   it("the same file uploaded again while its batch is open: the summary says it is the earlier check", () => {
     const again = renderMessage(importMessage({ batch: batch(), attention: [], reused: true }));
-    expect(again.blocks.at(-2)).toEqual({
+    expect(again.blocks.at(-1)).toEqual({
       type: "context",
       elements: [
         plain(
@@ -314,25 +346,22 @@ describe("the import summary", () => {
     });
   });
 
-  it("as many rows as fit Slack's limits (50 blocks, 3,000 characters a section), then “and N more”, and the buttons stay", () => {
+  it("a few example rows in full and the count of the rest, within Slack's limits; the buttons before the lists", () => {
     const long = "x".repeat(400);
     const attention = Array.from({ length: 200 }, (_, i) => row(i + 2, long));
     const rendered = renderMessage(importMessage({ batch: batch({ attentionRows: 5000 }), attention }));
     expect(rendered.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
     for (const b of rendered.blocks) if (b.type === "section") expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
-    expect(rendered.blocks.at(-1)).toMatchObject({ type: "actions" });
+    const actions = rendered.blocks.findIndex((b) => b.type === "actions");
+    const rowsAt = rendered.blocks.findIndex((b) => b.type === "section" && b.text.text.includes("*Row 2*"));
+    expect(actions).toBeGreaterThan(0);
+    expect(actions).toBeLessThan(rowsAt);
     const shown = rendered.blocks.flatMap((b) => (b.type === "section" ? [...b.text.text.matchAll(/\*Row (\d+)\*/g)] : [])).length;
-    expect(shown).toBe(200); // 200 rows of ~450 characters: 6 to a section, 34 sections
-    expect(rendered.blocks.at(-2)).toEqual({ type: "context", elements: [plain(`…and ${(5000 - 200).toLocaleString("en-US")} more.`)] });
-
-    // More rows than 50 blocks hold: cut to fit, the rest counted.
-    const many = Array.from({ length: 400 }, (_, i) => row(i + 2, "y".repeat(1400)));
-    const cut = renderMessage(importMessage({ batch: batch({ attentionRows: 400 }), attention: many }));
-    expect(cut.blocks.length).toBe(LIMITS.messageBlocks);
-    expect(cut.blocks.at(-1)).toMatchObject({ type: "actions" });
-    const listed = cut.blocks.flatMap((b) => (b.type === "section" ? [...b.text.text.matchAll(/\*Row (\d+)\*/g)] : [])).length;
-    expect(cut.blocks.at(-2)).toEqual({ type: "context", elements: [plain(`…and ${400 - listed} more.`)] });
-    expect(listed).toBeGreaterThan(40);
+    expect(shown).toBe(EXAMPLE_ROWS);
+    expect(rendered.blocks.at(-1)).toEqual({
+      type: "context",
+      elements: [plain(`…and ${(5000 - EXAMPLE_ROWS).toLocaleString("en-US")} more.`)],
+    });
   });
 });
 
@@ -347,11 +376,23 @@ describe("the approval request", () => {
       blocks: [
         { type: "section", text: md("*Import IMP-7K3Q* · `users.csv` · 114 accounts to create, 3 of them Administrators") },
         { type: "section", text: md("<@U0ADMIN2>, x@corp.example.org: <@U0ADMIN> asks for approval to create these accounts.") },
-        { type: "context", elements: [plain("File SHA-256 abcdef012345… · expires 2026-11-27 12:00 UTC")] },
+        { type: "context", elements: [plain("1 KB · SHA-256 abcdef012345… · expires 2026-11-27 12:00 UTC")] },
         {
           type: "actions",
           elements: [
-            { type: "button", action_id: "hms_import_approve", text: plain("Approve"), value: "b-1:abcdef012345", style: "primary" },
+            {
+              type: "button",
+              action_id: "hms_import_approve",
+              text: plain("Approve"),
+              value: "b-1:abcdef012345",
+              style: "primary",
+              confirm: {
+                title: plain("Approve import IMP-7K3Q?"),
+                text: plain("114 accounts to create, 3 of them Administrators, from users.csv."),
+                confirm: plain("Approve"),
+                deny: plain("Not yet"),
+              },
+            },
             { type: "button", action_id: "hms_import_reject", text: plain("Reject"), value: "b-1:abcdef012345", style: "danger" },
           ],
         },

@@ -2,7 +2,7 @@
  * The Add user modal end to end on the real app: /hms add-user opens it, the Group select is fed
  * from the database, the submission goes through the core; errors come back next to their fields.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { renderModal } from "../../src/render/blockkit.ts";
 import { addUserForm } from "../../src/render/views.ts";
 import { databaseKinds } from "../helpers/db.ts";
@@ -129,8 +129,9 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     });
   });
 
-  it("adds an Administrator with an Exchange ActiveSync account", async () => {
+  it("an Administrator with an Exchange ActiveSync account: asked of an approver first (APPROVAL_POLICY), added once approved", async () => {
     const { view, responseUrl } = await h.openAddUser();
+    const before = h.fake.callsTo("chat.postMessage").length;
     const answer = await h.submit(view, {
       email: "max@corp.example.org",
       name: "Max Mustermann",
@@ -140,14 +141,32 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
       exchangeUsername: "mmustermann",
     });
     expect(answer.status).toBe(200);
-    expect(await userRow("max@corp.example.org")).toMatchObject({
-      role: "ADMINISTRATOR",
-      group: { name: "Engineering" },
-      exchangeDomain: "CORP",
-      exchangeUsername: "mmustermann",
-    });
-    const [confirmation] = await h.waitForResponse(responseUrl);
-    expect(confirmation!.args).toMatchObject({ text: "Added Max Mustermann (max@corp.example.org) to Engineering as Administrator." });
+    const [told] = await h.waitForResponse(responseUrl);
+    expect(String((told!.args as { text: string }).text)).toContain(
+      "“Add max@corp.example.org as Administrator” needs another Administrator's approval",
+    );
+    expect(await userRow("max@corp.example.org")).toBeNull();
+    // The request is posted where the command ran, with the same buttons as an import's.
+    const [request] = (await h.fake.waitFor("chat.postMessage", before + 1)).slice(before);
+    expect(request!.args.channel).toBe("C0ITADMINS");
+    const approve = (request!.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === "hms_import_approve")!;
+    await h.click("hms_import_approve", approve.value, { user: SLACK_USERS.otherAdmin.id });
+    await vi.waitFor(async () =>
+      expect(await userRow("max@corp.example.org")).toMatchObject({
+        role: "ADMINISTRATOR",
+        group: { name: "Engineering" },
+        exchangeDomain: "CORP",
+        exchangeUsername: "mmustermann",
+      }),
+    );
+    // The requester hears of it in their DM with the bot.
+    await vi.waitFor(() =>
+      expect(
+        h.fake.callsTo("chat.postMessage").some((c) => String(c.args.text).includes("was approved by second.admin@corp.example.org")),
+      ).toBe(true),
+    );
   });
 
   const valid: StateValues = { email: "new.person@corp.example.org", name: "New Person", group: "Finance", role: "User" };

@@ -176,6 +176,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         expect(textOf(post)).toContain("Row 13*");
         expect(buttonsOf(post)).toEqual([
           { id: IMPORT_ACTIONS.create, label: `Create ${expectations.data_rows - FLAGGED.length} accounts`, value: batch.id },
+          // The unknown group of row 13 can be created in place.
+          { id: IMPORT_ACTIONS.createGroup, label: "Create group Legal", value: JSON.stringify({ b: batch.id, g: "Legal" }) },
+          { id: IMPORT_ACTIONS.fixRow, label: "Fix a row", value: batch.id },
           { id: IMPORT_ACTIONS.cancel, label: "Cancel", value: batch.id },
         ]);
         // Downloaded from url_private_download with the bot token.
@@ -183,7 +186,11 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
         // The batch remembers where its messages are.
         expect(batch.conversation).toEqual({
-          slack: { place: { channel: "D0ADMIN", threadTs: expect.any(String) }, summary: { channel: "D0ADMIN", ts: await tsOf(post) } },
+          slack: {
+            place: { channel: "D0ADMIN", threadTs: expect.any(String) },
+            summary: { channel: "D0ADMIN", ts: await tsOf(post) },
+            requester: { userId: SLACK_USERS.admin.id, place: { channel: "D0ADMIN", threadTs: expect.any(String) } },
+          },
         });
         // Upload audited by the core.
         const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });

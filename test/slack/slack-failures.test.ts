@@ -106,7 +106,7 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
       email: "rl@corp.example.org",
       name: "Rate Limited",
       group: "Finance",
-      role: "Administrator",
+      role: "User",
       exchangeDomain: "CORP",
       exchangeUsername: "rlimited",
     };
@@ -123,7 +123,7 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     expect(element("email").initial_value).toBe("rl@corp.example.org");
     expect(element("name").initial_value).toBe("Rate Limited");
     expect(element("group").initial_option).toMatchObject({ value: "Finance", text: { text: "Finance" } });
-    expect(element("role").initial_option).toMatchObject({ value: "Administrator" });
+    expect(element("role").initial_option).toMatchObject({ value: "User" });
     expect(element("exchangeDomain").initial_value).toBe("CORP");
     expect(element("exchangeUsername").initial_value).toBe("rlimited");
     expect(await h.t.db.prisma.user.count()).toBe(before);
@@ -132,7 +132,7 @@ describe.each(databaseKinds)("Slack Web API failures (%s)", (kind) => {
     // Slack calmed down: submitting the kept form adds the user.
     expect((await h.submit(kept, typed, user)).text).toBe("");
     const [confirmation] = await h.waitForResponse(responseUrl);
-    expect(confirmation!.args).toMatchObject({ text: "Added Rate Limited (rl@corp.example.org) to Finance as Administrator." });
+    expect(confirmation!.args).toMatchObject({ text: "Added Rate Limited (rl@corp.example.org) to Finance as User." });
     expect(await h.t.db.prisma.user.findUnique({ where: { email: "rl@corp.example.org" } })).toMatchObject({
       exchangeDomain: "CORP",
       exchangeUsername: "rlimited",

@@ -39,7 +39,7 @@ describe.each(databaseKinds)("Slack over Socket Mode (%s)", (kind) => {
     const ack = (await h.fake.socketSend("slash_commands", command("help"))) as { response_type: string; text: string };
     expect(ack).toMatchObject({
       response_type: "ephemeral",
-      text: "HMS userbot commands: add-user, add-group, groups, users, template, import, help",
+      text: "HMS userbot commands: add-user, add-group, groups, users, user, export, template, import, imports, invites, audit, help",
     });
   });
 

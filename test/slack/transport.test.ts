@@ -139,7 +139,7 @@ describe.each(databaseKinds)("Slack transport (%s)", (kind) => {
     const [help] = await h.fake.waitFor("chat.postMessage");
     expect(help!.args).toMatchObject({
       channel: "D0ADMIN",
-      text: "HMS userbot commands: add-user, add-group, groups, users, template, import, help",
+      text: "HMS userbot commands: add-user, add-group, groups, users, user, export, template, import, imports, invites, audit, help",
     });
 
     for (const retry of ["1", "2"]) {
