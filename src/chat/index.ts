@@ -18,7 +18,7 @@ export type { AddUserAccess, AddUserOutcome } from "./add-user.ts";
 export { type Answer, answerFor, logFailure, SOMETHING_WENT_WRONG } from "./answers.ts";
 export { type Command, type CommandSpelling, parseCommand, spelledCommands, speller } from "./commands.ts";
 export type { ClickAnswer, ConversationRecord, ImportFlowOptions, IncomingFile, RejectOutcome } from "./imports.ts";
-export type { ChatSurface, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "./surface.ts";
+export type { ChatSurface, FileSource, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "./surface.ts";
 
 /** Groups shown by `groups` at most. */
 export const GROUPS_SHOWN = 50;

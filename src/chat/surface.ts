@@ -37,6 +37,9 @@ export interface Answer {
   log?: Readonly<Record<string, unknown>>;
 }
 
+/** What a file the bot sends is, so that an edge that sends it later (after a consent click) can make it again. */
+export type FileSource = { kind: "template" } | { kind: "report"; batchId: string };
+
 /** A file the bot sends: the template, an error report. */
 export interface OutgoingFile {
   name: string;
@@ -44,6 +47,7 @@ export interface OutgoingFile {
   title: string;
   /** Said with the file. */
   comment: Message;
+  source?: FileSource;
 }
 
 export interface ChatSurface {
@@ -63,8 +67,11 @@ export interface ChatSurface {
   tell(who: Who, message: Message): Promise<void>;
   /** Sends a file into a conversation (or the fallback); resolves with where it went. */
   sendFile(place: PlaceRef, file: OutgoingFile, who?: Who): Promise<PlaceRef>;
-  /** Approval requests: posted where this platform sends them (a configured channel, else `place`). */
-  postApprovalRequest(place: PlaceRef, message: Message): Promise<{ place: PlaceRef; message: MessageRef }>;
+  /**
+   * Approval requests: posted where this platform sends them (a configured channel, else `place`).
+   * `approvers` are the people it waits for (a platform may show the buttons to them only).
+   */
+  postApprovalRequest(place: PlaceRef, message: Message, approvers?: readonly Person[]): Promise<{ place: PlaceRef; message: MessageRef }>;
   /** People to mention, by email: with their platform id when the platform knows them. */
   people(emails: readonly string[]): Promise<Person[]>;
   /** How long the platform asked to wait, when `error` is a rate limit; undefined otherwise. */
