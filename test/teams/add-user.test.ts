@@ -58,7 +58,7 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
       1,
       "the form",
     );
-    const id = (post!.reply?.body as { id: string }).id;
+    const id = (post!.reply!.body as { id: string }).id;
     return { post: post!, card: h.cardOf(post!), id };
   }
 

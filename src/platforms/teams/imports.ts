@@ -9,7 +9,7 @@
 import type { Activity, Attachment, FileConsentCardResponse } from "botbuilder";
 import type { ClickAnswer, IncomingFile, Who } from "../../chat/index.ts";
 import { renderFormCard } from "../../render/adaptive-cards.ts";
-import { IMPORT_ACTIONS, parseApprovalValue, REJECT_FORM_ID, REJECT_REASON_INPUT, rejectReasonForm } from "../../render/import-views.ts";
+import { IMPORT_ACTIONS, parseApprovalValue, REJECT_REASON_INPUT, rejectReasonForm } from "../../render/import-views.ts";
 import type { Message } from "../../render/model.ts";
 import { ADD_USER_FORM_ID, noticeMessage } from "../../render/views.ts";
 import { submitAddUser } from "./add-user.ts";
@@ -88,6 +88,29 @@ function readRejectMetadata(text: unknown): { value: string; code: string } {
   }
 }
 
+/** Reject clicked: only someone who may reject now gets the reason card (nobody types one in vain). */
+async function askReason(edge: TeamsEdgeContext, who: Who, value: string): Promise<InvokeAnswer> {
+  const checked = await withinDeadline(edge.answerDeadlineMs, edge.chat.imports.checkReject(edge.surface, who, value));
+  if (checked === "late") return { text: STILL_WORKING };
+  if (!("batch" in checked)) return checked.notice ? text(checked.notice) : { text: STILL_WORKING };
+  return { card: rejectCard(checked.batch.code, value) };
+}
+
+/** The reason card submitted: a missing reason keeps the card with the problem shown; otherwise the request as it reads now. */
+async function rejectWithReason(edge: TeamsEdgeContext, who: Who, data: Record<string, unknown>): Promise<InvokeAnswer> {
+  const { chat, surface } = edge;
+  const { value, code } = readRejectMetadata(data.metadata);
+  const reason = typeof data[REJECT_REASON_INPUT] === "string" ? (data[REJECT_REASON_INPUT] as string) : "";
+  const work = (async (): Promise<InvokeAnswer> => {
+    const outcome = await chat.imports.reject(surface, who, value, reason);
+    if ("reasonError" in outcome) return { card: rejectCard(code, value, outcome.reasonError) };
+    if ("notice" in outcome) return text(outcome.notice);
+    return { card: surface.card(await chat.imports.viewNow(surface, outcome.done.id, "approval")) };
+  })();
+  const first = await withinDeadline(edge.answerDeadlineMs, work);
+  return first === "late" ? { text: STILL_WORKING } : first;
+}
+
 /** An Action.Execute of any of the bot's cards; unknown verbs (cards of an older version) are told so. */
 export async function handleAction(
   edge: TeamsEdgeContext,
@@ -112,25 +135,9 @@ export async function handleAction(
       return click(edge, who, () => imports.invite(surface, who, value), summaryOf(value));
     case IMPORT_ACTIONS.approve:
       return click(edge, who, () => imports.approve(surface, who, value), approvalOf(value));
-    case IMPORT_ACTIONS.reject: {
-      // Only someone who may reject now gets the reason card (nobody types one in vain).
-      const checked = await withinDeadline(edge.answerDeadlineMs, imports.checkReject(surface, who, value));
-      if (checked === "late") return { text: STILL_WORKING };
-      if (!("batch" in checked)) return checked.notice ? text(checked.notice) : { text: "" };
-      return { card: rejectCard(checked.batch.code, value) };
-    }
-    case REJECT_FORM_ID: {
-      const { value: approval, code } = readRejectMetadata(data.metadata);
-      const reason = typeof data[REJECT_REASON_INPUT] === "string" ? (data[REJECT_REASON_INPUT] as string) : "";
-      const work = (async (): Promise<InvokeAnswer> => {
-        const outcome = await imports.reject(surface, who, approval, reason);
-        if ("reasonError" in outcome) return { card: rejectCard(code, approval, outcome.reasonError) };
-        if ("notice" in outcome) return text(outcome.notice);
-        return { card: surface.card(await imports.viewNow(surface, outcome.done.id, "approval")) };
-      })();
-      const first = await withinDeadline(edge.answerDeadlineMs, work);
-      return first === "late" ? { text: STILL_WORKING } : first;
-    }
+    case IMPORT_ACTIONS.reject:
+      // The button and the reason card's submit share the verb (Slack's action and modal ids are one string): the card's carries metadata.
+      return "metadata" in data ? rejectWithReason(edge, who, data) : askReason(edge, who, value);
     case APPROVAL_VIEW_VERB: {
       // An approver opening the request: their own view, with the buttons (others keep the one without).
       const approvers = Array.isArray(data.for) ? data.for.filter((id): id is string => typeof id === "string") : [];
