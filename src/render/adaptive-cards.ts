@@ -190,7 +190,12 @@ function runs(text: RichText): readonly Inline[] {
 }
 
 function runText(run: Inline): string {
-  return typeof run === "string" ? run : "bold" in run ? run.bold : "code" in run ? run.code : run.mention;
+  if (typeof run === "string") return run;
+  if ("bold" in run) return run.bold;
+  if ("code" in run) return run.code;
+  if ("mention" in run) return run.mention;
+  // A kind of run this renderer does not mark up (main's links, { link, text }): shown by its text.
+  return (run as { text?: string }).text ?? "";
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   importTemplateMessage,
   rejectReasonForm,
 } from "../../src/render/import-views.ts";
-import type { Form, Message } from "../../src/render/model.ts";
+import type { Form, Inline, Message } from "../../src/render/model.ts";
 import * as views from "../../src/render/views.ts";
 import {
   addUserErrors,
@@ -200,6 +200,11 @@ describe("renderCard", () => {
         small("1\\. not a list"),
       ]),
     );
+  });
+
+  it("a kind of run it does not mark up is shown by its text, escaped", () => {
+    const link = { link: "https://teams.microsoft.com/l/message/1", text: "the *summary*" } as unknown as Inline;
+    expect(renderCard({ summary: "s", blocks: [{ type: "section", text: ["See ", link] }] }).body).toEqual([tb("See the \\*summary\\*")]);
   });
 
   it("buttons: Action.Execute in an ActionSet where the actions block is, verb = id, data = value and options.data", () => {
