@@ -156,18 +156,20 @@ describe("renderCard", () => {
   });
 
   it("the help: bold as **…**, code as plain text, brackets escaped, the commands as a Markdown list", () => {
-    expect(renderCard(helpMessage({ commands: spelledCommands(TEAMS), unknown: "frob_nicate" }))).toEqual(
+    // A fixed list, so that new commands do not change this test (every real one is rendered below).
+    const commands = [
+      { name: "add user", usage: "add user [email]", does: "Open the Add user form." },
+      { name: "add group", usage: "add group <name> [policy=<policy name>]", does: "Create a group." },
+      { name: "help", usage: "help", does: "Show this help." },
+    ];
+    expect(renderCard(helpMessage({ commands, unknown: "frob_nicate" }))).toEqual(
       cardOf([
         tb("There is no frob\\_nicate command."),
         tb("**HMS userbot** manages the users and groups of Hosted Mobile Security."),
         tb(
           [
-            "- add user \\[email\\] — Open the Add user form (the email filled in when given).",
-            "- add group <name> \\[policy=<policy name>\\] — Create a group; its policy is Default unless given.",
-            "- groups \\[text\\] — List the groups (those whose name contains the text, when given) with their policy and user count.",
-            "- users <text> — Find users whose email or name contains the text.",
-            "- template — Post the CSV template for importing users, with how to fill it in.",
-            "- import — Upload a CSV of users: see a summary first, then create the accounts (after an approver's click when policy asks) and invite the users.",
+            "- add user \\[email\\] — Open the Add user form.",
+            "- add group <name> \\[policy=<policy name>\\] — Create a group.",
             "- help — Show this help.",
           ].join("\n"),
         ),
