@@ -14,6 +14,7 @@ import { csvImportFormat } from "../../src/csv/index.ts";
 import type { DatabaseKind } from "../../src/db/database.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
 import { type Platforms, type PlatformsOptions, startPlatforms } from "../../src/platforms/index.ts";
+import type { AdaptiveCard } from "../../src/render/adaptive-cards.ts";
 import { closeServer, createHttpApp, listen } from "../../src/server.ts";
 import { expectValidCard } from "./adaptive-cards.ts";
 import { openTestDatabase, type TestDatabase } from "./db.ts";
@@ -253,7 +254,7 @@ export async function startTeamsHarness(kind: DatabaseKind, options: HarnessOpti
         const answer: InvokeAnswer = { status, body };
         if (body?.type === "application/vnd.microsoft.card.adaptive") {
           answer.card = body.value as Record<string, unknown>;
-          expectValidCard(answer.card);
+          expectValidCard(answer.card as unknown as AdaptiveCard);
           answered.push(answer.card);
         } else if (body?.type === "application/vnd.microsoft.activity.message") answer.text = String(body.value);
         return answer;
@@ -269,7 +270,7 @@ export async function startTeamsHarness(kind: DatabaseKind, options: HarnessOpti
         return [...sent, ...answered];
       },
       expectCardsValid() {
-        for (const card of harness.cards()) expectValidCard(card);
+        for (const card of harness.cards()) expectValidCard(card as unknown as AdaptiveCard);
       },
       async close() {
         mailer.close();

@@ -29,14 +29,14 @@ function elements(card: El | undefined): El[] {
 const inputs = (card: El | undefined) => elements(card).filter((e) => String(e.type).startsWith("Input."));
 const input = (card: El | undefined, id: string) => inputs(card).find((e) => e.id === id);
 
-/** What the card says next to an input: its own error message, and the text between it and the next input. */
+/** What the card shows next to an input: the text between it and the next input (its problem, its hint). */
 function besideInput(card: El | undefined, id: string): string {
   const all = elements(card);
   const at = all.findIndex((e) => e.id === id);
   if (at < 0) return "";
   const next = all.findIndex((e, i) => i > at && String(e.type).startsWith("Input."));
   const between = all.slice(at + 1, next < 0 ? undefined : next);
-  return [String(all[at]!.errorMessage ?? ""), textOf({ body: between })].join("\n").replace(/\\/g, "");
+  return textOf({ body: between }).replace(/\\/g, "");
 }
 
 describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
@@ -170,7 +170,9 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
     for (const field of ["email", "name", "group", "role", "exchangeDomain", "exchangeUsername"]) {
       if (!errors[field]) expect(besideInput(answer.card, field)).not.toMatch(/required|not valid|missing|exists|limit/);
       const value = typed[field as keyof typeof typed];
-      if (value?.trim()) expect(input(answer.card, field)!.value).toBe(value);
+      // A role that is none of the radio buttons cannot be shown as chosen.
+      if (value?.trim() && !(field === "role" && !["User", "Administrator"].includes(value)))
+        expect(input(answer.card, field)!.value).toBe(value);
     }
     expect(actionsOf(answer.card).map((a) => a.verb)).toEqual(["hms_add_user"]);
     expect(await h.t.db.prisma.user.count()).toBe(usersBefore);

@@ -46,10 +46,17 @@ async function groupChoices(edge: TeamsEdgeContext, who: Who): Promise<GroupChoi
 
 function formCard(
   choices: GroupChoices,
-  { email, values, errors, notice }: { email?: string; values?: UserInput; errors?: Record<string, string>; notice?: string } = {},
+  {
+    email,
+    values,
+    errors,
+    notice,
+  }: { email?: string; values?: Readonly<Record<string, string>>; errors?: Record<string, string>; notice?: string } = {},
 ): AdaptiveCard {
   const metadata = JSON.stringify({ groups: "dataset" in choices ? "search" : "listed" } satisfies FormMetadata);
-  return renderFormCard(addUserForm({ email, metadata, values, notice }), { values, errors, choices: { group: choices } });
+  // What was typed; a field left empty shows empty (not as a choice with no title).
+  const typed = values ? Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== "")) : undefined;
+  return renderFormCard(addUserForm({ email, metadata, values: typed, notice }), { values: typed, errors, choices: { group: choices } });
 }
 
 /** Posts the Add user card where the command was typed, for an Administrator; anyone else is told why not. */
@@ -70,14 +77,20 @@ export async function openAddUserForm(edge: TeamsEdgeContext, who: Who, email?: 
 }
 
 /** The submitted values by input id (Teams merges the inputs into the action's data). */
-function readInput(data: Record<string, unknown>): UserInput {
+function readInput(data: Record<string, unknown>): Record<string, string> & UserInput {
   const input: Record<string, string> = {};
   for (const field of ADD_USER_INPUTS) input[field] = typeof data[field] === "string" ? (data[field] as string) : "";
-  return input as UserInput;
+  return input as Record<string, string> & UserInput;
 }
 
 /** The card for an outcome: the form again (problems, or a notice to try again), or the confirmation. */
-async function outcomeCard(edge: TeamsEdgeContext, who: Who, outcome: AddUserOutcome, input: UserInput, metadata: FormMetadata) {
+async function outcomeCard(
+  edge: TeamsEdgeContext,
+  who: Who,
+  outcome: AddUserOutcome,
+  input: Record<string, string>,
+  metadata: FormMetadata,
+) {
   const choices = async (): Promise<GroupChoices> =>
     metadata.groups === "search" ? { dataset: GROUPS_DATASET } : await groupChoices(edge, who);
   switch (outcome.kind) {
