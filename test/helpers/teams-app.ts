@@ -92,6 +92,8 @@ export interface TeamsHarness {
   cards(): Record<string, unknown>[];
   /** Asserts every card the bot sent is a valid Adaptive Card 1.5 within the budget. */
   expectCardsValid(): void;
+  /** Stops the platforms as shutdown does (the HTTP server keeps listening until close()). */
+  stopPlatforms(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -189,6 +191,7 @@ export async function startTeamsHarness(kind: DatabaseKind, options: HarnessOpti
   let platforms: Platforms | undefined;
   let server: Server | undefined;
   const answered: Record<string, unknown>[] = [];
+  let stopped: Promise<void> | undefined;
   try {
     platforms = await startPlatforms({
       config: { slack: options.slack, teams },
@@ -272,9 +275,13 @@ export async function startTeamsHarness(kind: DatabaseKind, options: HarnessOpti
       expectCardsValid() {
         for (const card of harness.cards()) expectValidCard(card as unknown as AdaptiveCard);
       },
+      stopPlatforms() {
+        stopped ??= platforms!.stop();
+        return stopped;
+      },
       async close() {
         mailer.close();
-        await platforms?.stop();
+        await harness.stopPlatforms();
         if (server) await closeServer(server);
         await fake.close();
         await t.close();

@@ -4,10 +4,16 @@
  * authentication off for local tries, the tenant rule, malformed requests, the library's console
  * lines in the app's log, and shutdown.
  */
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startPlatforms } from "../../src/platforms/index.ts";
+import { closeServer, createHttpApp, listen } from "../../src/server.ts";
+import { csvFile, validRows } from "../helpers/csv.ts";
+import { openTestDatabase } from "../helpers/db.ts";
 import { FakeBotConnector } from "../helpers/fake-bot-connector.ts";
 import { message, OTHER_TENANT, personal } from "../helpers/teams-activities.ts";
 import { APP_ID, startTeamsHarness, TEAMS_USERS, type TeamsHarness } from "../helpers/teams-app.ts";
+import { importHelpers } from "../helpers/teams-imports.ts";
 
 const admin = TEAMS_USERS.admin;
 
@@ -133,12 +139,54 @@ describe("authentication off (TEAMS_AUTH=off)", () => {
   });
 });
 
+describe("shutdown", () => {
+  let h: TeamsHarness;
+  beforeAll(async () => {
+    h = await startTeamsHarness("pglite", { platforms: { answerDeadlineMs: 20_000, drainTimeoutMs: 20_000 } });
+  }, 180_000);
+  afterAll(async () => h?.close());
+
+  it("stops taking turns (503) and lets the one in progress finish and answer", async () => {
+    const { summaryOf } = importHelpers(() => h);
+    const { id, batch } = await summaryOf("stop.csv", csvFile(validRows(2, { prefix: "stopping" })));
+    const store = h.t.store;
+    const real = store.transaction;
+    let entered!: () => void;
+    const reached = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    store.transaction = ((work, options) => {
+      entered();
+      return gate.then(() => real(work, options));
+    }) as typeof real;
+    try {
+      const click = h.click("hms_import_cancel", { value: batch.id }, { replyToId: id });
+      await reached;
+      const stopping = h.stopPlatforms();
+      let stopped = false;
+      void stopping.then(() => (stopped = true));
+      const refused = await h.post(message({ serviceUrl: h.fake.serviceUrl, from: admin, text: "help" }));
+      expect(refused.status).toBe(503);
+      expect(stopped).toBe(false);
+      release();
+      const answer = await click;
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.card)).toContain("Cancelled");
+      await stopping;
+      expect((await h.core.getImport({ batchId: batch.id })).batch.status).toBe("CANCELLED");
+    } finally {
+      store.transaction = real;
+      release();
+    }
+  });
+});
+
 describe("Teams disabled", () => {
   it("no /api/messages route when Teams is not configured", async () => {
-    const { createHttpApp, listen, closeServer } = await import("../../src/server.ts");
-    const { startPlatforms } = await import("../../src/platforms/index.ts");
-    const { openTestDatabase } = await import("../helpers/db.ts");
-    const { pino } = await import("pino");
     const t = await openTestDatabase("pglite");
     const logger = pino({ level: "silent" });
     const http = createHttpApp({ logger, health: { database: "pglite", ready: () => true, ping: async () => {} } });

@@ -5,6 +5,7 @@
  * same person share one call. Whoever is resolved is remembered by email, so that approval
  * requests can mention them.
  */
+import type { Logger } from "pino";
 import type { Actor } from "../../core/index.ts";
 import type { BotConnector, TeamsMember } from "./connector.ts";
 import type { TeamsPeople } from "./people.ts";
@@ -48,6 +49,7 @@ export class TeamsIdentities {
     private readonly connector: BotConnector,
     private readonly people: TeamsPeople,
     options: IdentityOptions = {},
+    private readonly logger?: Logger,
   ) {
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
@@ -81,6 +83,8 @@ export class TeamsIdentities {
       platformUserId: query.aadObjectId ?? member.aadObjectId ?? member.objectId ?? query.userId,
     };
     this.people.learn(actor.email, member.id || query.userId);
+    // Says which email a Teams user is (LOG_LEVEL=debug), e.g. to find the Playground user's for BOOTSTRAP_ADMINS.
+    this.logger?.debug({ teamsUser: query.userId, email: actor.email }, "teams user resolved from the members API");
     return actor;
   }
 

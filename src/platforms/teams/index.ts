@@ -137,7 +137,7 @@ export async function startTeams(options: TeamsEdgeOptions): Promise<TeamsEdge> 
     chat,
     surface,
     connector,
-    identities: new TeamsIdentities(connector, surface.directory, options.identity),
+    identities: new TeamsIdentities(connector, surface.directory, options.identity, log),
     fileHosts: config.fileHosts,
     downloadIdleTimeoutMs: options.downloadIdleTimeoutMs,
     logger: log,
