@@ -5,7 +5,7 @@
  * lines in the app's log, and shutdown.
  */
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startPlatforms } from "../../src/platforms/index.ts";
 import { closeServer, createHttpApp, listen } from "../../src/server.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
@@ -23,6 +23,7 @@ describe("Bot Framework authentication on (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEA
     h = await startTeamsHarness("pglite", { auth: "on" });
   }, 180_000);
   afterAll(async () => h?.close());
+  afterEach(() => h.expectCardsValid());
 
   const help = () => message({ serviceUrl: h.fake.serviceUrl, from: admin, text: "help" });
   /** What the bot did after call number `from` (the identity provider's documents aside). */
@@ -93,6 +94,7 @@ describe("authentication off (TEAMS_AUTH=off)", () => {
     h = await startTeamsHarness("pglite", { auth: "off" });
   }, 180_000);
   afterAll(async () => h?.close());
+  afterEach(() => h.expectCardsValid());
 
   it("serves requests without a token, and calls the Bot Connector without one", async () => {
     const activity = message({ serviceUrl: h.fake.serviceUrl, from: admin, text: "help" });
