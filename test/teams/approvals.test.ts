@@ -368,6 +368,21 @@ describe.each(databaseKinds)("importing users from Teams: decisions (%s)", (kind
     expect(fieldsOf(done)).toMatchObject({ Created: "2" });
   });
 
+  it("a click whose card cannot be read back is still answered (a note, not Teams' error)", async () => {
+    const { id, batch } = await summaryOf("unreadable.csv", csvFile(freshRows(2)));
+    const real = h.core.getImport;
+    h.core.getImport = (() => Promise.reject(new Error("disk on fire"))) as typeof real;
+    let answer: Awaited<ReturnType<typeof click>>;
+    try {
+      answer = await click(IMPORT_ACTIONS.cancel, batch.id, id);
+    } finally {
+      h.core.getImport = real;
+    }
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain("Something went wrong on our side and it has been logged.");
+    expect(h.logs.find({ msg: "disk on fire", while: "answering a card action" })).toBeDefined();
+  });
+
   it("a click whose work outlasts the answer's deadline is told to wait; the card follows", async () => {
     const { id, batch } = await summaryOf("slow-click.csv", csvFile(freshRows(2)));
     const store = h.t.store;

@@ -177,7 +177,11 @@ export async function startTeams(options: TeamsEdgeOptions): Promise<TeamsEdge> 
   // Every Action.Execute of the bot's cards, answered by the edge itself (see invoke.ts).
   app.adaptiveCards.actionExecute(/.*/, async (context, _state, data: Record<string, unknown>) => {
     const value = (context.activity.value ?? {}) as { action?: { verb?: string } };
-    const answer = await handleAction(edge, detach(context.activity), value.action?.verb ?? "", data ?? {});
+    const verb = value.action?.verb ?? "";
+    // Whatever fails, the click is answered (an unanswered invoke shows the person an error of Teams').
+    const answer = await handleAction(edge, detach(context.activity), verb, data ?? {}).catch((error: unknown) => ({
+      text: surface.answer(error, { verb, while: "answering a card action" }).text,
+    }));
     await answerInvoke(context, answer);
     return "";
   });
