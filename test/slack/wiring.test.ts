@@ -155,5 +155,5 @@ describe("npm start with Slack configured", () => {
     }
     expect(await exit).toBe(0);
     expect(out).toContain('"msg":"stopped"');
-  });
+  }, 90_000); // its own wait for "ready" is 40 s: the test needs longer than the 30 s default
 });
