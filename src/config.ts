@@ -37,7 +37,21 @@ const slackTeamList = optionalText.transform((v, ctx) => {
   return [...new Set(given.map((id) => id.toUpperCase()))];
 });
 
+// Host names, comma-separated (TEAMS_FILE_HOSTS): letters, digits, dots and dashes.
+const hostList = optionalText.transform((v, ctx) => {
+  const hosts = (v ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host))
+      ctx.addIssue({ code: "custom", message: `"${host}" is not a host name`, input: v });
+  }
+  return [...new Set(hosts)];
+});
+
 const envSchema = z.object({
+  NODE_ENV: optionalText,
   PORT: z.preprocess(
     (v) => (v === undefined || v === "" ? "3000" : v),
     z
@@ -63,6 +77,14 @@ const envSchema = z.object({
   SLACK_API_URL: optionalText.pipe(httpUrl.optional()),
   SLACK_APPROVAL_CHANNEL: optionalText,
   SLACK_ALLOWED_TEAMS: slackTeamList,
+
+  // Microsoft Teams
+  TEAMS_APP_ID: optionalText,
+  TEAMS_APP_PASSWORD: optionalText,
+  TEAMS_TENANT_ID: optionalText,
+  TEAMS_AUTH: optionalText.pipe(z.enum(["on", "off"], "must be on or off").optional()),
+  TEAMS_APPROVAL_CONVERSATION: optionalText,
+  TEAMS_FILE_HOSTS: hostList,
 
   // Imports and invitations
   APPROVAL_POLICY: optionalText.transform((v, ctx): ApprovalPolicy => {
@@ -106,6 +128,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Present when Slack is configured. */
   slack?: SlackConfig;
+  /** Present when Microsoft Teams is configured. */
+  teams?: TeamsConfig;
   imports: {
     approvalPolicy: ApprovalPolicy;
     /** Narrows who may approve (still never a requester: the uploader or whoever clicked Create); empty: every other Administrator. */
@@ -134,12 +158,41 @@ export interface SlackConfig {
   allowedTeams?: string[];
 }
 
+export interface TeamsConfig {
+  /**
+   * Bot Framework authentication (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID; a single-tenant
+   * app registration), or none (TEAMS_AUTH=off, local tries only).
+   */
+  auth: { kind: "bot-framework"; appId: string; password: string; tenantId: string } | { kind: "off" };
+  /** Only activities from this tenant are served (with authentication off too, when set). */
+  tenantId?: string;
+  /** Where approval requests go (a channel or chat the bot is installed in); unset: the import's conversation. */
+  approvalConversation?: string;
+  /** Hosts the bot downloads and uploads files from (and their subdomains); unset: SharePoint and OneDrive. */
+  fileHosts?: string[];
+}
+
 /** A configuration problem, worded as the one line an operator reads. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
   }
+}
+
+function teamsConfig(e: z.infer<typeof envSchema>): TeamsConfig | undefined {
+  const common = {
+    tenantId: e.TEAMS_TENANT_ID,
+    approvalConversation: e.TEAMS_APPROVAL_CONVERSATION,
+    fileHosts: e.TEAMS_FILE_HOSTS.length > 0 ? e.TEAMS_FILE_HOSTS : undefined,
+  };
+  if (e.TEAMS_AUTH === "off") return { auth: { kind: "off" }, ...common };
+  if (e.TEAMS_APP_ID && e.TEAMS_APP_PASSWORD && e.TEAMS_TENANT_ID)
+    return {
+      auth: { kind: "bot-framework", appId: e.TEAMS_APP_ID, password: e.TEAMS_APP_PASSWORD, tenantId: e.TEAMS_TENANT_ID },
+      ...common,
+    };
+  return undefined;
 }
 
 /** Parses the environment (process.env by default) into a frozen Config, or throws ConfigError. */
@@ -162,6 +215,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) {
     problems.push("SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set");
   }
+  const teamsCredentials = [e.TEAMS_APP_ID, e.TEAMS_APP_PASSWORD, e.TEAMS_TENANT_ID];
+  if (e.TEAMS_AUTH === "off") {
+    if (e.NODE_ENV === "production")
+      problems.push("TEAMS_AUTH=off is refused with NODE_ENV=production (it accepts unauthenticated requests)");
+  } else if (teamsCredentials.some(Boolean) && !teamsCredentials.every(Boolean)) {
+    const missing = ["TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID"].filter((_, i) => !teamsCredentials[i]);
+    problems.push(
+      `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required with the other TEAMS_* credentials (or set TEAMS_AUTH=off for local tries)`,
+    );
+  } else if (e.TEAMS_AUTH === "on" && !e.TEAMS_APP_ID) {
+    problems.push("TEAMS_AUTH=on needs TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID");
+  }
   if (e.SMTP_URL && !e.INVITE_FROM) problems.push("INVITE_FROM is required with SMTP_URL (the sender of invitations)");
   if (e.SMTP_URL && !e.ENROLL_URL) problems.push("ENROLL_URL is required with SMTP_URL (the enrollment link in invitations)");
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
@@ -181,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           allowedTeams: e.SLACK_ALLOWED_TEAMS,
         }
       : undefined,
+    teams: teamsConfig(e),
     imports: {
       approvalPolicy: e.APPROVAL_POLICY,
       approvers: e.APPROVERS,

@@ -20,6 +20,7 @@ describe("config", () => {
       bootstrapAdmins: [],
       logLevel: "info",
       slack: undefined,
+      teams: undefined,
       imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
       mail: { smtpUrl: undefined, from: undefined, enrollUrl: undefined },
     });
@@ -85,6 +86,24 @@ describe("config", () => {
       { SMTP_URL: "smtp://mail:25", ENROLL_URL: "https://hms.example.com/enroll" },
       "invalid configuration: INVITE_FROM is required with SMTP_URL (the sender of invitations)",
     ],
+    [
+      { TEAMS_APP_ID: "00000000-0000-0000-0000-0000000000b0" },
+      "invalid configuration: TEAMS_APP_PASSWORD and TEAMS_TENANT_ID are required with the other TEAMS_* credentials (or set TEAMS_AUTH=off for local tries)",
+    ],
+    [
+      { TEAMS_APP_ID: "a", TEAMS_APP_PASSWORD: "p" },
+      "invalid configuration: TEAMS_TENANT_ID is required with the other TEAMS_* credentials (or set TEAMS_AUTH=off for local tries)",
+    ],
+    [{ TEAMS_AUTH: "maybe" }, "invalid configuration: TEAMS_AUTH must be on or off"],
+    [{ TEAMS_AUTH: "on" }, "invalid configuration: TEAMS_AUTH=on needs TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID"],
+    [
+      { TEAMS_AUTH: "off", NODE_ENV: "production" },
+      "invalid configuration: TEAMS_AUTH=off is refused with NODE_ENV=production (it accepts unauthenticated requests)",
+    ],
+    [
+      { TEAMS_AUTH: "off", TEAMS_FILE_HOSTS: "localhost,http://x" },
+      'invalid configuration: TEAMS_FILE_HOSTS "http://x" is not a host name',
+    ],
   ])("%j stops start-up with one line naming the variable", (env, expected) => {
     expect(message(env)).toBe(expected);
   });
@@ -99,6 +118,41 @@ describe("config", () => {
       allowedTeams: [],
     });
     expect(load({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack?.appToken).toBe("xapp-1");
+  });
+
+  it("enables Teams with Bot Framework authentication from the app id, password and tenant", () => {
+    const teams = load({
+      TEAMS_APP_ID: "00000000-0000-0000-0000-0000000000b0",
+      TEAMS_APP_PASSWORD: "secret",
+      TEAMS_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+      TEAMS_APPROVAL_CONVERSATION: "19:approvals@thread.tacv2",
+    }).teams;
+    expect(teams).toEqual({
+      auth: {
+        kind: "bot-framework",
+        appId: "00000000-0000-0000-0000-0000000000b0",
+        password: "secret",
+        tenantId: "11111111-2222-3333-4444-555555555555",
+      },
+      tenantId: "11111111-2222-3333-4444-555555555555",
+      approvalConversation: "19:approvals@thread.tacv2",
+      fileHosts: undefined,
+    });
+  });
+
+  it("TEAMS_AUTH=off runs Teams without authentication (outside production), the tenant still restricted when set", () => {
+    expect(
+      load({ TEAMS_AUTH: "off", NODE_ENV: "development", TEAMS_TENANT_ID: "t-1", TEAMS_FILE_HOSTS: " LocalHost ,127.0.0.1" }).teams,
+    ).toEqual({
+      auth: { kind: "off" },
+      tenantId: "t-1",
+      approvalConversation: undefined,
+      fileHosts: ["localhost", "127.0.0.1"],
+    });
+    expect(load({ TEAMS_AUTH: "off" }).teams?.auth).toEqual({ kind: "off" });
+    expect(load({ TEAMS_TENANT_ID: "t-1", TEAMS_AUTH: "on", TEAMS_APP_ID: "a", TEAMS_APP_PASSWORD: "p" }).teams?.auth.kind).toBe(
+      "bot-framework",
+    );
   });
 
   it("SLACK_ALLOWED_TEAMS: workspace and organization ids, comma-separated", () => {

@@ -51,7 +51,13 @@ export class DirectoryFlow {
       const comment = exportMessage(exported, speller(surface.commands));
       const place = await surface.sendFile(
         who.place,
-        { name: exported.fileName, bytes: exported.bytes, title: comment.summary, comment },
+        {
+          name: exported.fileName,
+          bytes: exported.bytes,
+          title: comment.summary,
+          comment,
+          source: { kind: "export", group: exported.group },
+        },
         who,
       );
       this.log.info({ ...where, users: exported.users, group: exported.group, place }, "directory exported");

@@ -11,6 +11,7 @@
 import type { Logger } from "pino";
 import {
   type Actor,
+  awaitsInviteOrFinish,
   type Core,
   type CreationProgress,
   describeState,
@@ -42,7 +43,7 @@ import type { Form, FormErrors, Message } from "../render/model.ts";
 import { noticeMessage } from "../render/views.ts";
 import { type Answer, logFailure } from "./answers.ts";
 import { speller } from "./commands.ts";
-import type { ChatSurface, MessageRef, Person as Notified, PlaceRef, PlatformName, Who } from "./surface.ts";
+import type { ChatSurface, FileSource, MessageRef, Recipient as Notified, PlaceRef, PlatformName, Who } from "./surface.ts";
 import { type Detached, type EditScheduler, Throttle } from "./work.ts";
 
 /** Where a batch's messages are on one platform: stored on the batch under the platform's name. */
@@ -111,6 +112,8 @@ type ProgressState = Map<PlatformName, { throttle: Throttle; shown?: number }>;
 export class ImportFlow {
   /** Progress of creations the background job resumed, by batch. */
   private readonly resumed = new Map<string, ProgressState>();
+  /** Batches whose invitations are being sent after an Invite click (their summary reads "Inviting…"). */
+  private readonly inviting = new Set<string>();
 
   constructor(
     private readonly core: Core,
@@ -151,13 +154,32 @@ export class ImportFlow {
       const comment = importTemplateMessage({ fileName: template.fileName, howTo: template.howTo, sendHint: surface.uploadHint });
       const place = await surface.sendFile(
         who.place,
-        { name: template.fileName, bytes: template.bytes, title: "HMS import template", comment },
+        { name: template.fileName, bytes: template.bytes, title: "HMS import template", comment, source: { kind: "template" } },
         who,
       );
       this.log.info({ ...where, place }, "import template posted");
     } catch (error) {
       await this.tellFailure(surface, who, error, where);
     }
+  }
+
+  /**
+   * A file the bot offered, made again for `who` (an edge that sends it only once the person
+   * agreed to receive it): the template, or an import's error report (Administrators only).
+   */
+  async fileFor(who: Who, source: FileSource): Promise<{ name: string; bytes: Uint8Array }> {
+    const actor = await who.actor();
+    await this.core.requireAdministrator(actor);
+    if (source.kind === "template") {
+      const template = this.core.importTemplate();
+      return { name: template.fileName, bytes: template.bytes };
+    }
+    if (source.kind === "export") {
+      const exported = await this.core.exportUsers({ actor, group: source.group });
+      return { name: exported.fileName, bytes: exported.bytes };
+    }
+    const report = await this.core.importErrorReport({ actor, batchId: source.batchId });
+    return { name: report.fileName, bytes: report.bytes };
   }
 
   // ------------------------------------------------------------------ uploads
@@ -250,6 +272,7 @@ export class ImportFlow {
       await surface.sendFile(place, {
         name: report.fileName,
         bytes: report.bytes,
+        source: { kind: "report", batchId: batch.id },
         title: `Rows needing attention in import ${batch.code}`,
         comment: noticeMessage(
           `The ${rows} rows of import ${batch.code} that need attention, with the problems in the last column. Fix them and upload the file again.`,
@@ -302,6 +325,21 @@ export class ImportFlow {
       approvers: (await this.approvers(surface, summary)) ?? [],
       facts: summary.facts && { ...summary.facts, summaryLink: summaryRef ? surface.link?.(summaryRef) : undefined },
     });
+  }
+
+  /**
+   * The summary or the approval request of a batch as it should read now, for a platform whose
+   * answer to a click (or a refresh) is the message itself (Teams).
+   */
+  async viewNow(surface: ChatSurface, batchId: string, which: "summary" | "approval"): Promise<Message> {
+    const summary = await this.core.getImport({ batchId, attentionLimit: SUMMARY_ROWS });
+    if (which === "approval") return this.approvalView(surface, summary);
+    if (this.inviting.has(batchId) && awaitsInviteOrFinish(summary.batch)) return this.invitingView(summary.batch);
+    return this.summaryView(surface, summary);
+  }
+
+  private invitingView(batch: ImportBatch): Message {
+    return importMessage({ batch: { ...batch, status: "INVITING" }, attention: [] });
   }
 
   /** The summary as it should read now. */
@@ -395,8 +433,9 @@ export class ImportFlow {
     const where = { action: "import create", ...surface.logContext(who), batch: batch.code };
     try {
       const place = recordOf(batch, surface.platform)?.place ?? who.place;
+      const people = await surface.people(approvers);
       const message = await this.approvalView(surface, await this.core.getImport({ batchId: batch.id, attentionLimit: 0 }));
-      const posted = await surface.postApprovalRequest(place, message);
+      const posted = await surface.postApprovalRequest(place, message, people);
       await this.core.recordImportConversation({
         batchId: batch.id,
         platform: surface.platform,
@@ -503,15 +542,19 @@ export class ImportFlow {
       this.detached.run("refresh", () => this.refreshQuietly(batchId, { approval: false }));
       return this.notice(surface, error, where);
     }
+    this.inviting.add(batchId);
     this.detached.run("invite", async () => {
-      await this.showInviting(batchId);
       try {
+        await this.showInviting(batchId);
         const outcome = await this.core.inviteImportedUsers({ actor, batchId });
         this.log.info({ batch: outcome.batch.code, ...outcome.counts }, "imported users invited");
         await this.refreshQuietly(batchId);
       } catch (error) {
+        this.inviting.delete(batchId);
         await this.tellFailure(surface, who, error, where);
         await this.refreshQuietly(batchId, { approval: false });
+      } finally {
+        this.inviting.delete(batchId);
       }
     });
     return {};
@@ -541,8 +584,8 @@ export class ImportFlow {
 
   private async showInviting(batchId: string): Promise<void> {
     const summary = await this.core.getImport({ batchId, attentionLimit: 0 });
-    if (!(summary.batch.status === "CREATED" || (summary.batch.status === "FAILED" && summary.batch.createdRows > 0))) return;
-    const inviting = importMessage({ batch: { ...summary.batch, status: "INVITING" }, attention: [] });
+    if (!awaitsInviteOrFinish(summary.batch)) return;
+    const inviting = this.invitingView(summary.batch);
     for (const [platform, record] of recordsOf(summary.batch)) {
       const surface = this.surfaces.get(platform);
       if (!surface || !record.summary) continue;

@@ -20,7 +20,7 @@ export { type Answer, answerFor, logFailure, SOMETHING_WENT_WRONG } from "./answ
 export { type Command, type CommandSpelling, parseCommand, spelledCommands, speller } from "./commands.ts";
 export type { CardClick, FormOutcome } from "./directory.ts";
 export type { ClickAnswer, ConversationRecord, ImportFlowOptions, IncomingFile, RejectOutcome } from "./imports.ts";
-export type { ChatSurface, MessageRef, OutgoingFile, PlaceRef, PlatformName, Who } from "./surface.ts";
+export type { ChatSurface, FileSource, MessageRef, OutgoingFile, PlaceRef, PlatformName, Recipient, Who } from "./surface.ts";
 
 /** Groups shown by `groups` at most. */
 export const GROUPS_SHOWN = 50;

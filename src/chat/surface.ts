@@ -27,7 +27,7 @@ export interface Who {
 }
 
 /** Someone the bot may tell something later: their platform user id and where they acted. */
-export interface Person {
+export interface Recipient {
   userId: string;
   place: PlaceRef;
 }
@@ -43,6 +43,9 @@ export interface Answer {
   log?: Readonly<Record<string, unknown>>;
 }
 
+/** What a file the bot sends is, so that an edge that sends it later (after a consent click) can make it again. */
+export type FileSource = { kind: "template" } | { kind: "report"; batchId: string } | { kind: "export"; group?: string };
+
 /** A file the bot sends: the template, an error report. */
 export interface OutgoingFile {
   name: string;
@@ -50,6 +53,7 @@ export interface OutgoingFile {
   title: string;
   /** Said with the file. */
   comment: Message;
+  source?: FileSource;
 }
 
 export interface ChatSurface {
@@ -71,11 +75,18 @@ export interface ChatSurface {
    * Tells one person privately later, outside any request of theirs (an approval decided, a request
    * expired): Slack's DM with the bot, Teams' personal chat. `person` is what `Who` was when they acted.
    */
-  notify(person: Person, message: Message): Promise<void>;
+  notify(person: Recipient, message: Message): Promise<void>;
   /** Sends a file into a conversation (or the fallback); resolves with where it went. */
   sendFile(place: PlaceRef, file: OutgoingFile, who?: Who): Promise<PlaceRef>;
-  /** Approval requests: posted where this platform sends them (a configured channel, else `place`). */
-  postApprovalRequest(place: PlaceRef, message: Message): Promise<{ place: PlaceRef; message: MessageRef }>;
+  /**
+   * Approval requests: posted where this platform sends them (a configured channel, else `place`).
+   * `approvers` are the people it waits for (a platform may show the buttons to them only).
+   */
+  postApprovalRequest(
+    place: PlaceRef,
+    message: Message,
+    approvers?: readonly Mentioned[],
+  ): Promise<{ place: PlaceRef; message: MessageRef }>;
   /** People to mention, by email: with their platform id when the platform knows them. */
   people(emails: readonly string[]): Promise<Mentioned[]>;
   /** How long the platform asked to wait, when `error` is a rate limit; undefined otherwise. */

@@ -9,14 +9,21 @@ import type { Config } from "../config.ts";
 import type { Core } from "../core/index.ts";
 import type { ImportListeners } from "../jobs.ts";
 import { type SlackEdgeOptions, startSlack } from "./slack/index.ts";
+// Types only: the Teams edge itself is loaded when Teams is enabled (teams-ai costs ~1.3 s and ~50 MB to load).
+import type { TeamsEdgeOptions } from "./teams/index.ts";
 
 export interface PlatformsOptions {
-  config: Pick<Config, "slack">;
+  config: Pick<Config, "slack"> & Partial<Pick<Config, "teams">>;
   core: Core;
   http: Express;
   logger: Logger;
   /** Test seams for the Slack edge (Web API client options, clocks). */
   slack?: Pick<SlackEdgeOptions, "clientOptions" | "now" | "identity" | "drainTimeoutMs" | "submitDeadlineMs" | "downloadIdleTimeoutMs">;
+  /** Test seams for the Teams edge (Bot Framework endpoints, the bot's token, deadlines, clocks). */
+  teams?: Pick<
+    TeamsEdgeOptions,
+    "authEndpoints" | "botToken" | "identity" | "drainTimeoutMs" | "answerDeadlineMs" | "downloadIdleTimeoutMs"
+  >;
   /** The import flow's seams: progress throttle and its clock, rows per creation chunk. */
   imports?: ImportFlowOptions;
 }
@@ -30,7 +37,7 @@ export interface Platforms {
   chat: Chat;
 }
 
-export async function startPlatforms({ config, core, http, logger, slack, imports }: PlatformsOptions): Promise<Platforms> {
+export async function startPlatforms({ config, core, http, logger, slack, teams, imports }: PlatformsOptions): Promise<Platforms> {
   const chat = new Chat({ core, logger, imports });
   const stops: (() => Promise<void>)[] = [];
   if (config.slack) {
@@ -38,6 +45,21 @@ export async function startPlatforms({ config, core, http, logger, slack, import
     stops.push(() => edge.stop());
   } else {
     logger.info("Slack disabled: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) to enable it");
+  }
+  if (config.teams) {
+    try {
+      const { startTeams } = await import("./teams/index.ts");
+      const edge = await startTeams({ config: config.teams, chat, logger, http, ...teams });
+      stops.push(() => edge.stop());
+    } catch (error) {
+      // The edges already started stop again: start-up fails as one.
+      for (const stop of stops.reverse()) await stop().catch(() => {});
+      throw error;
+    }
+  } else {
+    logger.info(
+      "Teams disabled: set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_AUTH=off for local tries) to enable it",
+    );
   }
   return {
     chat,

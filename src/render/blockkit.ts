@@ -202,8 +202,8 @@ function listSections(items: readonly RichText[], total = items.length, maxBlock
   return [...sections, { type: "context", elements: [plain(`…and ${formatCount(more)} more.`, LIMITS.contextText)] }];
 }
 
-/** "▓▓▓▓░░░░░░ 40%" */
-function progressBar(done: number, total: number): string {
+/** "▓▓▓▓░░░░░░ 40%" (Adaptive Cards show the same bar). */
+export function progressBar(done: number, total: number): string {
   const ratio = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
   const filled = Math.round(ratio * 20);
   return `${"▓".repeat(filled)}${"░".repeat(20 - filled)} ${Math.floor(ratio * 100)}%`;

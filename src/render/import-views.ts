@@ -706,7 +706,7 @@ export function approvalReminderMessage({ batch, approvers }: { batch: ImportBat
 
 /** Fix a row: the form picking the row, and the Add user form holding it (their metadata names the batch and row). */
 export const FIX_ROW_PICK_FORM_ID = "hms_import_fix_pick";
-export const FIX_ROW_FORM_ID = "hms_import_fix_row";
+export const FIX_ROW_FORM_ID = "hms_import_fix_row_form";
 export const FIX_ROW_INPUT = "row";
 
 /** Rows needing attention offered to pick, at most (a select holds a hundred). */

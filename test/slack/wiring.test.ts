@@ -45,6 +45,7 @@ describe("startPlatforms", () => {
     await (await started).stop();
     expect(logs.lines.map((l) => [l.level, l.msg])).toEqual([
       [30, "Slack disabled: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) to enable it"],
+      [30, "Teams disabled: set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_AUTH=off for local tries) to enable it"],
     ]);
     const { server, port } = await listen(http, 0);
     expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: "POST" })).status).toBe(404);
@@ -154,5 +155,5 @@ describe("npm start with Slack configured", () => {
     }
     expect(await exit).toBe(0);
     expect(out).toContain('"msg":"stopped"');
-  });
+  }, 90_000); // its own wait for "ready" is 40 s: the test needs longer than the 30 s default
 });

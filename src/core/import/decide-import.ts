@@ -25,7 +25,8 @@ const MIN_SHA256_PREFIX = 12;
 async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, sha256Prefix: string | undefined): Promise<void> {
   const email = normalizeEmail(actor.email);
   if (email === batch.requesterEmail) {
-    throw new AppError(ErrorCode.SELF_APPROVAL, `You requested import ${batch.code}; another Administrator must approve or reject it.`);
+    const what = batch.kind === "import" ? `import ${batch.code}` : `${batch.code} (“${batch.fileName}”)`;
+    throw new AppError(ErrorCode.SELF_APPROVAL, `You requested ${what}; another Administrator must approve or reject it.`);
   }
   if (batch.submitterEmail && email === normalizeEmail(batch.submitterEmail)) {
     throw new AppError(
