@@ -41,7 +41,6 @@ describe.each(databaseKinds)("importing users from Teams: uploads (%s)", (kind) 
 
   const freshRows = (count: number) => validRows(count, { prefix: `t${++people}x` });
 
-
   describe("the validation summary", () => {
     it.each(CSV_FIXTURES)(
       "%s attached in personal chat: counts, and the rows needing attention with their spreadsheet row numbers",
