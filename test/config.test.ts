@@ -21,7 +21,13 @@ describe("config", () => {
       logLevel: "info",
       slack: undefined,
       teams: undefined,
-      imports: { approvalPolicy: { kind: "always" }, approvers: [], approvalTtlHours: 72 },
+      imports: {
+        approvalPolicy: { kind: "always" },
+        approvers: [],
+        approvalTtlHours: 72,
+        approverMinRoleAgeHours: 24,
+        trustedAdministrators: [],
+      },
       mail: { smtpUrl: undefined, from: undefined, enrollUrl: undefined },
     });
   });

@@ -81,7 +81,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       const byRow = new Map(summary.attention.map((r) => [r.rowNumber, r.issues.map((i) => i.code)]));
       expect(byRow.get(4)).toEqual(["EMAIL_INVALID"]);
       expect(byRow.get(8)).toEqual(["EMAIL_DUPLICATE_IN_FILE"]);
-      expect(summary.attention.find((r) => r.rowNumber === 8)?.issues[0]?.message).toBe("Duplicate of row 3.");
+      expect(summary.attention.find((r) => r.rowNumber === 8)?.issues[0]?.message).toBe("Same Email ID as row 3, which is imported.");
       expect(byRow.get(13)).toEqual(["GROUP_UNKNOWN"]);
       expect(byRow.get(18)).toEqual(["NAME_REQUIRED"]);
       expect(byRow.get(23)).toEqual(["ROLE_INVALID"]);
@@ -185,7 +185,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.store.imports.findById(abandoned.id)).toBeNull();
     });
 
-    it("flags emails that exist in the directory, with every other problem of the row, and counts them", async () => {
+    it("emails that exist in the directory are updates (their changes recorded, an Administrator grant counted), not errors", async () => {
       const { batch } = await coreWith().stageImport({
         actor: ADMIN,
         file: {
@@ -197,13 +197,15 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
           ]),
         },
       });
-      const rows = await t.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION"] });
-      expect(rows.map((r) => [r.rowNumber, r.issues.map((i) => i.code)])).toEqual([
-        [2, ["EMAIL_TAKEN"]],
-        [3, ["EMAIL_DUPLICATE_IN_FILE", "EMAIL_TAKEN", "GROUP_UNKNOWN"]],
-      ]);
-      expect(rows[0]?.issues[0]?.message).toBe(`A user with Email ID ${PLAIN_USER.email} already exists.`);
-      expect(batch).toMatchObject({ dataRows: 4, readyRows: 2, attentionRows: 2, adminRows: 1 });
+      const attention = await t.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION"] });
+      expect(attention.map((r) => [r.rowNumber, r.issues.map((i) => i.code)])).toEqual([[3, ["EMAIL_DUPLICATE_IN_FILE", "GROUP_UNKNOWN"]]]);
+      expect(attention[0]?.issues[0]?.message).toBe("Same Email ID as row 2, which is imported.");
+      const [update] = await t.store.imports.rows(batch.id, { statuses: ["UPDATE"] });
+      expect(update).toMatchObject({
+        rowNumber: 2,
+        changes: { name: { from: "Plain User", to: "P" }, role: { from: "User", to: "Administrator" } },
+      });
+      expect(batch).toMatchObject({ dataRows: 4, readyRows: 2, updateRows: 1, attentionRows: 1, adminRows: 1, adminUpdateRows: 1 });
     });
   });
 
