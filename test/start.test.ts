@@ -121,6 +121,14 @@ function groupPids(pgid: number): number[] {
   return pids;
 }
 
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return ""; // exited meanwhile
+  }
+}
+
 /**
  * Stops a running `npm start` with `send` and checks what a supervisor needs: every process
  * of its tree gone within 15 s, the database closed, and the data directory free at once.
@@ -204,6 +212,30 @@ describe("npm start", { timeout: 90_000 }, () => {
     const run = await startAndWaitForPort({ DATA_DIR: dataDir });
     expect((await healthWhenReady(run)).status).toBe(200);
     await expectCleanStop(run, send, dataDir);
+  });
+
+  it("a second start on the same DATA_DIR refuses with one line naming the holder; after the first is killed, a start takes over", async () => {
+    const dataDir = await preparedDataDir();
+    const first = await startAndWaitForPort({ DATA_DIR: dataDir });
+    expect((await healthWhenReady(first)).status).toBe(200);
+    // The node process npm started (not npm, nor tsx's esbuild service): the one holding the directory.
+    const app = groupPids(first.child.pid!).filter((pid) => commandLine(pid).includes("src/main.ts"));
+    expect(app).toHaveLength(1);
+
+    const second = npmStart({ PORT: "0", DATA_DIR: dataDir });
+    expect(await second.exit).toBe(1);
+    expect(second.output().trim().split("\n").at(-1)).toBe(
+      `hms-userbot: cannot start: the embedded database in ${dataDir} is in use by process ${app[0]} (one process per DATA_DIR: stop that one, or set another DATA_DIR)`,
+    );
+    expect((await fetch(`http://127.0.0.1:${first.port}/healthz`)).status).toBe(200); // the first runs on
+
+    // SIGKILL leaves the lock behind; the next start finds its holder gone and takes over.
+    process.kill(-first.child.pid!, "SIGKILL");
+    await first.exit;
+    await until(() => groupPids(first.child.pid!).length === 0);
+    const third = await startAndWaitForPort({ DATA_DIR: dataDir });
+    expect((await healthWhenReady(third)).status).toBe(200);
+    await expectCleanStop(third, (run) => stop(run), dataDir);
   });
 
   it("a SIGTERM during start-up waits for the database step under way, then closes it cleanly", async () => {
