@@ -1,7 +1,13 @@
 // Shared by the bot and the Prisma CLI (prisma.config.ts), which must open a data directory
 // the same way; kept free of imports so that the CLI's config stays light.
 
-// PostgreSQL's default 128 MB of shared buffers sits in PGlite's WASM memory, which never
-// shrinks; 32 MB serves one bot (the OS still caches the data files) and saves ~100 MB RSS.
-/** Options every embedded database is opened with. */
-export const PGLITE_OPTIONS = { postgresqlconf: ["shared_buffers=32MB"] };
+/**
+ * Options every embedded database is opened with. PGlite's WASM memory grows to what
+ * PostgreSQL asks for and never shrinks, so these bound what the bot keeps:
+ * - shared_buffers: PostgreSQL's default 128 MB would sit in that memory; 32 MB serves one bot
+ *   (the OS still caches the data files).
+ * - track_counts=off: the activity statistics (pg_stat_*) feed autovacuum, which PGlite does
+ *   not run; with them on, PostgreSQL re-arms a 10 s timer for ever, which keeps a process
+ *   such as the Prisma CLI from exiting.
+ */
+export const PGLITE_OPTIONS = { postgresqlconf: ["shared_buffers=32MB", "track_counts=off"] };
