@@ -6,8 +6,8 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createCore } from "./core/index.ts";
-import { type Database, openDatabase } from "./db/database.ts";
-import { applyMigrations } from "./db/migrate.ts";
+import type { Database } from "./db/database.ts";
+import { openMigratedDatabase } from "./db/open.ts";
 import { createStore } from "./db/store.ts";
 import { type Jobs, startJobs } from "./jobs.ts";
 import { createSmtpMailer } from "./mail/smtp.ts";
@@ -105,10 +105,9 @@ async function main(): Promise<void> {
   /** Opens the database, migrates it and starts the rest; stops early when a signal came meanwhile. */
   async function startUp(): Promise<void> {
     try {
-      db = await openDatabase(config.database);
-      if (stopping) return;
-      const applied = await applyMigrations(db);
-      if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+      const opened = await openMigratedDatabase(config.database);
+      db = opened.db;
+      if (opened.applied.length > 0) logger.info({ migrations: opened.applied }, "database migrated");
       if (stopping) return;
       mailer = createSmtpMailer(config.mail);
       if (!mailer.configured) logger.info("SMTP_URL is not set: enrollment invitations will stay pending until it is");

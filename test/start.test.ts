@@ -32,7 +32,7 @@ function npmStart(
   direct = false,
 ): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   // The script `exec`s node, so that npm's own signals reach the app and not a shell.
-  expect(startScript).toBe("exec node --max-old-space-size=384 --import tsx src/main.ts");
+  expect(startScript).toBe("exec node --max-old-space-size=384 --max-semi-space-size=8 --import tsx src/main.ts");
   const [command, ...args] = direct ? startScript.replace(/^exec /, "").split(" ") : ["npm", "start", "--silent"];
   const child = spawn(command!, args, {
     cwd: ROOT,

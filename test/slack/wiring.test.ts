@@ -97,7 +97,8 @@ describe("npm start with Slack configured", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("serves /hms add-user from the command to the user in the database, and stops cleanly", async () => {
+  // A first start creates the data directory (in a child process): generous time on a busy machine.
+  it("serves /hms add-user from the command to the user in the database, and stops cleanly", { timeout: 60_000 }, async () => {
     const child = spawn("node", ["--import", "tsx", "src/main.ts"], {
       cwd: ROOT,
       env: {
