@@ -14,17 +14,18 @@ import { applyMigrations } from "../src/db/migrate.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
-/** `npx prisma <args>` on DATA_DIR; killed (exit code null) if it has not exited after `ms`. */
+/** `npx prisma <args>` on DATA_DIR; killed, all its processes (exit code null), if it has not exited after `ms`. */
 function prisma(args: string[], dataDir: string, ms = 60_000): Promise<{ code: number | null; output: string }> {
   const child = spawn("npx", ["prisma", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own group: a CLI that hangs is killed with npx's shell and node
   });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), ms);
   return new Promise((resolve) =>
     child.on("exit", (code) => {
       clearTimeout(timer);
