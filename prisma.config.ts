@@ -36,8 +36,36 @@ export default defineConfig({
       }
       return new PrismaPg(new CatalogSafePool({ connectionString: url }));
     }
-    const { PGlite } = await import("@electric-sql/pglite");
-    const { PrismaPGlite } = await import("pglite-prisma-adapter");
-    return new PrismaPGlite(new PGlite(process.env.DATA_DIR ?? "./data"));
+    embedded ??= openEmbedded(process.env.DATA_DIR ?? "./data");
+    return embedded;
   },
 });
+
+// The CLI asks for the adapter more than once per command: one PGlite for them all, as two on
+// one data directory would corrupt it.
+let embedded: Promise<import("pglite-prisma-adapter").PrismaPGlite> | undefined;
+
+/**
+ * PGlite over DATA_DIR, opened like the bot opens it and under the same lock (the CLI refuses
+ * while the bot runs). The CLI never disposes of its adapter and waits for the event loop to
+ * empty: PGlite is closed (its files flushed) when nothing else is left to do.
+ */
+async function openEmbedded(dataDir: string) {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  const { lockDataDir } = await import("./src/db/data-dir-lock.ts");
+  const { PGLITE_OPTIONS } = await import("./src/db/pglite-options.ts");
+  const lock = await lockDataDir(dataDir);
+  process.once("exit", () => lock.release());
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = await PGlite.create(dataDir, PGLITE_OPTIONS);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  process.once("beforeExit", () => {
+    void pglite.close().finally(() => lock.release());
+  });
+  return new PrismaPGlite(pglite);
+}

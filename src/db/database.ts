@@ -4,6 +4,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import { PGLITE_OPTIONS } from "./pglite-options.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
 
@@ -28,7 +30,11 @@ export interface Database {
 
 export type DatabaseOptions =
   | { kind: "postgresql"; url: string; poolSize?: number }
-  | { kind: "pglite"; dataDir: string }
+  /**
+   * A data directory, locked for this process while it is open (see data-dir-lock.ts). With
+   * `lock`, the caller holds the lock already and releases it itself.
+   */
+  | { kind: "pglite"; dataDir: string; lock?: DataDirLock }
   /** An existing PGlite instance (tests: in-memory, cloned); closed with the database. */
   | { kind: "pglite"; instance: PGlite };
 
@@ -83,20 +89,25 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   };
 }
 
-// PostgreSQL's default 128 MB of shared buffers sits in PGlite's WASM memory, which never
-// shrinks; 32 MB serves one bot (the OS still caches the data files) and saves ~100 MB RSS.
-/** Options every embedded database is opened with. */
-export const PGLITE_OPTIONS = { postgresqlconf: ["shared_buffers=32MB"] };
+export { PGLITE_OPTIONS };
 
-async function openPglite(options: { dataDir: string } | { instance: PGlite }): Promise<Database> {
+async function openPglite(options: { dataDir: string; lock?: DataDirLock } | { instance: PGlite }): Promise<Database> {
   let pglite: PGlite;
+  let ownLock: DataDirLock | undefined;
   if ("instance" in options) pglite = options.instance;
   else {
-    if (!options.dataDir.includes("://")) await mkdir(options.dataDir, { recursive: true });
+    const { dataDir } = options;
+    // memory://, idb:// …: nothing on disk that another process could open.
+    const onDisk = dataDir.startsWith("file://") ? dataDir.slice("file://".length) : dataDir.includes("://") ? undefined : dataDir;
+    if (onDisk !== undefined) {
+      if (options.lock) await mkdir(onDisk, { recursive: true });
+      else ownLock = await lockDataDir(onDisk);
+    }
     try {
-      pglite = await PGlite.create(options.dataDir, PGLITE_OPTIONS);
+      pglite = await PGlite.create(dataDir, PGLITE_OPTIONS);
     } catch (error) {
-      throw new DatabaseUnreachableError(`the embedded database in ${options.dataDir}`, error);
+      ownLock?.release();
+      throw new DatabaseUnreachableError(`the embedded database in ${dataDir}`, error);
     }
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
@@ -123,8 +134,12 @@ async function openPglite(options: { dataDir: string } | { instance: PGlite }): 
         timeoutMs,
       ),
     close: once(async () => {
-      await prisma.$disconnect();
-      if (!pglite.closed) await pglite.close();
+      try {
+        await prisma.$disconnect();
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        ownLock?.release();
+      }
     }),
   };
 }

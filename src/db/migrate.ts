@@ -76,6 +76,21 @@ export async function applyMigrations(db: Database, dir = MIGRATIONS_DIR): Promi
   });
 }
 
+/**
+ * The migrations not yet applied (none when the database is up to date; all of them when it
+ * has no `_prisma_migrations` table yet). Reads only.
+ */
+export async function pendingMigrations(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const migrations = await readMigrations(dir);
+  const [table] = await db.sql.query<{ t: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS t`);
+  if (!table?.t) return migrations.map((m) => m.name);
+  const rows = await db.sql.query<{ migration_name: string }>(
+    `SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`,
+  );
+  const done = new Set(rows.map((r) => r.migration_name));
+  return migrations.filter((m) => !done.has(m.name)).map((m) => m.name);
+}
+
 async function runInTransaction(sql: SqlRunner, migration: Migration): Promise<void> {
   await sql.exec("BEGIN");
   try {
