@@ -15,7 +15,7 @@ import type { ConnectorCall } from "../helpers/fake-bot-connector.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { channel, fileConsent, fileMessage, groupChat, message, personal } from "../helpers/teams-activities.ts";
 import { cardIn, startTeamsHarness, TEAMS_USERS, type TeamsHarness, textOf } from "../helpers/teams-app.ts";
-import { buttonsOf, fieldsOf, idOf, importHelpers, rowsListed } from "../helpers/teams-imports.ts";
+import { buttonsOf, fieldsOf, importHelpers, rowsListed } from "../helpers/teams-imports.ts";
 
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
