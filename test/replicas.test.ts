@@ -29,13 +29,13 @@ import {
   SIGNING_SECRET,
   type SlackAnswer,
 } from "./helpers/slack-requests.ts";
+import { startCommand } from "./helpers/start-command.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 /** Six chunks of 5,000 (CREATION_CHUNK): the kill lands after the first and well before the last. */
 const ROWS = 30_000;
 const PREFIX = "replica";
 const [ada, bob] = [SLACK_USERS.admin, SLACK_USERS.otherAdmin];
-const startScript: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start;
 
 interface Replica {
   name: string;
@@ -78,8 +78,8 @@ async function until<T>(
 
 /** `npm start`'s command itself (no npm in between, so SIGKILL reaches the app), on `env` alone. */
 async function startReplica(name: string, env: Record<string, string>): Promise<Replica> {
-  const [command, ...args] = startScript.split(" ");
-  const child = spawn(command === "node" ? process.execPath : command!, args, {
+  const [command, ...args] = startCommand();
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     detached: true,

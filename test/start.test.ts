@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
 import { createPostgresDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
+import { START_SCRIPT, startCommand } from "./helpers/start-command.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -21,8 +22,6 @@ interface Running {
   exit: Promise<number | null>;
 }
 
-const startScript: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start;
-
 /**
  * `npm start` with only PATH/HOME from this environment plus `env`. With `direct`, the start
  * script's command without npm in between, so the app's own exit code on a signal is seen.
@@ -32,8 +31,8 @@ function npmStart(
   direct = false,
 ): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   // The script `exec`s node, so that npm's own signals reach the app and not a shell.
-  expect(startScript).toBe("exec node --max-old-space-size=384 --max-semi-space-size=8 --import tsx src/main.ts");
-  const [command, ...args] = direct ? startScript.replace(/^exec /, "").split(" ") : ["npm", "start", "--silent"];
+  expect(START_SCRIPT).toBe("exec node --max-old-space-size=384 --max-semi-space-size=8 --import tsx src/main.ts");
+  const [command, ...args] = direct ? startCommand() : ["npm", "start", "--silent"];
   const child = spawn(command!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
