@@ -14,16 +14,9 @@ import {
   type UserWithGroup,
 } from "../core/index.ts";
 import type { Block, Button, Field, Form, Message, RichText, Spell } from "./model.ts";
-import { addUserForm } from "./views.ts";
+import { addUserForm, USER_ACTIONS } from "./views.ts";
 
-/** Button ids of a user's card (stable: cards already posted carry them); the value is the user's email. */
-export const USER_ACTIONS = {
-  edit: "hms_user_edit",
-  move: "hms_user_move",
-  role: "hms_user_role",
-  remove: "hms_user_remove",
-  invite: "hms_user_invite",
-} as const;
+export { USER_ACTIONS } from "./views.ts";
 
 /** Resend the failed invitations of an import (the value is the batch id). */
 export const RESEND_ACTION = "hms_import_resend";

@@ -86,6 +86,16 @@ export function groupAddedMessage(group: Group): Message {
   });
 }
 
+/** Button ids of a user's card (stable: cards already posted carry them); the value is the user's email. */
+export const USER_ACTIONS = {
+  edit: "hms_user_edit",
+  move: "hms_user_move",
+  role: "hms_user_role",
+  remove: "hms_user_remove",
+  invite: "hms_user_invite",
+} as const;
+
+/** The Add user form's confirmation, with Invite to enroll (its answer shows the user's card with the invitation's state). */
 export function userAddedMessage({ user, group }: { user: User; group: Group }): Message {
   const role = ROLE_LABELS[user.role];
   const text: Inline[] = ["Added ", { bold: user.name }, ` (${user.email}) to `, { bold: group.name }, " as ", { bold: role }, "."];
@@ -93,6 +103,7 @@ export function userAddedMessage({ user, group }: { user: User; group: Group }):
   if (user.exchangeDomain && user.exchangeUsername) {
     blocks.push({ type: "context", text: `Exchange ActiveSync account: ${user.exchangeDomain}\\${user.exchangeUsername}` });
   }
+  blocks.push({ type: "actions", buttons: [{ id: USER_ACTIONS.invite, label: "Invite to enroll", value: user.email, style: "primary" }] });
   return message(`Added ${user.name} (${user.email}) to ${group.name} as ${role}.`, ...blocks);
 }
 

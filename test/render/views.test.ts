@@ -245,6 +245,18 @@ describe("messages", () => {
       blocks: [
         { type: "section", text: { type: "mrkdwn", text: "Added *User 1* (user1@corp.example.org) to *Finance* as *User*." } },
         { type: "context", elements: [{ type: "plain_text", text: "Exchange ActiveSync account: CORP\\user1" }] },
+        {
+          type: "actions",
+          elements: [
+            {
+              type: "button",
+              action_id: "hms_user_invite",
+              text: { type: "plain_text", text: "Invite to enroll" },
+              value: "user1@corp.example.org",
+              style: "primary",
+            },
+          ],
+        },
       ],
     });
   });

@@ -8,6 +8,7 @@ import { addUserForm } from "../../src/render/views.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { PLAIN_USER } from "../helpers/fixtures.ts";
 import { SLACK_USERS, type SlackHarness, type StateValues, startSlackHarness } from "../helpers/slack-app.ts";
+import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 
 describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
   let h: SlackHarness;
@@ -125,7 +126,21 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     expect(confirmation!.args).toEqual({
       response_type: "ephemeral",
       text: "Added Jane Doe (jane.doe@corp.example.org) to Finance as User.",
-      blocks: [{ type: "section", text: { type: "mrkdwn", text: "Added *Jane Doe* (jane.doe@corp.example.org) to *Finance* as *User*." } }],
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: "Added *Jane Doe* (jane.doe@corp.example.org) to *Finance* as *User*." } },
+        {
+          type: "actions",
+          elements: [
+            {
+              type: "button",
+              action_id: "hms_user_invite",
+              text: { type: "plain_text", text: "Invite to enroll" },
+              value: "jane.doe@corp.example.org",
+              style: "primary",
+            },
+          ],
+        },
+      ],
     });
   });
 
@@ -247,6 +262,14 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
     expect(refusal!.args).toMatchObject({ response_type: "ephemeral", text: "You need the Administrator role in HMS to do this." });
   });
 
+  it("Invite to enroll without a mail server: the invitation is recorded as pending, and the card and the notice say so", async () => {
+    const { cardText, notice } = await addThenInvite(h, "nomail@corp.example.org");
+    expect(cardText).toContain("Pending: being sent");
+    expect(notice.args).toMatchObject({
+      text: "The invitation to nomail@corp.example.org is recorded; no mail server is configured (SMTP_URL), so it stays pending until one is.",
+    });
+  });
+
   it("falls back to chat.postEphemeral when the response_url no longer works", async () => {
     const { view, responseUrl } = await h.openAddUser();
     h.fake.once("response_url", { status: 404, body: "expired_url" });
@@ -258,5 +281,59 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
       text: "Added New Person (late@corp.example.org) to Finance as User.",
     });
     expect(h.responses(responseUrl).length).toBe(1);
+  });
+});
+
+type PostedBlock = {
+  type: string;
+  text?: { text: string };
+  fields?: { text: string }[];
+  elements?: { action_id: string; value: string; text: { text: string } }[];
+};
+
+/** The confirmation's Invite to enroll: the add-user modal submitted, then the button on what came back clicked. */
+async function addThenInvite(h: SlackHarness, email: string) {
+  const { view, responseUrl } = await h.openAddUser();
+  expect((await h.submit(view, { email, name: "Ivy Invite", group: "Finance" })).status).toBe(200);
+  const [confirmation] = await h.waitForResponse(responseUrl);
+  const invite = (confirmation!.args.blocks as PostedBlock[])
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.action_id === "hms_user_invite");
+  expect(invite).toMatchObject({ value: email, text: { text: "Invite to enroll" } });
+  const click = await h.click("hms_user_invite", invite!.value);
+  expect(click.status).toBe(200);
+  const [card, notice] = await h.waitForResponse(click.responseUrl, 2);
+  const text = (m: typeof card) =>
+    (m!.args.blocks as PostedBlock[]).map((b) => [b.text?.text, ...(b.fields ?? []).map((f) => f.text)].join(" ")).join("\n");
+  return { card: card!, cardText: text(card), notice: notice! };
+}
+
+describe.each(databaseKinds)("Invite to enroll on the Add user confirmation (%s)", (kind) => {
+  let h: SlackHarness;
+  let smtp: FakeSmtp;
+  beforeAll(async () => {
+    smtp = await startFakeSmtp();
+    h = await startSlackHarness(kind, { smtpUrl: smtp.url });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await smtp?.close();
+  });
+
+  it("sends the invitation, replaces the confirmation with the user's card showing it sent, and audits it", async () => {
+    const { card, cardText, notice } = await addThenInvite(h, "ivy@corp.example.org");
+    expect(smtp.received.filter((m) => m.to.includes("ivy@corp.example.org"))).toHaveLength(1);
+    expect(card.args).toMatchObject({ replace_original: true, response_type: "ephemeral" });
+    expect(cardText).toContain("Ivy Invite");
+    expect(cardText).toMatch(/Enrollment\*?\n?Invited \(email sent \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    // The card now offers Resend instead of Invite.
+    const labels = (card.args.blocks as PostedBlock[]).flatMap((b) => b.elements ?? []).map((e) => e.text.text);
+    expect(labels).toContain("Resend invitation");
+    expect(labels).not.toContain("Invite to enroll");
+    expect(notice.args).toMatchObject({ response_type: "ephemeral", text: "Invitation sent to ivy@corp.example.org." });
+    const invitation = await h.t.db.prisma.invitation.findFirst({ where: { user: { email: "ivy@corp.example.org" } } });
+    expect(invitation).toMatchObject({ status: "SENT" });
+    const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "user.invite", subject: "ivy@corp.example.org" } });
+    expect(audit).toMatchObject({ actor: SLACK_USERS.admin.email });
   });
 });

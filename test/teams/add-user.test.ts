@@ -8,8 +8,10 @@ import { AppError } from "../../src/core/errors.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import type { ConnectorCall } from "../helpers/fake-bot-connector.ts";
 import { PLAIN_USER } from "../helpers/fixtures.ts";
+import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 import { personal, search } from "../helpers/teams-activities.ts";
 import { actionsOf, type HarnessUser, startTeamsHarness, TEAMS_USERS, type TeamsHarness, textOf } from "../helpers/teams-app.ts";
+import { fieldsOf } from "../helpers/teams-imports.ts";
 
 type El = Record<string, unknown>;
 
@@ -39,18 +41,11 @@ function besideInput(card: El | undefined, id: string): string {
   return textOf({ body: between }).replace(/\\/g, "");
 }
 
-describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
-  let h: TeamsHarness;
-  beforeAll(async () => {
-    h = await startTeamsHarness(kind);
-  }, 180_000);
-  afterAll(async () => h?.close());
-  afterEach(() => h.expectCardsValid());
-
-  const userRow = (email: string) => h.t.db.prisma.user.findUnique({ where: { email }, include: { group: true } });
-
+/** `add user` and the form's submission, on the harness `get` returns. */
+function formHelpers(get: () => TeamsHarness) {
   /** Types `add user [email]` and returns the form card posted (its message id, for the clicks). */
   async function openForm(email?: string, user: HarnessUser = TEAMS_USERS.admin) {
+    const h = get();
     const before = h.fake.calls.length;
     await h.say(`add user${email ? ` ${email}` : ""}`, { user });
     const [post] = await h.waitForMessages(
@@ -63,7 +58,21 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
   }
 
   const submit = (id: string, values: Record<string, string | undefined>, user: HarnessUser = TEAMS_USERS.admin, metadata?: string) =>
-    h.click("hms_add_user", { metadata: metadata ?? JSON.stringify({ groups: "listed" }), ...values }, { user, replyToId: id });
+    get().click("hms_add_user", { metadata: metadata ?? JSON.stringify({ groups: "listed" }), ...values }, { user, replyToId: id });
+  return { openForm, submit };
+}
+
+describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
+  let h: TeamsHarness;
+  beforeAll(async () => {
+    h = await startTeamsHarness(kind);
+  }, 180_000);
+  afterAll(async () => h?.close());
+  afterEach(() => h.expectCardsValid());
+
+  const userRow = (email: string) => h.t.db.prisma.user.findUnique({ where: { email }, include: { group: true } });
+
+  const { openForm, submit } = formHelpers(() => h);
 
   it("add user <email> posts the card: the six inputs with Slack's labels, the email filled in, submitted with Action.Execute", async () => {
     const { card } = await openForm("jane.doe@corp.example.org");
@@ -99,8 +108,12 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
     const { id } = await openForm("Jane.Doe@Corp.Example.org");
     const answer = await submit(id, { email: "Jane.Doe@Corp.Example.org", name: "Jane Doe", group: "Finance", role: "User" });
     expect(answer.status).toBe(200);
-    expect(textOf(answer.card)).toBe("Added Jane Doe (jane.doe@corp.example.org) to Finance as User.");
-    expect(actionsOf(answer.card)).toEqual([]);
+    expect(textOf(answer.card)).toBe(
+      "Added Jane Doe (jane.doe@corp.example.org) to Finance as User.\nInvite to enroll\njane.doe@corp.example.org",
+    );
+    expect(actionsOf(answer.card)).toEqual([
+      { verb: "hms_user_invite", title: "Invite to enroll", data: expect.objectContaining({ value: "jane.doe@corp.example.org" }) },
+    ]);
     expect(await userRow("jane.doe@corp.example.org")).toMatchObject({
       name: "Jane Doe",
       role: "USER",
@@ -259,7 +272,9 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
     }
     expect(textOf(answer.card)).toBe("Saving slow@corp.example.org… this card shows the outcome in a moment.");
     const [update] = await h.fake.waitFor((c: ConnectorCall) => c.kind === "update" && c.activityId === id, 1, 15_000, "the outcome");
-    expect(textOf(h.cardOf(update!))).toBe("Added New Person (slow@corp.example.org) to Finance as User.");
+    expect(textOf(h.cardOf(update!))).toBe(
+      "Added New Person (slow@corp.example.org) to Finance as User.\nInvite to enroll\nslow@corp.example.org",
+    );
     expect(await userRow("slow@corp.example.org")).toMatchObject({ name: "New Person" });
   });
 
@@ -294,11 +309,47 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
         TEAMS_USERS.admin,
         JSON.stringify({ groups: "search" }),
       );
-      expect(textOf(answer.card)).toBe("Added New Person (store.clerk@corp.example.org) to Store 042 as User.");
+      expect(textOf(answer.card)).toBe(
+        "Added New Person (store.clerk@corp.example.org) to Store 042 as User.\nInvite to enroll\nstore.clerk@corp.example.org",
+      );
       // A problem keeps the typeahead.
       const again = await submit(id, { ...valid, email: "" }, TEAMS_USERS.admin, JSON.stringify({ groups: "search" }));
       expect(input(again.card, "group")!["choices.data"]).toEqual({ type: "Data.Query", dataset: "hms_groups" });
       expect(input(again.card, "group")!.value).toBe("Finance");
     });
+  });
+});
+
+describe.each(databaseKinds)("Invite to enroll on the Add user confirmation in Teams (%s)", (kind) => {
+  let h: TeamsHarness;
+  let smtp: FakeSmtp;
+  const { openForm, submit } = formHelpers(() => h);
+  beforeAll(async () => {
+    smtp = await startFakeSmtp();
+    h = await startTeamsHarness(kind, { smtpUrl: smtp.url });
+  }, 180_000);
+  afterAll(async () => {
+    await h?.close();
+    await smtp?.close();
+  });
+  afterEach(() => h.expectCardsValid());
+
+  it("sends the invitation and turns the confirmation into the user's card, showing it sent and offering Resend", async () => {
+    const { id } = await openForm();
+    const added = await submit(id, { email: "ivy@corp.example.org", name: "Ivy Invite", group: "Finance", role: "User" });
+    const invite = actionsOf(added.card).find((a) => a.verb === "hms_user_invite")!;
+    expect(invite).toMatchObject({ title: "Invite to enroll" });
+    const clicked = await h.click(invite.verb, invite.data, { user: TEAMS_USERS.admin, replyToId: id });
+    expect(clicked.status).toBe(200);
+    expect(smtp.received.filter((m) => m.to.includes("ivy@corp.example.org"))).toHaveLength(1);
+    const text = textOf(clicked.card);
+    expect(text).toContain("Invitation sent to ivy@corp.example.org.");
+    expect(text).toContain("Ivy Invite");
+    expect(fieldsOf(clicked.card).Enrollment).toMatch(/^Invited \(email sent \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/);
+    const titles = actionsOf(clicked.card).map((a) => a.title);
+    expect(titles).toContain("Resend invitation");
+    expect(titles).not.toContain("Invite to enroll");
+    const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "user.invite", subject: "ivy@corp.example.org" } });
+    expect(audit).toMatchObject({ actor: TEAMS_USERS.admin.email, details: expect.objectContaining({ platform: "teams" }) });
   });
 });
