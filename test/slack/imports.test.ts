@@ -50,6 +50,13 @@ const buttonsOf = (call: RecordedCall) =>
 const codeOf = (call: RecordedCall) => /IMP-[0-9A-Z]{4}/.exec(String(call.args.text))![0];
 const answerText = (call: RecordedCall) => JSON.stringify(call.args);
 
+/**
+ * Whether a call answers a share: in a channel, in the upload's thread; in a direct message (D…),
+ * in the conversation itself (no thread), made after the share (`before`: the fake's call count then).
+ */
+const answersShare = (fake: FakeSlack, share: { ts: string; before: number; mention?: boolean }) => (c: RecordedCall) =>
+  share.mention ? c.args.thread_ts === share.ts : c.args.thread_ts === undefined && fake.calls.indexOf(c) >= share.before;
+
 /** The ts the fake gave a posted message (its reply is recorded just after the call). */
 async function tsOf(call: RecordedCall): Promise<string> {
   for (let i = 0; i < 200 && !call.reply; i++) await new Promise((r) => setTimeout(r, 10));
@@ -104,19 +111,21 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
   /** Shares files in the DM (or mentions the bot with them) and waits for the bot's answer in the thread. */
   async function share(file: Record<string, unknown>, options: { mention?: boolean; match?: (c: RecordedCall) => boolean } = {}) {
     const ts = `1700${String(++files).padStart(6, "0")}.000100`;
+    const before = h.fake.calls.length;
     const answer = await h.shareFiles([file], { mention: options.mention, ts });
     expect(answer.status).toBe(200);
+    const answers = answersShare(h.fake, { ts, before, mention: options.mention });
     const [post] = await h.fake.waitForCalls(
-      (c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && (options.match?.(c) ?? true),
+      (c) => c.method === "chat.postMessage" && answers(c) && (options.match?.(c) ?? true),
       1,
       15_000,
-      `answer in thread ${ts}`,
+      `the answer to the file shared at ${ts}`,
     );
-    return { ts, post: post! };
+    return { ts, post: post!, answers };
   }
 
   async function summaryOf(name: string, content: Uint8Array | string | Buffer) {
-    const { ts, post } = await share(addFile(name, content));
+    const { ts, post, answers } = await share(addFile(name, content));
     expect(String(post.args.text)).toMatch(/^Import IMP-/);
     // Once the summary's ts is stored on the batch, its buttons and progress can find it.
     for (let i = 0; i < 500; i++) {
@@ -124,7 +133,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       if ((batch.conversation as { slack?: { summary?: unknown } }).slack?.summary) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    return { ts, post, code: codeOf(post), batch: await h.core.getImport({ batchId: codeOf(post) }).then((s) => s.batch) };
+    return { ts, post, answers, code: codeOf(post), batch: await h.core.getImport({ batchId: codeOf(post) }).then((s) => s.batch) };
   }
 
   /** A summary of `rows` fresh rows (enough to need approval), Create clicked: the approval request is out. */
@@ -184,14 +193,15 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         // Downloaded from url_private_download with the bot token.
         const download = h.fake.calls.filter((c) => c.method === "GET" && c.path.includes("/download/")).at(-1)!;
         expect(download.headers.authorization).toBe("Bearer xoxb-hms-test");
-        // The batch remembers where its messages are.
+        // The batch remembers where its messages are: in a DM, the conversation itself (no thread).
         expect(batch.conversation).toEqual({
           slack: {
-            place: { channel: "D0ADMIN", threadTs: expect.any(String) },
+            place: { channel: "D0ADMIN" },
             summary: { channel: "D0ADMIN", ts: await tsOf(post) },
-            requester: { userId: SLACK_USERS.admin.id, place: { channel: "D0ADMIN", threadTs: expect.any(String) } },
+            requester: { userId: SLACK_USERS.admin.id, place: { channel: "D0ADMIN" } },
           },
         });
+        expect(post.args.thread_ts).toBeUndefined();
         // Upload audited by the core.
         const audit = await h.t.db.prisma.auditEvent.findFirst({ where: { action: "import.upload", subject: `import:${batch.code}` } });
         expect(audit?.actor).toBe(SLACK_USERS.admin.email);
@@ -233,9 +243,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
 
     it("the error report is uploaded in the thread (files.uploadV2) and is formula-safe", async () => {
       const rows = [["bad-email", '=HYPERLINK("http://evil")', "Finance", "User", "", ""], ...freshRows(2)];
-      const { ts, code } = await summaryOf("formula.csv", csvFile(rows));
+      const { answers, code } = await summaryOf("formula.csv", csvFile(rows));
       const [complete] = await h.fake.waitForCalls(
-        (c) => c.method === "files.completeUploadExternal" && c.args.thread_ts === ts,
+        (c) => c.method === "files.completeUploadExternal" && answers(c),
         1,
         10_000,
         "the report upload",
@@ -418,7 +428,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     });
 
     it("with approval: the request mentions the approvers; requester, non-approver and non-admin are refused; 20 concurrent Approve clicks create once; Invite mails the users", async () => {
-      const { post, batch, code, ts: uploadTs } = await summaryOf("big.csv", csvFile(freshRows(12)));
+      const { post, batch, code } = await summaryOf("big.csv", csvFile(freshRows(12)));
       const summaryTs = await tsOf(post);
       await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
       const [request] = await h.fake.waitForCalls(
@@ -427,8 +437,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         10_000,
         "the approval request",
       );
-      // No SLACK_APPROVAL_CHANNEL: in the import's thread.
-      expect(request!.args).toMatchObject({ channel: "D0ADMIN", thread_ts: uploadTs });
+      // No SLACK_APPROVAL_CHANNEL: where the import is, here the DM's conversation itself.
+      expect(request!.args).toMatchObject({ channel: "D0ADMIN" });
+      expect(request!.args.thread_ts).toBeUndefined();
       expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
       expect(textOf(request!)).toContain(`<@${SLACK_USERS.admin.id}> asks for approval`);
       const [approve, reject] = buttonsOf(request!);
@@ -693,9 +704,10 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
 
   it("go to that channel (not the thread), mentioning every eligible approver", async () => {
     const file = h.fake.addFile({ id: "F0CHAN1", name: "chan.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chan" }))) });
+    const before = h.fake.calls.length;
     await h.shareFiles([file], { ts: "1700000500.000100" });
     const [summary] = await h.fake.waitForCalls(
-      (c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000500.000100",
+      (c) => c.method === "chat.postMessage" && answersShare(h.fake, { ts: "1700000500.000100", before })(c),
       1,
       10_000,
     );
@@ -711,11 +723,12 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
     expect(textOf(request!)).toContain(`<@${SLACK_USERS.otherAdmin.id}>`);
   });
 
-  it("a channel the bot cannot post in: the request goes to the import's thread, and the failure is logged with the method", async () => {
+  it("a channel the bot cannot post in: the request goes where the import is, and the failure is logged with the method", async () => {
     const file = h.fake.addFile({ id: "F0CHAN2", name: "chan2.csv", content: Buffer.from(csvFile(validRows(2, { prefix: "chantwo" }))) });
+    const before = h.fake.calls.length;
     await h.shareFiles([file], { ts: "1700000600.000100" });
     const [summary] = await h.fake.waitForCalls(
-      (c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000600.000100",
+      (c) => c.method === "chat.postMessage" && answersShare(h.fake, { ts: "1700000600.000100", before })(c),
       1,
       10_000,
     );
@@ -727,7 +740,8 @@ describe("approval requests with SLACK_APPROVAL_CHANNEL", () => {
       1,
       10_000,
     );
-    expect(request!.args.thread_ts).toBe("1700000600.000100");
+    // The import is in a DM: its conversation, not a thread.
+    expect(request!.args.thread_ts).toBeUndefined();
     expect(h.logs.find({ method: "chat.postMessage", slackError: "not_in_channel" })).toBeDefined();
   });
 });

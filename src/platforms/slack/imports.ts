@@ -24,7 +24,7 @@ import { readFormValues, type StateValue } from "./add-user.ts";
 import { type SlackEdgeContext, whoIs } from "./context.ts";
 import { withinDeadline } from "./directory.ts";
 import { describeFile, downloadFile, type SlackFileRef } from "./files.ts";
-import { HMS_COMMAND } from "./surface.ts";
+import { HMS_COMMAND, isDirectMessage } from "./surface.ts";
 import { callSlack } from "./web.ts";
 
 /** Opens a modal for a click; its metadata keeps `extra` and where to answer. */
@@ -257,9 +257,10 @@ export interface FileMessage {
   files?: SlackFileRef[];
 }
 
-/** The files of a message, each staged on its own and answered in the message's thread. */
+/** The files of a message, each staged on its own and answered in the message's thread (in a DM, in the conversation). */
 export async function receiveFiles(edge: SlackEdgeContext, message: FileMessage): Promise<void> {
   if (!message.user || !message.channel) return;
-  const who = whoIs(edge, { team: message.team, user: message.user, channel: message.channel, threadTs: message.thread_ts ?? message.ts });
+  const threadTs = message.thread_ts ?? (isDirectMessage(message.channel) ? undefined : message.ts);
+  const who = whoIs(edge, { team: message.team, user: message.user, channel: message.channel, ...(threadTs ? { threadTs } : {}) });
   for (const file of message.files ?? []) await edge.chat.imports.receiveFile(edge.surface, who, incomingFile(edge, file));
 }

@@ -45,6 +45,9 @@ export interface SlackMessageRef {
 }
 
 const asPlace = (place: PlaceRef) => place as unknown as SlackPlace;
+
+/** A direct message with the bot (Slack's DM channel ids start with D): no threads there, the conversation reads flat. */
+export const isDirectMessage = (channel: string): boolean => channel.startsWith("D");
 const asMessage = (message: MessageRef) => message as unknown as SlackMessageRef;
 
 /** Slack errors meaning the bot cannot post in that channel (not a member, gone). */
@@ -105,8 +108,10 @@ export class SlackSurface implements ChatSurface {
   async post(place: PlaceRef, message: Message, who?: Who): Promise<{ place: PlaceRef; message: MessageRef }> {
     const target = asPlace(place);
     const posted = await this.reachable(target, who, (channel, threadTs) => this.postMessage(channel, threadTs, message));
-    // What follows (the report, the approval request) goes in the thread: the upload's, or the one this message starts.
-    const where: SlackPlace = { team: target.team, channel: posted.channel, threadTs: posted.threadTs ?? posted.result };
+    // What follows (the report, the approval request) goes in the thread: the upload's, or the one this message
+    // starts; in a direct message, in the conversation itself.
+    const threadTs = posted.threadTs ?? (isDirectMessage(posted.channel) ? undefined : posted.result);
+    const where: SlackPlace = { team: target.team, channel: posted.channel, ...(threadTs ? { threadTs } : {}) };
     return { place: { ...where }, message: { channel: posted.channel, ts: posted.result } satisfies SlackMessageRef };
   }
 
