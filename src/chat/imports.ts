@@ -58,7 +58,15 @@ export interface ConversationRecord {
   submitter?: Notified;
   /** Where the approval request is (reminders go there). */
   approvalPlace?: PlaceRef;
+  /**
+   * The request sent to each approver privately, when it was posted where only the requester sees
+   * it (a DM with no approvals channel): edited with it, and reminders go there too.
+   */
+  approvalCopies?: { place: PlaceRef; message: MessageRef }[];
 }
+
+/** At most this many approvers get the request privately (past that, an approvals channel is the way). */
+const MAX_APPROVER_COPIES = 25;
 
 /** A file someone sent the bot: its name, and how the edge fetches its bytes (after the Administrator check). */
 export interface IncomingFile {
@@ -375,6 +383,7 @@ export class ImportFlow {
     };
     if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
     if (approval && record.approval) await edit(record.approval, () => this.approvalView(surface, summary));
+    if (approval) for (const copy of record.approvalCopies ?? []) await edit(copy.message, () => this.approvalView(surface, summary));
     const key = `refresh:${surface.platform}:${batch.id}`;
     if (waits.length === 0) {
       this.scheduler.succeeded(key); // the next rate limit counts from one again
@@ -447,12 +456,53 @@ export class ImportFlow {
         },
       });
       this.log.info({ batch: batch.code, place: posted.place, approvers }, "import approval requested");
+      if (surface.isPrivate(posted.place)) {
+        const copies = await this.sendToApprovers(surface, batch, people, message, posted.place);
+        if (copies.length > 0) {
+          const recorded = await this.core.recordImportConversation({
+            batchId: batch.id,
+            platform: surface.platform,
+            record: { approvalCopies: copies },
+          });
+          // Decided while the copies went out: they catch up, so no copy keeps live buttons.
+          if (recorded.status !== "AWAITING_APPROVAL") await this.refreshQuietly(batch.id);
+        }
+      }
     } catch (error) {
       await this.tellFailure(surface, who, error, where);
     }
     // The batch waits for approval either way: the summary says so (with Cancel). The request
     // was just posted as it is, so it is not edited.
     await this.refreshQuietly(batch.id, { approval: false });
+  }
+
+  /**
+   * The request where only the requester would see it: each approver the platform knows gets it
+   * privately too (one failing is logged; the others still get theirs).
+   */
+  private async sendToApprovers(
+    surface: ChatSurface,
+    batch: ImportBatch,
+    people: readonly Person[],
+    message: Message,
+    place: PlaceRef,
+  ): Promise<{ place: PlaceRef; message: MessageRef }[]> {
+    const known = people.filter((p): p is Person & { platformId: string } => Boolean(p.platformId));
+    if (known.length > MAX_APPROVER_COPIES) {
+      this.log.warn(
+        { batch: batch.code, platform: surface.platform, approvers: known.length, sent: MAX_APPROVER_COPIES },
+        "approval request sent privately to the first approvers only: configure an approvals channel",
+      );
+    }
+    const copies: { place: PlaceRef; message: MessageRef }[] = [];
+    for (const person of known.slice(0, MAX_APPROVER_COPIES)) {
+      try {
+        copies.push(await surface.notify({ userId: person.platformId, place, actedThere: false }, message));
+      } catch (error) {
+        this.failure(surface, error, { batch: batch.code, approver: person.name, while: "sending the approval request to an approver" });
+      }
+    }
+    return copies;
   }
 
   async approve(surface: ChatSurface, who: Who, value: string): Promise<ClickAnswer> {
@@ -699,10 +749,13 @@ export class ImportFlow {
       for (const [platform, record] of recordsOf(batch)) {
         const surface = this.surfaces.get(platform);
         if (!surface || !record.approvalPlace) continue;
-        try {
-          await surface.post(record.approvalPlace, approvalReminderMessage({ batch, approvers: await surface.people(approvers) }));
-        } catch (error) {
-          this.failure(surface, error, { batch: batch.code, while: "reminding the approvers" });
+        const reminder = approvalReminderMessage({ batch, approvers: await surface.people(approvers) });
+        for (const place of [record.approvalPlace, ...(record.approvalCopies ?? []).map((c) => c.place)]) {
+          try {
+            await surface.post(place, reminder);
+          } catch (error) {
+            this.failure(surface, error, { batch: batch.code, while: "reminding the approvers" });
+          }
         }
       }
     }

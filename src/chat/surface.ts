@@ -30,6 +30,8 @@ export interface Who {
 export interface Recipient {
   userId: string;
   place: PlaceRef;
+  /** False when `place` is not where they acted but only somewhere on the platform to reach them from (an approver). */
+  actedThere?: boolean;
 }
 
 /** What a person is told when something fails, and how loudly it is logged. */
@@ -75,7 +77,12 @@ export interface ChatSurface {
    * Tells one person privately later, outside any request of theirs (an approval decided, a request
    * expired): Slack's DM with the bot, Teams' personal chat. `person` is what `Who` was when they acted.
    */
-  notify(person: Recipient, message: Message): Promise<void>;
+  notify(person: Recipient, message: Message): Promise<{ place: PlaceRef; message: MessageRef }>;
+  /**
+   * Whether only the person who acted there sees `place` (Slack's DM with the bot, Teams' personal
+   * chat): an approval request posted there is also sent to each approver privately.
+   */
+  isPrivate(place: PlaceRef): boolean;
   /** Sends a file into a conversation (or the fallback); resolves with where it went. */
   sendFile(place: PlaceRef, file: OutgoingFile, who?: Who): Promise<PlaceRef>;
   /**

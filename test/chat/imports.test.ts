@@ -185,6 +185,50 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     expect(buttons(latest(surface, approvalId))).toEqual([]);
   });
 
+  it("a request posted where only the requester sees it (a DM): each approver gets it privately, kept up to date, and reminded there", async () => {
+    const surface = new MemorySurface().know(OTHER_ADMIN.email, "U-SAM");
+    const { chat, core } = chatWith({ approvers: [OTHER_ADMIN.email] }, surface);
+    const f = file(2);
+    await chat.imports.receiveFile(surface, surface.who(ADMIN, { conversation: "DM-ada" }), f);
+    const code = /Import (IMP-\w+)/.exec(surface.of("post").at(-1)!.message.summary)![1]!;
+    const { batch } = await core.getImport({ batchId: code });
+    await chat.imports.create(surface, surface.who(ADMIN, { conversation: "DM-ada" }), batch.id);
+    await chat.idle();
+    const [request] = surface.of("approval");
+    expect(request!.target).toMatchObject({ conversation: "DM-ada" });
+    const [copy] = surface.of("notify");
+    expect(copy!.target).toBe("U-SAM");
+    expect(text(copy!.message)).toBe(text(request!.message));
+    expect(buttons(copy!.message)).toEqual([IMPORT_ACTIONS.approve, IMPORT_ACTIONS.reject]);
+    const waiting = (await core.getImport({ batchId: batch.id })).batch;
+    const record = (waiting.conversation as { slack: { approvalCopies: { place: unknown; message: { id: string } }[] } }).slack;
+    expect(record.approvalCopies).toEqual([{ place: { conversation: "DM-U-SAM" }, message: { id: expect.any(String) } }]);
+
+    // The reminder goes where the approver has the request.
+    await chat.imports.remind([{ batch: waiting, approvers: [OTHER_ADMIN.email] }]);
+    expect(surface.of("post").filter((p) => (p.target as { conversation: string }).conversation === "DM-U-SAM")).toHaveLength(1);
+
+    // Approved from the copy: the copy and the request both lose their buttons.
+    await chat.imports.approve(surface, surface.who(OTHER_ADMIN, { conversation: "DM-U-SAM" }), approvalValue(waiting));
+    await chat.idle();
+    const copyId = record.approvalCopies[0]!.message.id;
+    expect(text(latest(surface, copyId))).toContain(`Approved by ${OTHER_ADMIN.email}`);
+    expect(buttons(latest(surface, copyId))).toEqual([]);
+    expect(buttons(latest(surface, String((waiting.conversation as { slack: { approval: { id: string } } }).slack.approval.id)))).toEqual(
+      [],
+    );
+  });
+
+  it("a request posted in a shared conversation is not sent to the approvers privately", async () => {
+    const surface = new MemorySurface().know(OTHER_ADMIN.email, "U-SAM");
+    const { chat, core } = chatWith({ approvers: [OTHER_ADMIN.email] }, surface);
+    const { batch } = await upload(chat, core, surface, file(2));
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    expect(surface.of("approval")).toHaveLength(1);
+    expect(surface.of("notify")).toEqual([]);
+  });
+
   it("Reject needs a reason; with one, both messages show it and nothing is created", async () => {
     const surface = new MemorySurface();
     const { chat, core } = chatWith({}, surface);

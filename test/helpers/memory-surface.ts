@@ -98,8 +98,16 @@ export class MemorySurface implements ChatSurface {
     this.record("tell", who.userId, message);
   }
 
-  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<void> {
+  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
     this.record("notify", person.userId, message);
+    const id = `N${++this.nextId}`;
+    this.messages.set(id, message);
+    return { place: { conversation: `DM-${person.userId}` }, message: { id } };
+  }
+
+  /** Places whose conversation starts with "DM" are private (a direct message with the bot). */
+  isPrivate(place: PlaceRef): boolean {
+    return String(place.conversation ?? "").startsWith("DM");
   }
 
   /** What was notified to `userId` later, as text. */

@@ -447,6 +447,19 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect(reject!.id).toBe(IMPORT_ACTIONS.reject);
       const lookups = h.fake.callsTo("users.lookupByEmail").map((c) => c.args.email);
       expect(lookups).toContain(OTHER_ADMIN.email);
+      // A DM is seen by the requester only: the approver gets the same request in their own DM with the bot.
+      const [copy] = await h.fake.waitForCalls(
+        (c) =>
+          c.method === "chat.postMessage" &&
+          c.args.channel === "D0ADMIN2" &&
+          String(c.args.text).startsWith(`Approval needed: import ${code}`),
+        1,
+        10_000,
+        "the request in the approver's DM",
+      );
+      expect(copy!.args.blocks).toEqual(request!.args.blocks);
+      expect(h.fake.callsTo("conversations.open").map((c) => c.args.users)).toContain(SLACK_USERS.otherAdmin.id);
+      const copyTs = await tsOf(copy!);
       // The summary now waits, with Cancel only.
       const waiting = await waitForUpdate(summaryTs, (c) => String(c.args.text).includes("waiting for approval"), "waiting");
       expect(buttonsOf(waiting).map((b) => b.id)).toEqual([IMPORT_ACTIONS.cancel]);
@@ -488,6 +501,9 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       // The request lost its buttons; the summary shows the result.
       const decided = await waitForUpdate(requestTs, (c) => String(c.args.text).includes("was approved"), "approved");
       expect(buttonsOf(decided)).toEqual([]);
+      const copyDecided = await waitForUpdate(copyTs, (c) => String(c.args.text).includes("was approved"), "the approver's copy approved");
+      expect(copyDecided.args.channel).toBe("D0ADMIN2");
+      expect(buttonsOf(copyDecided)).toEqual([]);
       await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.invite), "the result");
 
       await h.click(IMPORT_ACTIONS.invite, batch.id, { channel: "D0ADMIN" });

@@ -160,6 +160,17 @@ describe.each(databaseKinds)("importing users from Teams: decisions (%s)", (kind
     expect(mentions).toContain(approver.id);
     expect(mentions).toContain(admin.aadObjectId);
     expect(textOf(requestCard)).toContain("asks for approval to create these accounts.");
+    // A personal chat is the requester's alone: the approver gets the request in their own personal chat, with the buttons.
+    const [copy] = await h.fake.waitFor(
+      (c: ConnectorCall) => c.kind === "send" && c.conversationId === `a:personal-${approver.id}` && textOf(cardIn(c.body)).includes(code),
+      1,
+      10_000,
+      "the request in the approver's personal chat",
+    );
+    const copyCard = cardIn(copy!.body)!;
+    expect(buttonsOf(copyCard).map((b) => b.verb)).toEqual([IMPORT_ACTIONS.approve, IMPORT_ACTIONS.reject]);
+    expect(copyCard.refresh).toBeUndefined();
+    expect(h.fake.of("create").map((c) => (c.body?.members as { id: string }[])[0]!.id)).toContain(approver.id);
 
     const value = `${batch.id}:${batch.sha256.slice(0, 12)}`;
     const view = await h.click(APPROVAL_VIEW, refresh.action.data, { user: approver, replyToId: requestId, trigger: "automatic" });
@@ -204,6 +215,8 @@ describe.each(databaseKinds)("importing users from Teams: decisions (%s)", (kind
     const decided = await waitForUpdate(requestId, (c) => textOf(c).includes("Approved by"), "approved for everyone");
     expect(buttonsOf(decided)).toEqual([]);
     expect(decided.refresh).toBeUndefined();
+    const copyDecided = await waitForUpdate(idOf(copy!), (c) => textOf(c).includes("Approved by"), "the approver's copy approved");
+    expect(buttonsOf(copyDecided)).toEqual([]);
     await waitForUpdate(summaryId, (c) => buttonsOf(c).some((b) => b.verb === IMPORT_ACTIONS.invite), "the result");
 
     const invite = await click(IMPORT_ACTIONS.invite, batch.id, summaryId);

@@ -144,12 +144,18 @@ export class SlackSurface implements ChatSurface {
     return `${this.workspaceUrl}archives/${channel}/p${ts.replace(".", "")}`;
   }
 
-  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<void> {
+  async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
     // The person's DM with the bot: a private message that does not depend on a response_url still being valid.
     const opened = await callSlack("conversations.open", () => this.client.conversations.open({ users: person.userId }));
     const dm = opened.channel?.id;
     if (!dm) throw new SlackApiError("conversations.open", "platform", { slackError: "no channel in the answer" });
-    await this.postMessage(dm, undefined, message);
+    const ts = await this.postMessage(dm, undefined, message);
+    const place: SlackPlace = { team: asPlace(person.place).team, channel: dm };
+    return { place: { ...place }, message: { channel: dm, ts } satisfies SlackMessageRef };
+  }
+
+  isPrivate(place: PlaceRef): boolean {
+    return isDirectMessage(asPlace(place).channel ?? "");
   }
 
   async tell(who: Who, message: Message): Promise<void> {

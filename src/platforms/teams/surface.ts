@@ -177,15 +177,21 @@ export class TeamsSurface implements ChatSurface {
   }
 
   /** Later, outside their request: in the person's personal chat with the bot (opened from where they acted). */
-  async notify(person: Recipient, message: Message): Promise<void> {
+  async notify(person: Recipient, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
     const personal = await this.personalChat(person);
-    await this.send(personal, cardActivity(this.card(message), message.summary));
+    const id = await this.send(personal, cardActivity(this.card(message), message.summary));
+    const ref: TeamsMessageRef = { serviceUrl: personal.serviceUrl, conversationId: personal.conversationId, activityId: id };
+    return { place: { ...personal }, message: { ...ref } };
+  }
+
+  isPrivate(place: PlaceRef): boolean {
+    return asPlace(place).kind === "personal";
   }
 
   /** The bot's personal chat with the person who acted (Teams creates it, or finds the one there is). */
   async personalChat(who: Recipient): Promise<TeamsPlace> {
     const place = asPlace(who.place);
-    if (place.kind === "personal") return place;
+    if (place.kind === "personal" && who.actedThere !== false) return place;
     const created = await this.connector.createPersonalConversation(place.serviceUrl, {
       botId: place.botId,
       userId: who.userId,
