@@ -122,7 +122,10 @@ function detailText(event: AuditEvent): string {
   if (changes)
     for (const [field, { from, to }] of Object.entries(changes)) parts.push(`${field}: ${String(from ?? "—")} → ${String(to ?? "—")}`);
   for (const key of ["group", "role", "policy", "reason", "fileName", "created", "skipped", "failed", "users", "invitations"]) {
-    if (d[key] !== undefined && d[key] !== null && !(changes && key in changes)) parts.push(`${key} ${String(d[key])}`);
+    if (d[key] === undefined || d[key] === null || (changes && key in changes)) continue;
+    // Roles are stored as USER / ADMINISTRATOR by some events: shown as everywhere else.
+    const value = key === "role" ? (ROLE_LABELS[d[key] as keyof typeof ROLE_LABELS] ?? String(d[key])) : String(d[key]);
+    parts.push(`${key} ${value}`);
   }
   return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }
