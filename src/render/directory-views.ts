@@ -101,6 +101,8 @@ const ACTIONS: Readonly<Record<string, string>> = {
   "directory.export": "exported",
   "import.upload": "uploaded the file",
   "import.submit": "clicked Create",
+  "import.fix_row": "fixed a row",
+  "import.recheck": "created a missing group and checked its rows again",
   "import.approval_requested": "asked for approval",
   "import.approve": "approved",
   "import.reject": "rejected",
@@ -118,6 +120,7 @@ const PLATFORMS: Readonly<Record<string, string>> = { slack: "Slack", teams: "Te
 function detailText(event: AuditEvent): string {
   const d = event.details;
   const parts: string[] = [];
+  if (typeof d.rowNumber === "number") parts.push(`row ${d.rowNumber}${typeof d.email === "string" ? ` (${d.email})` : ""}`);
   const changes = d.changes as Record<string, { from?: unknown; to?: unknown }> | undefined;
   if (changes)
     for (const [field, { from, to }] of Object.entries(changes)) parts.push(`${field}: ${String(from ?? "—")} → ${String(to ?? "—")}`);

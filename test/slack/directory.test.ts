@@ -13,7 +13,7 @@ import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import type { RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN, PLAIN_USER } from "../helpers/fixtures.ts";
-import { SLACK_USERS, type SlackHarness, type StateValues, startSlackHarness } from "../helpers/slack-app.ts";
+import { SLACK_USERS, type SlackHarness, type StateValues, startSlackHarness, stateValues as stateValuesOf } from "../helpers/slack-app.ts";
 import { buttonsOf, fieldsOf, initialOf, inputsOf, type SlackButton, textOf, tsOf, uploadedText } from "../helpers/slack-blocks.ts";
 import { type FakeSmtp, startFakeSmtp } from "../helpers/smtp.ts";
 
@@ -586,6 +586,105 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
         true,
       );
       expect(textOf(await ask("imports", SLACK_USERS.plain.id))).toBe("You need the Administrator role in HMS to do this.");
+    });
+  });
+
+  // ------------------------------------------------------------------ fixes in place on a summary
+
+  describe("fixes in place on an import summary", () => {
+    it("Create group X: the group is made, its rows are ready, and the summary's counts are updated in place (chat.update)", async () => {
+      const rows = [...validRows(1, { prefix: "legal" }), ["legal.new@corp.example.org", "Lee Gal", "Legal Dept", "User", "", ""]];
+      const { post, batch, code, summaryTs } = await summaryOf("legal.csv", csvFile(rows));
+      expect(fieldsOf(post)).toMatchObject({ Ready: "1", "Need attention": "1" });
+      expect(textOf(post)).toContain("*Unknown group “Legal Dept”* — 1 row (3)");
+      const create = button(post, IMPORT_ACTIONS.createGroup);
+      expect(create).toEqual({
+        id: IMPORT_ACTIONS.createGroup,
+        label: "Create group Legal Dept",
+        value: JSON.stringify({ b: batch.id, g: "Legal Dept" }),
+      });
+
+      // Not for a plain User.
+      const [refused] = await click(create, 1, { user: SLACK_USERS.plain.id, channel: "D0ADMIN", messageTs: summaryTs });
+      expect(refused!.args.text).toBe("You need the Administrator role in HMS to do this.");
+      expect(await h.t.db.prisma.group.findFirst({ where: { name: "Legal Dept" } })).toBeNull();
+
+      const [notice] = await click(create, 1, { channel: "D0ADMIN", messageTs: summaryTs });
+      expect(notice!.args.text).toBe(
+        "Created group Legal Dept with policy Default. 1 of the rows naming it are ready now; the summary shows the new counts.",
+      );
+      const updated = await waitForUpdate(summaryTs, (c) => fieldsOf(c)["Need attention"] === "0", "the summary with the new counts");
+      expect(updated.args.channel).toBe("D0ADMIN");
+      expect(fieldsOf(updated)).toMatchObject({ "Data rows": "2", Ready: "2", "Need attention": "0" });
+      expect(buttonsOf(updated).map((b) => b.label)).toEqual(["Create 2 accounts", "Cancel"]);
+      expect(await h.t.db.prisma.group.findFirst({ where: { name: "Legal Dept" } })).not.toBeNull();
+      const row = await h.t.db.prisma.importRow.findFirst({ where: { batchId: batch.id, email: "legal.new@corp.example.org" } });
+      expect(row?.status).toBe("READY");
+      expect(await auditOf("")).toContain("via Slack created the group · group:Legal Dept");
+      expect(await auditOf(code)).toContain(`via Slack created a missing group and checked its rows again · ${code} (group Legal Dept)`);
+    });
+
+    it("Fix a row: pick the row, the Add user modal opens with its values and problems; saved fixed, the row is ready and the summary updated in place", async () => {
+      const rows = [
+        ...validRows(1, { prefix: "fix" }),
+        ["not-an-email", "Bad Row", "Finance", "User", "", ""],
+        ["fix.exchange@corp.example.org", "Half Exchange", "Finance", "User", "CORP", ""],
+      ];
+      const { post, batch, code, summaryTs, ts } = await summaryOf("fix.csv", csvFile(rows));
+      expect(fieldsOf(post)).toMatchObject({ Ready: "1", "Need attention": "2" });
+      const { view: pick, responseUrl } = await modalOf(button(post, IMPORT_ACTIONS.fixRow), {
+        channel: "D0ADMIN",
+        messageTs: summaryTs,
+        threadTs: ts,
+      });
+      expect(pick).toMatchObject({ callback_id: "hms_import_fix_pick", title: { text: "Fix a row" }, submit: { text: "Next" } });
+      expect(textOf(pick)).toContain(`Import ${code}: pick a row to fix.`);
+      const options = (inputsOf(pick).row?.element as { options: { text: { text: string }; value: string }[] }).options;
+      expect(options.map((o) => [o.text.text, o.value])).toEqual([
+        ["Row 3: not-an-email", "3"],
+        ["Row 4: fix.exchange@corp.example.org", "4"],
+      ]);
+
+      const chosen = (value?: string) => ({
+        row: {
+          row: { type: "static_select", selected_option: value ? { text: { type: "plain_text", text: `Row ${value}` }, value } : null },
+        },
+      });
+      // Nothing chosen: asked again in the modal.
+      expect((await h.submitState(pick, chosen())).json).toEqual({ response_action: "errors", errors: { row: "Choose a row." } });
+      const next = await h.submitState(pick, chosen("3"));
+      const { response_action, view: form } = next.json as { response_action: string; view: Record<string, unknown> };
+      expect(response_action).toBe("update");
+      expect(form).toMatchObject({ callback_id: "hms_import_fix_row_form", title: { text: "Fix row 3" }, submit: { text: "Save row" } });
+      const inputs = inputsOf(form);
+      expect(Object.fromEntries(Object.entries(inputs).map(([id, input]) => [id, initialOf(input)]))).toEqual({
+        email: "not-an-email",
+        name: "Bad Row",
+        group: "Finance",
+        role: "User",
+        exchangeDomain: undefined,
+        exchangeUsername: undefined,
+      });
+      // The row's problem next to its field.
+      expect(inputs.email?.hint?.text).toMatch(/^⚠ Email ID “not-an-email” is not a valid email address\./);
+      expect(inputs.name?.hint).toBeUndefined();
+
+      const typed: StateValues = { email: "also@bad", name: "Bad Row", group: "Finance", role: "User" };
+      // Still wrong: the modal stays open with the new problem.
+      expect((await h.submitState(form, stateValuesOf(typed))).json).toEqual({
+        response_action: "errors",
+        errors: { email: "Email ID “also@bad” is not a valid email address." },
+      });
+      const saved = await h.submitState(form, stateValuesOf({ ...typed, email: "fixed.row@corp.example.org", name: "Fixed Row" }));
+      expect(saved).toMatchObject({ status: 200, text: "" });
+      const [told] = await h.waitForResponse(responseUrl);
+      expect(told!.args.text).toBe(`Row 3 of import ${code} is ready now; the summary shows the new counts.`);
+      const updated = await waitForUpdate(summaryTs, (c) => fieldsOf(c).Ready === "2", "the summary with the fixed row");
+      expect(fieldsOf(updated)).toMatchObject({ Ready: "2", "Need attention": "1" });
+      expect(buttonsOf(updated).map((b) => b.label)).toEqual(["Create 2 accounts", "Fix a row", "Cancel"]);
+      const row = await h.t.db.prisma.importRow.findFirst({ where: { batchId: batch.id, rowNumber: 3 } });
+      expect(row).toMatchObject({ status: "READY", email: "fixed.row@corp.example.org", name: "Fixed Row" });
+      expect(await auditOf(code)).toContain(`via Slack fixed a row · ${code} (row 3 (fixed.row@corp.example.org))`);
     });
   });
 });
