@@ -157,7 +157,8 @@ export class DirectoryFlow {
           return { kind: "answer", replace: userRemovedMessage(removed) };
         }
         case USER_ACTIONS.role:
-          return user.role === "ADMINISTRATOR" ? this.makeUser(actor, user) : this.makeAdministrator(surface, who, user);
+          // Awaited here, so that a refusal (the last Administrator) is answered below rather than escaping.
+          return await (user.role === "ADMINISTRATOR" ? this.makeUser(actor, user) : this.makeAdministrator(surface, who, user));
         default:
           return { kind: "answer", notice: noticeMessage("This button is no longer used; run the command again.") };
       }

@@ -247,7 +247,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       expect(fieldsOf(replaced!)).toMatchObject({ Role: "User" });
       expect(String(notice!.args.text)).toMatch(
         new RegExp(
-          `^“Make ${email.replace(/\./g, "\\.")} an Administrator” needs another Administrator's approval: request IMP-\\w+ is posted for second\\.admin@corp\\.example\\.org`,
+          `^“Make ${email.replace(/\./g, "\\.")} an Administrator” needs another Administrator's approval: request IMP-\\w+ is posted for (.+, )?second\\.admin@corp\\.example\\.org[ ,]`,
         ),
       );
       const request = await postedAfter(before, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.approve), "the approval request");
@@ -268,7 +268,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       expect(audit).toContain(`changed the user · ${email} (role: User → Administrator`);
     });
 
-    it("Make User is immediate and audited; the last Administrator cannot be made a User", async () => {
+    it("Make User is immediate and audited", async () => {
       const { email, card } = await newUser({ role: "Administrator" });
       const [replaced, notice] = await click(button(card, USER_ACTIONS.role), 2);
       expect(notice!.args.text).toBe(`Saved ${email}: Role: Administrator → User.`);
@@ -639,7 +639,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       });
       expect(pick).toMatchObject({ callback_id: "hms_import_fix_pick", title: { text: "Fix a row" }, submit: { text: "Next" } });
       expect(textOf(pick)).toContain(`Import ${code}: pick a row to fix.`);
-      const options = (inputsOf(pick).row?.element as { options: { text: { text: string }; value: string }[] }).options;
+      const options = (inputsOf(pick).row!.element as { options: { text: { text: string }; value: string }[] }).options;
       expect(options.map((o) => [o.text.text, o.value])).toEqual([
         ["Row 3: not-an-email", "3"],
         ["Row 4: fix.exchange@corp.example.org", "4"],
@@ -685,6 +685,38 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       const row = await h.t.db.prisma.importRow.findFirst({ where: { batchId: batch.id, rowNumber: 3 } });
       expect(row).toMatchObject({ status: "READY", email: "fixed.row@corp.example.org", name: "Fixed Row" });
       expect(await auditOf(code)).toContain(`via Slack fixed a row · ${code} (row 3 (fixed.row@corp.example.org))`);
+    });
+  });
+
+  // Last: it leaves one Administrator.
+  describe("the last Administrator", () => {
+    it("two Administrators removing each other at once: one goes, the last one stays; the last Administrator cannot be made a User", async () => {
+      const actor = { email: admin.email, platform: "slack" as const };
+      const admins = await h.t.db.prisma.user.findMany({ where: { role: "ADMINISTRATOR" } });
+      for (const other of admins)
+        if (![admin.email, OTHER_ADMIN.email].includes(other.email)) await h.core.removeUser({ actor, email: other.email });
+      const pair = [SLACK_USERS.admin, SLACK_USERS.otherAdmin];
+      const cards = await Promise.all(pair.map((me, i) => ask(`user ${pair[1 - i]!.email}`, me.id)));
+      // Each confirmed Remove on the other's card.
+      const answers = await Promise.all(pair.map((me, i) => click(button(cards[i]!, USER_ACTIONS.remove), 1, { user: me.id })));
+      const left = await h.t.db.prisma.user.findMany({ where: { role: "ADMINISTRATOR" } });
+      expect(left).toHaveLength(1);
+      const survivor = pair.find((p) => p.email === left[0]!.email)!;
+      const survivorAnswer = answers[pair.indexOf(survivor)]![0]!;
+      const goneAnswer = answers[1 - pair.indexOf(survivor)]![0]!;
+      const gone = pair[1 - pair.indexOf(survivor)]!;
+      expect(String(survivorAnswer.args.text)).toMatch(new RegExp(`^Removed .+ \\(${gone.email.replace(/\./g, "\\.")}\\) from `));
+      // Refused: as the only Administrator left, or (the other removal done first) as no Administrator any more.
+      expect([
+        `${survivor.email} is the only HMS Administrator: make someone else an Administrator first.`,
+        "You need the Administrator role in HMS to do this.",
+      ]).toContain(goneAnswer.args.text);
+
+      const own = await ask(`user ${survivor.email}`, survivor.id);
+      expect(button(own, USER_ACTIONS.role).label).toBe("Make User");
+      const [refused] = await click(button(own, USER_ACTIONS.role), 1, { user: survivor.id });
+      expect(refused!.args.text).toBe(`${survivor.email} is the only HMS Administrator: make someone else an Administrator first.`);
+      expect((await userRow(survivor.email))?.role).toBe("ADMINISTRATOR");
     });
   });
 });
