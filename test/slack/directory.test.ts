@@ -11,7 +11,7 @@ import { RESEND_ACTION, USER_ACTIONS } from "../../src/render/directory-views.ts
 import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
 import { csvFile, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
-import type { RecordedCall } from "../helpers/fake-slack.ts";
+import { FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN, PLAIN_USER } from "../helpers/fixtures.ts";
 import { SLACK_USERS, type SlackHarness, type StateValues, startSlackHarness, stateValues as stateValuesOf } from "../helpers/slack-app.ts";
 import { buttonsOf, fieldsOf, initialOf, inputsOf, type SlackButton, textOf, tsOf, uploadedText } from "../helpers/slack-blocks.ts";
@@ -264,6 +264,12 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       await click(approve, 0, { user: SLACK_USERS.otherAdmin.id, messageTs: await tsOf(request) });
       await vi.waitFor(async () => expect((await userRow(email))?.role).toBe("ADMINISTRATOR"), { timeout: 10_000 });
       expect(fieldsOf(await ask(`user ${email}`))).toMatchObject({ Role: "Administrator" });
+      // The requester hears of it in their DM with the bot.
+      await postedAfter(
+        before,
+        (c) => c.args.channel === "D0ADMIN" && String(c.args.text).includes("was approved by second.admin@corp.example.org"),
+        "the requester told",
+      );
       const audit = await auditOf(email);
       expect(audit).toContain(`changed the user · ${email} (role: User → Administrator`);
     });
@@ -585,6 +591,16 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       expect(h.fake.callsTo("chat.getPermalink").some((c) => c.args.message_ts === open.summaryTs && c.args.channel === "D0ADMIN")).toBe(
         true,
       );
+      // Asked of Slack once per message: listed again, no new chat.getPermalink.
+      const asked = h.fake.callsTo("chat.getPermalink").length;
+      await ask("imports");
+      expect(h.fake.callsTo("chat.getPermalink").length).toBe(asked);
+      // A summary whose permalink Slack does not give: listed without a link, the failure logged.
+      const unlinked = await summaryOf("unlinked.csv", csvFile(validRows(1, { prefix: "unlinked" })));
+      h.fake.once("chat.getPermalink", FakeSlack.error("message_not_found"), (c) => c.args.message_ts === unlinked.summaryTs);
+      const listed = textOf(await ask("imports"));
+      expect(listed.split("\n").find((l) => l.includes(`*${unlinked.code}*`))).toMatch(/ · \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+      expect(h.logs.find({ method: "chat.getPermalink", slackError: "message_not_found" })).toBeDefined();
       expect(textOf(await ask("imports", SLACK_USERS.plain.id))).toBe("You need the Administrator role in HMS to do this.");
     });
   });
