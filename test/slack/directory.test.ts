@@ -325,16 +325,28 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
 
   // ------------------------------------------------------------------ export and the round trip
 
-  /** Shares `content` in the admin's DM; the summary posted in the file's thread, once the batch knows its ts. */
-  async function summaryOf(name: string, content: Uint8Array | string | Buffer) {
+  /**
+   * Shares `content` in the admin's DM (the summary in the conversation), or in a channel mentioning
+   * the bot (the summary in the message's thread); the summary once the batch knows its ts, and
+   * where a click on it comes from.
+   */
+  async function summaryOf(name: string, content: Uint8Array | string | Buffer, { mention = false } = {}) {
     const file = h.fake.addFile({ id: `F0DIR${String(++files).padStart(4, "0")}`, name, content: Buffer.from(content as Uint8Array) });
     const ts = `1701${String(files).padStart(6, "0")}.000100`;
-    expect((await h.shareFiles([file], { ts })).status).toBe(200);
+    const before = h.fake.calls.length;
+    expect((await h.shareFiles([file], { ts, mention })).status).toBe(200);
+    const channel = mention ? "C0ITADMINS" : "D0ADMIN";
     const [post] = await h.fake.waitForCalls(
-      (c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && String(c.args.text).startsWith("Import IMP-"),
+      (c) =>
+        c.method === "chat.postMessage" &&
+        h.fake.calls.indexOf(c) >= before &&
+        c.args.channel === channel &&
+        c.args.thread_ts === (mention ? ts : undefined) &&
+        String(c.args.text).startsWith(`Import IMP-`) &&
+        String(c.args.blocks ? JSON.stringify(c.args.blocks) : "").includes(name),
       1,
       15_000,
-      `the summary in thread ${ts}`,
+      `the summary of ${name}`,
     );
     const code = /IMP-[0-9A-Z]{4}/.exec(String(post!.args.text))![0];
     const summaryTs = await tsOf(post!);
@@ -343,8 +355,15 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       expect((batch.conversation as { slack?: { summary?: unknown } }).slack?.summary).toBeDefined();
     });
     const { batch } = await h.core.getImport({ batchId: code });
-    return { ts, post: post!, summaryTs, code, batch };
+    const thread = mention ? ts : undefined;
+    /** A click on the summary: from its channel (and thread), on its message. */
+    const on = { channel, messageTs: summaryTs, ...(thread ? { threadTs: thread } : {}) };
+    return { ts, thread, channel, on, post: post!, summaryTs, code, batch };
   }
+
+  /** The permalink Slack gives the message `ts` of `channel` (a reply in `thread`: with its thread), as mrkdwn shows it. */
+  const permalink = (channel: string, ts: string, thread?: string) =>
+    `https://hms-test.slack.com/archives/${channel}/p${ts.replace(".", "")}${thread ? `?thread_ts=${thread}&amp;cid=${channel}` : ""}`;
 
   /** The latest chat.update of the message `ts` that `match` accepts. */
   const waitForUpdate = (ts: string, match: (c: RecordedCall) => boolean, what: string) =>
@@ -419,7 +438,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
 
     it("the exported file sent back unchanged: nothing to change; edited, the changes field by field; Create 1 and update 3 applies them after approval, audited", async () => {
       const { text, fileName } = await exported("Round Trip");
-      const same = await summaryOf(fileName, text);
+      const same = await summaryOf(fileName, text, { mention: true });
       expect(fieldsOf(same.post)).toEqual({ "Data rows": "4", Ready: "0", Unchanged: "4", "Need attention": "0", Blank: "0" });
       expect(textOf(same.post)).toContain("Nothing to change: every user in the file is already as it says.");
       expect(buttonsOf(same.post).map((b) => b.label)).toEqual(["Close"]);
@@ -431,7 +450,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
         .replace(",CORP,rttwo", ",-,-")
         .replace(",CORP,rtthree", ",,")
         .concat(`${rt("new")},Rt New,Round Trip,User,,\r\n`);
-      const changed = await summaryOf("edited.csv", edited);
+      const changed = await summaryOf("edited.csv", edited, { mention: true });
       expect(fieldsOf(changed.post)).toEqual({
         "Data rows": "5",
         Ready: "1",
@@ -455,11 +474,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
 
       // The grant asks another Administrator; the request names it and links to the summary.
       const before = h.fake.callsTo("chat.postMessage").length;
-      await click(button(changed.post, IMPORT_ACTIONS.createAndUpdate), 0, {
-        channel: "D0ADMIN",
-        messageTs: changed.summaryTs,
-        threadTs: changed.ts,
-      });
+      await click(button(changed.post, IMPORT_ACTIONS.createAndUpdate), 0, changed.on);
       const request = await postedAfter(
         before,
         (c) => String(c.args.text).startsWith(`Approval needed: import ${changed.code}`),
@@ -471,15 +486,16 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       const requestText = textOf(request);
       expect(requestText).toContain("1 account to create and 3 users to update, 1 of them Administrators");
       expect(requestText).toContain(`*Granted the Administrator role* (1)\n• ${rt(1)}`);
-      expect(requestText).toContain(
-        `<https://hms-test.slack.com/archives/D0ADMIN/p${changed.summaryTs.replace(".", "")}?thread_ts=${changed.ts}&amp;cid=D0ADMIN|the summary>`,
-      );
+      // In the thread: the summary's permalink opens that thread.
+      expect(request.args).toMatchObject({ channel: "C0ITADMINS", thread_ts: changed.ts });
+      expect(requestText).toContain(`<${permalink("C0ITADMINS", changed.summaryTs, changed.ts)}|the summary>`);
       expect(await userRow(rt(0))).toMatchObject({ group: { name: "Round Trip" } });
 
       await click(button(request, IMPORT_ACTIONS.approve), 0, {
         user: SLACK_USERS.otherAdmin.id,
-        channel: "D0ADMIN",
+        channel: "C0ITADMINS",
         messageTs: await tsOf(request),
+        threadTs: changed.ts,
       });
       const done = await waitForUpdate(changed.summaryTs, (c) => fieldsOf(c).Updated === "3", "the summary with the updates applied");
       expect(fieldsOf(done)).toMatchObject({ Created: "1", Updated: "3", Skipped: "0", Failed: "0" });
@@ -507,7 +523,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
   /** A summary of `rows` fresh rows, Create clicked (no approval needed): the accounts are created. */
   async function createdImport(name: string, rows: string[][]) {
     const summary = await summaryOf(name, csvFile(rows));
-    await click(button(summary.post, IMPORT_ACTIONS.create), 0, { channel: "D0ADMIN", messageTs: summary.summaryTs, threadTs: summary.ts });
+    await click(button(summary.post, IMPORT_ACTIONS.create), 0, summary.on);
     const created = await waitForUpdate(
       summary.summaryTs,
       (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.invite),
@@ -544,9 +560,9 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
     });
 
     it("/hms invites [IMP-x]: sent, pending and failed counts, the failed ones with their last error, and Resend for them", async () => {
-      const { batch, code, summaryTs } = await createdImport("invites.csv", validRows(2, { prefix: "inv" }));
+      const { batch, code, summaryTs, on } = await createdImport("invites.csv", validRows(2, { prefix: "inv" }));
       smtp.failing = true;
-      await click({ id: IMPORT_ACTIONS.invite, value: batch.id }, 0, { channel: "D0ADMIN", messageTs: summaryTs });
+      await click({ id: IMPORT_ACTIONS.invite, value: batch.id }, 0, on);
       await waitForUpdate(summaryTs, (c) => textOf(c).includes("2 failed"), "the summary with the failed invitations");
       smtp.failing = false;
 
@@ -573,13 +589,13 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
     });
 
     it("/hms imports: code, file, requester, state, counts, when, and a permalink to the summary in its thread", async () => {
-      const open = await summaryOf("listed.csv", csvFile(validRows(3, { prefix: "listed" })));
+      const open = await summaryOf("listed.csv", csvFile(validRows(3, { prefix: "listed" })), { mention: true });
       const done = await createdImport("listed-created.csv", validRows(1, { prefix: "listedc" }));
       const text = textOf(await ask("imports"));
       expect(text).toMatch(/^\*Imports\* — \d+ open imports?, \d+ closed in the last 7 days\n/);
       const line = (code: string) => text.split("\n").find((l) => l.includes(`*${code}*`)) ?? "";
-      const link = (s: { summaryTs: string; ts: string }) =>
-        `<https://hms-test.slack.com/archives/D0ADMIN/p${s.summaryTs.replace(".", "")}?thread_ts=${s.ts}&amp;cid=D0ADMIN|summary>`;
+      const link = (s: { channel: string; summaryTs: string; thread?: string }) =>
+        `<${permalink(s.channel, s.summaryTs, s.thread)}|summary>`;
       expect(line(open.code)).toMatch(
         new RegExp(
           `^• \\*${open.code}\\* · listed\\.csv · admin@corp\\.example\\.org · [^·]+ · 3 ready, 0 need attention · ${WHEN.source} · `,
@@ -588,7 +604,10 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       expect(line(open.code).endsWith(link(open))).toBe(true);
       expect(line(done.code)).toContain(" · 1 created · ");
       expect(line(done.code).endsWith(link(done))).toBe(true);
-      expect(h.fake.callsTo("chat.getPermalink").some((c) => c.args.message_ts === open.summaryTs && c.args.channel === "D0ADMIN")).toBe(
+      // A reply in a thread (the channel's summary) links with its thread; the DM's summary without.
+      expect(link(open)).toContain(`?thread_ts=${open.ts}&amp;cid=C0ITADMINS|`);
+      expect(link(done)).not.toContain("thread_ts");
+      expect(h.fake.callsTo("chat.getPermalink").some((c) => c.args.message_ts === open.summaryTs && c.args.channel === "C0ITADMINS")).toBe(
         true,
       );
       // Asked of Slack once per message: listed again, no new chat.getPermalink.
@@ -610,7 +629,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
   describe("fixes in place on an import summary", () => {
     it("Create group X: the group is made, its rows are ready, and the summary's counts are updated in place (chat.update)", async () => {
       const rows = [...validRows(1, { prefix: "legal" }), ["legal.new@corp.example.org", "Lee Gal", "Legal Dept", "User", "", ""]];
-      const { post, batch, code, summaryTs } = await summaryOf("legal.csv", csvFile(rows));
+      const { post, batch, code, summaryTs, on } = await summaryOf("legal.csv", csvFile(rows));
       expect(fieldsOf(post)).toMatchObject({ Ready: "1", "Need attention": "1" });
       expect(textOf(post)).toContain("*Unknown group “Legal Dept”* — 1 row (3)");
       const create = button(post, IMPORT_ACTIONS.createGroup);
@@ -621,11 +640,11 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
       });
 
       // Not for a plain User.
-      const [refused] = await click(create, 1, { user: SLACK_USERS.plain.id, channel: "D0ADMIN", messageTs: summaryTs });
+      const [refused] = await click(create, 1, { ...on, user: SLACK_USERS.plain.id });
       expect(refused!.args.text).toBe("You need the Administrator role in HMS to do this.");
       expect(await h.t.db.prisma.group.findFirst({ where: { name: "Legal Dept" } })).toBeNull();
 
-      const [notice] = await click(create, 1, { channel: "D0ADMIN", messageTs: summaryTs });
+      const [notice] = await click(create, 1, on);
       expect(notice!.args.text).toBe(
         "Created group Legal Dept with policy Default. 1 of the rows naming it are ready now; the summary shows the new counts.",
       );
@@ -646,13 +665,9 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
         ["not-an-email", "Bad Row", "Finance", "User", "", ""],
         ["fix.exchange@corp.example.org", "Half Exchange", "Finance", "User", "CORP", ""],
       ];
-      const { post, batch, code, summaryTs, ts } = await summaryOf("fix.csv", csvFile(rows));
+      const { post, batch, code, summaryTs, on } = await summaryOf("fix.csv", csvFile(rows));
       expect(fieldsOf(post)).toMatchObject({ Ready: "1", "Need attention": "2" });
-      const { view: pick, responseUrl } = await modalOf(button(post, IMPORT_ACTIONS.fixRow), {
-        channel: "D0ADMIN",
-        messageTs: summaryTs,
-        threadTs: ts,
-      });
+      const { view: pick, responseUrl } = await modalOf(button(post, IMPORT_ACTIONS.fixRow), on);
       expect(pick).toMatchObject({ callback_id: "hms_import_fix_pick", title: { text: "Fix a row" }, submit: { text: "Next" } });
       expect(textOf(pick)).toContain(`Import ${code}: pick a row to fix.`);
       const options = (inputsOf(pick).row!.element as { options: { text: { text: string }; value: string }[] }).options;
