@@ -138,9 +138,9 @@ export class SlackSurface implements ChatSurface {
   private readonly permalinks = new Map<string, string>();
 
   /**
-   * A message's permalink from chat.getPermalink: a reply in a thread (a summary in its upload's
-   * thread) opens in its thread only with the thread_ts and cid Slack adds. Undefined when Slack
-   * does not give one (logged).
+   * A message's permalink from chat.getPermalink: a reply in a thread (a summary in the thread of
+   * the channel message it answers) opens in its thread only with the thread_ts and cid Slack
+   * adds. Undefined when Slack does not give one (logged).
    */
   async link(message: MessageRef): Promise<string | undefined> {
     const { channel, ts } = asMessage(message);
