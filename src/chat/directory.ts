@@ -97,11 +97,13 @@ export class DirectoryFlow {
     try {
       const batches = await this.core.listImports({ actor: await who.actor() });
       const links = new Map<string, string>();
-      for (const batch of batches) {
-        const record = (batch.conversation as Record<string, ConversationRecord> | null)?.[surface.platform];
-        const link = record?.summary ? surface.link?.(record.summary) : undefined;
-        if (link) links.set(batch.id, link);
-      }
+      await Promise.all(
+        batches.map(async (batch) => {
+          const record = (batch.conversation as Record<string, ConversationRecord> | null)?.[surface.platform];
+          const link = record?.summary ? await surface.link?.(record.summary) : undefined;
+          if (link) links.set(batch.id, link);
+        }),
+      );
       return importsMessage({ batches, links });
     } catch (error) {
       return this.fail(surface, error, { subcommand: "imports", ...surface.logContext(who) });
@@ -115,10 +117,12 @@ export class DirectoryFlow {
       const actor = await who.actor();
       const outcome = await this.core.resendInvitations({ actor, batchId });
       this.log.info({ ...where, resent: outcome.resent, ...outcome.counts }, "invitations sent again");
+      // The import's summary shows its invitation counts (and a Resend of its own): it follows.
+      await this.imports.invitationsChanged([batchId]);
       const status = invitationsMessage(await this.core.invitationStatus({ actor, batch: batchId }));
       const text = !outcome.mailConfigured
         ? "No mail server is configured (SMTP_URL): the invitations stay pending until one is."
-        : `${outcome.resent} invitations sent again: ${outcome.counts.sent} sent, ${outcome.counts.pending} pending, ${outcome.counts.failed} failed.`;
+        : `${outcome.resent} ${outcome.resent === 1 ? "invitation" : "invitations"} sent again: ${outcome.counts.sent} sent, ${outcome.counts.pending} pending, ${outcome.counts.failed} failed.`;
       return { notice: noticeMessage(text), replace: status };
     } catch (error) {
       return { notice: this.fail(surface, error, where) };
@@ -153,7 +157,8 @@ export class DirectoryFlow {
           return { kind: "answer", replace: userRemovedMessage(removed) };
         }
         case USER_ACTIONS.role:
-          return user.role === "ADMINISTRATOR" ? this.makeUser(actor, user) : this.makeAdministrator(surface, who, user);
+          // Awaited here, so that a refusal (the last Administrator) is answered below rather than escaping.
+          return await (user.role === "ADMINISTRATOR" ? this.makeUser(actor, user) : this.makeAdministrator(surface, who, user));
         default:
           return { kind: "answer", notice: noticeMessage("This button is no longer used; run the command again.") };
       }

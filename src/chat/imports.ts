@@ -331,7 +331,7 @@ export class ImportFlow {
       requester: await this.requester(surface, batch),
       submitter: await this.submitter(surface, batch),
       approvers: (await this.approvers(surface, summary)) ?? [],
-      facts: summary.facts && { ...summary.facts, summaryLink: summaryRef ? surface.link?.(summaryRef) : undefined },
+      facts: summary.facts && { ...summary.facts, summaryLink: summaryRef ? await surface.link?.(summaryRef) : undefined },
     });
   }
 

@@ -101,7 +101,7 @@ export interface ChatSurface {
   /** The answer for the platform's own errors (its API, its identity lookup); undefined for others. */
   explain(error: unknown): Answer | undefined;
   /** A link people can open to see a posted message, when the platform has one. */
-  link?(message: MessageRef): string | undefined;
+  link?(message: MessageRef): Promise<string | undefined>;
   /** Log fields that say who acted where (e.g. slackUser, team). */
   logContext(who: Who): Record<string, unknown>;
 }

@@ -101,6 +101,8 @@ const ACTIONS: Readonly<Record<string, string>> = {
   "directory.export": "exported",
   "import.upload": "uploaded the file",
   "import.submit": "clicked Create",
+  "import.fix_row": "fixed a row",
+  "import.recheck": "created a missing group and checked its rows again",
   "import.approval_requested": "asked for approval",
   "import.approve": "approved",
   "import.reject": "rejected",
@@ -118,11 +120,15 @@ const PLATFORMS: Readonly<Record<string, string>> = { slack: "Slack", teams: "Te
 function detailText(event: AuditEvent): string {
   const d = event.details;
   const parts: string[] = [];
+  if (typeof d.rowNumber === "number") parts.push(`row ${d.rowNumber}${typeof d.email === "string" ? ` (${d.email})` : ""}`);
   const changes = d.changes as Record<string, { from?: unknown; to?: unknown }> | undefined;
   if (changes)
     for (const [field, { from, to }] of Object.entries(changes)) parts.push(`${field}: ${String(from ?? "—")} → ${String(to ?? "—")}`);
   for (const key of ["group", "role", "policy", "reason", "fileName", "created", "skipped", "failed", "users", "invitations"]) {
-    if (d[key] !== undefined && d[key] !== null && !(changes && key in changes)) parts.push(`${key} ${String(d[key])}`);
+    if (d[key] === undefined || d[key] === null || (changes && key in changes)) continue;
+    // Roles are stored as USER / ADMINISTRATOR by some events: shown as everywhere else.
+    const value = key === "role" ? (ROLE_LABELS[d[key] as keyof typeof ROLE_LABELS] ?? String(d[key])) : String(d[key]);
+    parts.push(`${key} ${value}`);
   }
   return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }

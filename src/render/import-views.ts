@@ -311,7 +311,8 @@ export function importMessage(view: ImportView): Message {
         });
       }
       if (batch.adminRows + batch.adminUpdateRows > 0) {
-        blocks.push({ type: "context", text: `${plural(batch.adminRows + batch.adminUpdateRows, "row")} grant the Administrator role.` });
+        const grants = batch.adminRows + batch.adminUpdateRows;
+        blocks.push({ type: "context", text: `${plural(grants, "row")} ${grants === 1 ? "grants" : "grant"} the Administrator role.` });
       }
       buttons.push(...createButtons(batch));
       // A fix in place: an unknown group can be created here, and the rows checked again.
@@ -464,7 +465,7 @@ export function importMessage(view: ImportView): Message {
   if (batch.unchangedRows > 0 && ["VALIDATED", "AWAITING_APPROVAL"].includes(batch.status)) {
     blocks.push({
       type: "context",
-      text: `${plural(batch.unchangedRows, "row")} match the directory already: nothing to change for them.`,
+      text: `${plural(batch.unchangedRows, "row")} ${batch.unchangedRows === 1 ? "matches" : "match"} the directory already: nothing to change for them.`,
     });
   }
   if (view.unknownColumns?.length) blocks.push({ type: "context", text: `Ignored columns: ${view.unknownColumns.join(", ")}.` });

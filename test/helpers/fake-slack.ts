@@ -11,6 +11,7 @@
  *   fake.on("views.open", (call) => ({ body: { ok: true, ... } })) // every views.open from now on
  *   fake.once("users.info", "network-error")                      // the connection is dropped
  * Extend it for new methods with on(method, responder) or by adding to DEFAULT_RESPONDERS.
+ * chat.getPermalink answers for the messages chat.postMessage posted (message_not_found otherwise).
  *
  * Files: addFile() makes a file files.info describes and GET url_private_download serves (the
  * request, with its Authorization header, is recorded as method "GET"); serve() with `partial`
@@ -203,6 +204,18 @@ export const DEFAULT_RESPONDERS: Record<string, Responder> = {
       message: { type: "message", text: call.args.text, blocks: call.args.blocks, bot_id: FAKE_BOT.botId },
     },
   }),
+  // As Slack answers it (https://api.slack.com/methods/chat.getPermalink): a reply in a thread gets thread_ts and cid.
+  "chat.getPermalink": (call, fake) => {
+    const channel = String(call.args.channel ?? "");
+    const ts = String(call.args.message_ts ?? "");
+    const posted = fake
+      .callsTo("chat.postMessage")
+      .find((c) => (c.reply as { ts?: string; channel?: unknown } | undefined)?.ts === ts && c.args.channel === channel);
+    if (!posted) return FakeSlack.error("message_not_found");
+    const thread = typeof posted.args.thread_ts === "string" ? posted.args.thread_ts : undefined;
+    const permalink = `https://${FAKE_TEAM.domain}.slack.com/archives/${channel}/p${ts.replace(".", "")}${thread ? `?thread_ts=${thread}&cid=${channel}` : ""}`;
+    return { body: { ok: true, channel, permalink } };
+  },
   "apps.connections.open": (call, fake) =>
     call.token?.startsWith("xapp-")
       ? {

@@ -141,7 +141,8 @@ export function registerImports(app: App, edge: SlackEdgeContext): void {
       if (picked.notice) await surface.tell(who, picked.notice).catch((e: unknown) => surface.answer(e, { while: "answering" }));
       return;
     }
-    const form = { ...picked.form, metadata: JSON.stringify({ ...metadata, rowNumber }) };
+    // As a string: readMetadata keeps string values only.
+    const form = { ...picked.form, metadata: JSON.stringify({ ...metadata, rowNumber: String(rowNumber) }) };
     await ack({ response_action: "update", view: renderModal(form) });
   });
   app.view(FIX_ROW_FORM_ID, async ({ ack, body, view }) => {

@@ -121,11 +121,6 @@ export async function startSlack(options: SlackEdgeOptions): Promise<SlackEdge> 
   // The bot token's own client: every call of the edge, in requests and in background work alike.
   const client = new webApi.WebClient(config.botToken, { ...clientOptions, logger: sdkLogger });
   const surface = new SlackSurface(client, log, config.approvalChannel);
-  // Message links need the workspace's address, which auth.test tells (now, or on the first request).
-  bot.installation().then(
-    (installation) => surface.setWorkspaceUrl(installation.url),
-    () => {},
-  );
   app.error(async (error) => {
     surface.answer(error, { while: "processing a Slack request" });
   });

@@ -50,6 +50,9 @@ const asPlace = (place: PlaceRef) => place as unknown as SlackPlace;
 export const isDirectMessage = (channel: string): boolean => channel.startsWith("D");
 const asMessage = (message: MessageRef) => message as unknown as SlackMessageRef;
 
+/** Permalinks kept at most (the oldest is forgotten first). */
+const PERMALINKS_KEPT = 1000;
+
 /** Slack errors meaning the bot cannot post in that channel (not a member, gone). */
 const UNREACHABLE_CHANNEL = new Set(["not_in_channel", "channel_not_found"]);
 
@@ -131,17 +134,30 @@ export class SlackSurface implements ChatSurface {
     await postToResponseUrl(place.responseUrl, { ...ephemeral(message), replace_original: true });
   }
 
-  private workspaceUrl?: string;
+  /** Permalinks asked of Slack, by channel and ts (a message's permalink does not change). */
+  private readonly permalinks = new Map<string, string>();
 
-  setWorkspaceUrl(url: string | undefined): void {
-    if (url && /^https:\/\//.test(url)) this.workspaceUrl = url.endsWith("/") ? url : `${url}/`;
-  }
-
-  /** Slack's permalink of a message: the workspace's address, archives, the channel, p + the ts without its dot. */
-  link(message: MessageRef): string | undefined {
+  /**
+   * A message's permalink from chat.getPermalink: a reply in a thread (a summary in the thread of
+   * the channel message it answers) opens in its thread only with the thread_ts and cid Slack
+   * adds. Undefined when Slack does not give one (logged).
+   */
+  async link(message: MessageRef): Promise<string | undefined> {
     const { channel, ts } = asMessage(message);
-    if (!this.workspaceUrl || !channel || !ts) return undefined;
-    return `${this.workspaceUrl}archives/${channel}/p${ts.replace(".", "")}`;
+    if (!channel || !ts) return undefined;
+    const key = `${channel}:${ts}`;
+    const known = this.permalinks.get(key);
+    if (known) return known;
+    try {
+      const { permalink } = await callSlack("chat.getPermalink", () => this.client.chat.getPermalink({ channel, message_ts: ts }));
+      if (!permalink) return undefined;
+      if (this.permalinks.size >= PERMALINKS_KEPT) this.permalinks.delete(this.permalinks.keys().next().value!);
+      this.permalinks.set(key, permalink);
+      return permalink;
+    } catch (error) {
+      this.answer(error, { while: "asking for a message's permalink", method: "chat.getPermalink", channel });
+      return undefined;
+    }
   }
 
   async notify(person: { userId: string; place: PlaceRef }, message: Message): Promise<{ place: PlaceRef; message: MessageRef }> {
