@@ -49,8 +49,10 @@ export class DirectoryFlow {
     try {
       const exported = await this.core.exportUsers({ actor: await who.actor(), group });
       const comment = exportMessage(exported, speller(surface.commands));
+      // Everyone's details: only ever into the person's private conversation with the bot, not a channel's.
+      const shared = !surface.isPrivate(who.place);
       const place = await surface.sendFile(
-        who.place,
+        shared ? await surface.privatePlace(who) : who.place,
         {
           name: exported.fileName,
           bytes: exported.bytes,
@@ -61,7 +63,11 @@ export class DirectoryFlow {
         who,
       );
       this.log.info({ ...where, users: exported.users, group: exported.group, place }, "directory exported");
-      return undefined;
+      return shared
+        ? noticeMessage(
+            `The export (${comment.summary}) is in your direct conversation with the bot: it holds people's details, so it is not posted here.`,
+          )
+        : undefined;
     } catch (error) {
       return this.fail(surface, error, where);
     }

@@ -83,6 +83,8 @@ export interface ChatSurface {
    * chat): an approval request posted there is also sent to each approver privately.
    */
   isPrivate(place: PlaceRef): boolean;
+  /** The person's private conversation with the bot (Slack's DM, Teams' personal chat), opened if need be. */
+  privatePlace(who: Who): Promise<PlaceRef>;
   /** Sends a file into a conversation (or the fallback); resolves with where it went. */
   sendFile(place: PlaceRef, file: OutgoingFile, who?: Who): Promise<PlaceRef>;
   /**

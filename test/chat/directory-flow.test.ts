@@ -82,6 +82,19 @@ describe.each(databaseKinds)("the directory round trip and approvals (%s)", (kin
     }
   }
 
+  it("export asked for in a shared conversation goes to the person's private one, and they are told where; asked privately, it is just sent", async () => {
+    const { surface, chat } = setup();
+    const told = await chat.directory.exportDirectory(surface, surface.who(ADMIN), "Finance");
+    const [sent] = surface.of("file");
+    expect(sent!.target).toEqual({ conversation: `DM-${ADMIN.platformUserId ?? ADMIN.email}` });
+    expect(text(told!)).toMatch(
+      /^The export \(\d+ users? of the Finance group: hms-users-finance-\d{4}-\d\d-\d\d\.csv\) is in your direct conversation with the bot/,
+    );
+    const inPrivate = surface.who(ADMIN, { conversation: "DM-ada" });
+    expect(await chat.directory.exportDirectory(surface, inPrivate, "Finance")).toBeUndefined();
+    expect(surface.of("file").at(-1)!.target).toEqual({ conversation: "DM-ada" });
+  });
+
   describe("imports that update existing users", () => {
     it("an export sent back unchanged has nothing to change; edited, it shows each change and applies exactly those", async () => {
       const { surface, core, chat } = setup();

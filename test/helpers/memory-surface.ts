@@ -105,6 +105,10 @@ export class MemorySurface implements ChatSurface {
     return { place: { conversation: `DM-${person.userId}` }, message: { id } };
   }
 
+  async privatePlace(who: Who): Promise<PlaceRef> {
+    return { conversation: `DM-${who.userId}` };
+  }
+
   /** Places whose conversation starts with "DM" are private (a direct message with the bot). */
   isPrivate(place: PlaceRef): boolean {
     return String(place.conversation ?? "").startsWith("DM");

@@ -370,9 +370,9 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
     h.fake.waitForCalls((c) => c.method === "chat.update" && c.args.ts === ts && match(c), 1, 15_000, what).then((calls) => calls.at(-1)!);
 
   /** `/hms export [group]`: the completeUploadExternal call and the file's text. */
-  async function exported(group?: string) {
+  async function exported(group?: string, channel?: string) {
     const before = h.fake.callsTo("files.completeUploadExternal").length;
-    const sent = await h.command(group ? `export ${group}` : "export");
+    const sent = await h.command(group ? `export ${group}` : "export", { channel });
     expect(sent.status).toBe(200);
     const complete = (await h.fake.waitFor("files.completeUploadExternal", before + 1, 10_000))[before]!;
     const [file] = complete.args.files as { id: string; title: string }[];
@@ -403,10 +403,11 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
         await h.core.addUser({ actor, input: { email, name, group: "Round Trip", role: "User", exchangeDomain, exchangeUsername } });
     });
 
-    it("/hms export <group>: the CSV uploaded where the command ran (UTF-8 BOM, CRLF, the template's columns, formula-safe)", async () => {
+    it("/hms export <group> in a channel: the CSV goes to the admin's DM, not the channel (UTF-8 BOM, CRLF, the template's columns, formula-safe)", async () => {
       const { complete, file, fileName, text, responseUrl } = await exported("round trip");
       expect(fileName).toBe("hms-users-round-trip-2026-11-24.csv");
-      expect(complete.args.channel_id).toBe("C0ITADMINS");
+      expect(complete.args.channel_id).toBe("D0ADMIN");
+      expect(h.fake.callsTo("conversations.open").at(-1)!.args.users).toBe(SLACK_USERS.admin.id);
       expect(file.title).toBe(`4 users of the Round Trip group: ${fileName}`);
       expect(String(complete.args.initial_comment)).toBe(
         `*Export of the Round Trip group*: 4 users in \`${fileName}\`.\nEdit it in a spreadsheet and send it back (\`/hms import\`) to update the users: the summary shows every change before anything is saved.`,
@@ -422,14 +423,21 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
         `${rt(3)},'=Formula Person,Round Trip,User,CORP,rtthree`,
         "",
       ]);
-      // The file is the answer: nothing else is said where the command ran.
-      await new Promise((r) => setTimeout(r, 50));
-      expect(h.responses(responseUrl)).toEqual([]);
+      // Where the command ran, only the admin is told where the file went.
+      const [told] = await h.waitForResponse(responseUrl);
+      expect(told!.args).toMatchObject({
+        response_type: "ephemeral",
+        text: `The export (4 users of the Round Trip group: ${fileName}) is in your direct conversation with the bot: it holds people's details, so it is not posted here.`,
+      });
       expect(await auditOf("")).toMatch(/via Slack exported · group:Round Trip \(group Round Trip; users 4\)/);
     });
 
     it("/hms export: the whole directory; an unknown group is told; a plain User is refused", async () => {
-      const { text } = await exported();
+      // Run in the DM with the bot: the file is the answer, nothing else is said.
+      const { text, complete, responseUrl } = await exported(undefined, "D0ADMIN");
+      expect(complete.args.channel_id).toBe("D0ADMIN");
+      await new Promise((r) => setTimeout(r, 50));
+      expect(h.responses(responseUrl)).toEqual([]);
       expect(text.slice(1).trim().split("\r\n").length - 1).toBe(await h.t.db.prisma.user.count());
       expect(text).toContain(`${PLAIN_USER.email},Plain User,Finance,User,,`);
       expect(textOf(await ask("export Nowhere"))).toBe("There is no group named “Nowhere”.");

@@ -170,6 +170,14 @@ export class SlackSurface implements ChatSurface {
     return { place: { ...place }, message: { channel: dm, ts } satisfies SlackMessageRef };
   }
 
+  async privatePlace(who: Who): Promise<PlaceRef> {
+    const opened = await callSlack("conversations.open", () => this.client.conversations.open({ users: who.userId }));
+    const dm = opened.channel?.id;
+    if (!dm) throw new SlackApiError("conversations.open", "platform", { slackError: "no channel in the answer" });
+    const place: SlackPlace = { team: asPlace(who.place).team, channel: dm };
+    return { ...place };
+  }
+
   isPrivate(place: PlaceRef): boolean {
     return isDirectMessage(asPlace(place).channel ?? "");
   }

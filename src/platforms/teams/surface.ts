@@ -184,6 +184,10 @@ export class TeamsSurface implements ChatSurface {
     return { place: { ...personal }, message: { ...ref } };
   }
 
+  async privatePlace(who: Who): Promise<PlaceRef> {
+    return { ...(await this.personalChat(who)) };
+  }
+
   isPrivate(place: PlaceRef): boolean {
     return asPlace(place).kind === "personal";
   }
