@@ -2,9 +2,10 @@
  * The import conversation, written once for every platform: a file arrives → it is staged →
  * its summary is posted (with the error report when rows need attention) → Create → an approval
  * request, or creation at once → Approve / Reject (with a reason) / Cancel → progress while the
- * accounts are created → Finish or Invite; and the updates background jobs cause (a creation
- * resumed after a crash, expiry). Every decision is a core use case; each click answers at once
- * with what the clicker should see, and the rest (creation, posts, edits) runs detached.
+ * accounts are created → the results file, and Finish or Invite; and the updates background jobs
+ * cause (a creation resumed after a crash, expiry). Every decision is a core use case; each click
+ * answers at once with what the clicker should see, and the rest (creation, posts, edits) runs
+ * detached.
  * Where a batch's messages are is recorded on the batch per platform, so later clicks and jobs
  * update them on every platform that holds one.
  */
@@ -299,18 +300,23 @@ export class ImportFlow {
    * The results file of a batch whose creation ended, sent where its summary is on every
    * platform that holds one. A failure is logged, and `clicker` (who set creation off) told.
    */
-  private async attachResults(batchId: string, clicker?: { surface: ChatSurface; who: Who }): Promise<void> {
-    const where = { action: "import results", batchId };
+  private async attachResults(ended: ImportBatch, clicker?: { surface: ChatSurface; who: Who }): Promise<void> {
+    const where = { action: "import results", batch: ended.code };
     let results: ImportResults;
     try {
-      results = await this.core.importResults({ batchId });
+      results = await this.core.importResults({ batchId: ended.id });
     } catch (error) {
       if (!clicker) {
         this.log.error({ err: error, ...where }, "could not make an import's results file");
         return;
       }
       const { text } = this.failure(clicker.surface, error, where);
-      await this.tell(clicker.surface, clicker.who, noticeMessage(`The results file of the import could not be made. ${text}`), where);
+      await this.tell(
+        clicker.surface,
+        clicker.who,
+        noticeMessage(`Import ${ended.code} has ended, but its results file could not be made. ${text}`),
+        where,
+      );
       return;
     }
     const { batch } = results;
@@ -324,9 +330,9 @@ export class ImportFlow {
           source: { kind: "results", batchId: batch.id },
           ...importResultsMessage(results),
         });
-        this.log.info({ ...where, batch: batch.code, platform, place: sent, rows: results.rows, ...results.counts }, "import results sent");
+        this.log.info({ ...where, platform, place: sent, rows: results.rows, ...results.counts }, "import results sent");
       } catch (error) {
-        const { text } = this.failure(surface, error, { ...where, batch: batch.code, platform });
+        const { text } = this.failure(surface, error, { ...where, platform });
         if (clicker?.surface === surface) {
           await this.tell(
             surface,
@@ -688,7 +694,7 @@ export class ImportFlow {
     } finally {
       // The final state always goes out, whatever happened in between; then the results.
       await this.refreshQuietly(batch.id);
-      if (end.batch?.kind === "import") await this.attachResults(batch.id, { surface, who });
+      if (end.batch?.kind === "import") await this.attachResults(end.batch, { surface, who });
     }
   }
 
@@ -724,7 +730,8 @@ export class ImportFlow {
       this.resumed.delete(id);
       await this.refreshQuietly(id);
       // Not awaited: the job that finished the batch need not wait for the file.
-      if (progress.ended && progress.batch.kind === "import") this.detached.run("send the results", () => this.attachResults(id));
+      if (progress.ended && progress.batch.kind === "import")
+        this.detached.run("send the results", () => this.attachResults(progress.batch));
       return;
     }
     let state = this.resumed.get(id);

@@ -136,7 +136,7 @@ export * from "./errors.ts";
 export type { DirectoryExport } from "./export-users.ts";
 export { describeState } from "./import/common.ts";
 export type * from "./import/files.ts";
-export { hasResults, type ImportResults } from "./import/import-results.ts";
+export type { ImportResults } from "./import/import-results.ts";
 export type { InvitationStatus, ResendOutcome } from "./import/invitation-status.ts";
 export type * from "./import/ports.ts";
 export type { ImportSummary } from "./import/read-import.ts";
