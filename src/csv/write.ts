@@ -1,6 +1,7 @@
 /**
  * Writing CSV: the one cell writer every CSV the product produces goes through, the import
- * error report, the results of creation and the directory export. Output is UTF-8 with a BOM (so Excel shows accents right) and CRLF.
+ * error report, the results of creation and the directory export. Output is UTF-8 with a BOM
+ * (so Excel shows accents right) and CRLF.
  */
 import type { DirectoryRow, ErrorReportRow, ResultRow } from "../core/import/files.ts";
 import { COLUMN_FIELDS, TEMPLATE_COLUMNS } from "./types.ts";

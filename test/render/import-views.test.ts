@@ -470,7 +470,9 @@ describe("the files the bot sends about an import", () => {
         {
           type: "context",
           elements: [
-            plain("Row is the row number in the uploaded file; Result says created, updated, unchanged, skipped or failed, and Details why."),
+            plain(
+              "Row is the row number in the uploaded file; Result says created, updated, unchanged, skipped or failed, and Details why.",
+            ),
           ],
         },
       ],
