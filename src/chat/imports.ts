@@ -2,9 +2,10 @@
  * The import conversation, written once for every platform: a file arrives → it is staged →
  * its summary is posted (with the error report when rows need attention) → Create → an approval
  * request, or creation at once → Approve / Reject (with a reason) / Cancel → progress while the
- * accounts are created → Finish or Invite; and the updates background jobs cause (a creation
- * resumed after a crash, expiry). Every decision is a core use case; each click answers at once
- * with what the clicker should see, and the rest (creation, posts, edits) runs detached.
+ * accounts are created → the results file, and Finish or Invite; and the updates background jobs
+ * cause (a creation resumed after a crash, expiry). Every decision is a core use case; each click
+ * answers at once with what the clicker should see, and the rest (creation, posts, edits) runs
+ * detached.
  * Where a batch's messages are is recorded on the batch per platform, so later clicks and jobs
  * update them on every platform that holds one.
  */
@@ -17,6 +18,7 @@ import {
   describeState,
   ErrorCode,
   type ImportBatch,
+  type ImportResults,
   type ImportSummary,
   isAppError,
   isPassingDatabaseError,
@@ -32,6 +34,8 @@ import {
   type ImportView,
   importFileRefusedMessage,
   importMessage,
+  importReportMessage,
+  importResultsMessage,
   importSupersededMessage,
   importTemplateMessage,
   type Person,
@@ -173,7 +177,8 @@ export class ImportFlow {
 
   /**
    * A file the bot offered, made again for `who` (an edge that sends it only once the person
-   * agreed to receive it): the template, or an import's error report (Administrators only).
+   * agreed to receive it): the template, an import's error report or results, an export
+   * (Administrators only).
    */
   async fileFor(who: Who, source: FileSource): Promise<{ name: string; bytes: Uint8Array }> {
     const actor = await who.actor();
@@ -185,6 +190,10 @@ export class ImportFlow {
     if (source.kind === "export") {
       const exported = await this.core.exportUsers({ actor, group: source.group });
       return { name: exported.fileName, bytes: exported.bytes };
+    }
+    if (source.kind === "results") {
+      const results = await this.core.importResults({ actor, batchId: source.batchId });
+      return { name: results.fileName, bytes: results.bytes };
     }
     const report = await this.core.importErrorReport({ actor, batchId: source.batchId });
     return { name: report.fileName, bytes: report.bytes };
@@ -276,15 +285,11 @@ export class ImportFlow {
   private async attachReport(surface: ChatSurface, who: Who, actor: Actor, batch: ImportBatch, place: PlaceRef): Promise<void> {
     try {
       const report = await this.core.importErrorReport({ actor, batchId: batch.id });
-      const rows = report.rows.toLocaleString("en-US");
       await surface.sendFile(place, {
         name: report.fileName,
         bytes: report.bytes,
         source: { kind: "report", batchId: batch.id },
-        title: `Rows needing attention in import ${batch.code}`,
-        comment: noticeMessage(
-          `The ${rows} rows of import ${batch.code} that need attention, with the problems in the last column. Fix them and upload the file again.`,
-        ),
+        ...importReportMessage({ batch, rows: report.rows }),
       });
     } catch (error) {
       const { text } = this.failure(surface, error, { action: "error report", batch: batch.code });
@@ -296,6 +301,55 @@ export class ImportFlow {
           batch: batch.code,
         },
       );
+    }
+  }
+
+  /**
+   * The results file of a batch whose creation ended, sent where its summary is on every
+   * platform that holds one. A failure is logged, and `clicker` (who set creation off) told.
+   */
+  private async attachResults(ended: ImportBatch, clicker?: { surface: ChatSurface; who: Who }): Promise<void> {
+    const where = { action: "import results", batch: ended.code };
+    let results: ImportResults;
+    try {
+      results = await this.core.importResults({ batchId: ended.id });
+    } catch (error) {
+      if (!clicker) {
+        this.log.error({ err: error, ...where }, "could not make an import's results file");
+        return;
+      }
+      const { text } = this.failure(clicker.surface, error, where);
+      await this.tell(
+        clicker.surface,
+        clicker.who,
+        noticeMessage(`Import ${ended.code} has ended, but its results file could not be made. ${text}`),
+        where,
+      );
+      return;
+    }
+    const { batch } = results;
+    for (const [platform, record] of recordsOf(batch)) {
+      const surface = this.surfaces.get(platform);
+      if (!surface || !record.place) continue;
+      try {
+        const sent = await surface.sendFile(record.place, {
+          name: results.fileName,
+          bytes: results.bytes,
+          source: { kind: "results", batchId: batch.id },
+          ...importResultsMessage(results),
+        });
+        this.log.info({ ...where, platform, place: sent, rows: results.rows, ...results.counts }, "import results sent");
+      } catch (error) {
+        const { text } = this.failure(surface, error, { ...where, platform });
+        if (clicker?.surface === surface) {
+          await this.tell(
+            surface,
+            clicker.who,
+            noticeMessage(`Import ${batch.code} has ended, but its results file could not be attached. ${text}`),
+            where,
+          );
+        }
+      }
     }
   }
 
@@ -656,12 +710,17 @@ export class ImportFlow {
       entry.throttle.ready();
       entry.shown = 0;
     }
+    // Set when this creation took the batch to its end: then its results file goes out.
+    const end: { batch?: ImportBatch } = {};
     try {
       await this.core.createAccounts({
         actor,
         batchId: batch.id,
         chunkSize: this.options.chunkSize,
-        onProgress: (p) => this.showProgress(p, state),
+        onProgress: (p) => {
+          if (p.ended) end.batch = p.batch;
+          return this.showProgress(p, state);
+        },
       });
     } catch (error) {
       const where = { batch: batch.code, ...surface.logContext(who) };
@@ -683,8 +742,9 @@ export class ImportFlow {
         );
       }
     } finally {
-      // The final state always goes out, whatever happened in between.
+      // The final state always goes out, whatever happened in between; then the results.
       await this.refreshQuietly(batch.id);
+      if (end.batch?.kind === "import") await this.attachResults(end.batch, { surface, who });
     }
   }
 
@@ -719,6 +779,9 @@ export class ImportFlow {
     if (progress.batch.status !== "CREATING") {
       this.resumed.delete(id);
       await this.refreshQuietly(id);
+      // Not awaited: the job that finished the batch need not wait for the file.
+      if (progress.ended && progress.batch.kind === "import")
+        this.detached.run("send the results", () => this.attachResults(progress.batch));
       return;
     }
     let state = this.resumed.get(id);

@@ -46,9 +46,14 @@ export interface Answer {
 }
 
 /** What a file the bot sends is, so that an edge that sends it later (after a consent click) can make it again. */
-export type FileSource = { kind: "template" } | { kind: "report"; batchId: string } | { kind: "export"; group?: string };
+export type FileSource =
+  | { kind: "template" }
+  | { kind: "report"; batchId: string }
+  /** What creation did with every row of an import. */
+  | { kind: "results"; batchId: string }
+  | { kind: "export"; group?: string };
 
-/** A file the bot sends: the template, an error report. */
+/** A file the bot sends: the template, an error report, an import's results, an export. */
 export interface OutgoingFile {
   name: string;
   bytes: Uint8Array;

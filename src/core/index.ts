@@ -23,6 +23,7 @@ import {
   rejectImport,
 } from "./import/decide-import.ts";
 import { finishImport } from "./import/finish-import.ts";
+import { importResults } from "./import/import-results.ts";
 import { invitationStatus, resendInvitations } from "./import/invitation-status.ts";
 import { deliverInvitations, finishStalledInvitations, inviteImportedUsers, inviteUser } from "./import/invite.ts";
 import { listImports } from "./import/list-imports.ts";
@@ -83,6 +84,8 @@ export function createCore(options: CoreDeps) {
     getImport: (options: Parameters<typeof getImport>[1]) => getImport(deps, asActor(options)),
     listImports: (options: { actor: Actor; limit?: number }) => listImports(deps, asActor(options)),
     importErrorReport: (options: Parameters<typeof importErrorReport>[1]) => importErrorReport(deps, asActor(options)),
+    /** Every row of a created batch with what happened to it, as a file (after creation only). */
+    importResults: (options: Parameters<typeof importResults>[1]) => importResults(deps, asActor(options)),
     /**
      * Records where a platform posted a batch's messages (opaque to the core), merged into that
      * platform's record: other platforms' records are kept.
@@ -133,6 +136,7 @@ export * from "./errors.ts";
 export type { DirectoryExport } from "./export-users.ts";
 export { describeState } from "./import/common.ts";
 export type * from "./import/files.ts";
+export type { ImportResults } from "./import/import-results.ts";
 export type { InvitationStatus, ResendOutcome } from "./import/invitation-status.ts";
 export type * from "./import/ports.ts";
 export type { ImportSummary } from "./import/read-import.ts";

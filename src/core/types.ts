@@ -66,6 +66,16 @@ export interface AuditEventInput {
 /** What changes in a user, field by field, as people read it ("Sales" → "Field Ops"). */
 export type UserChanges = Partial<Record<"name" | "group" | "role" | "exchange", { from: string; to: string }>>;
 
+const CHANGE_LABELS = { name: "Name", group: "Group", role: "Role", exchange: "Exchange account" } as const;
+
+/** "Group: Sales → Field Ops; Role: User → Administrator" ("" for no change). */
+export function describeChanges(changes: UserChanges | null | undefined): string {
+  return (Object.keys(CHANGE_LABELS) as (keyof typeof CHANGE_LABELS)[])
+    .filter((field) => changes?.[field])
+    .map((field) => `${CHANGE_LABELS[field]}: ${changes![field]!.from} → ${changes![field]!.to}`)
+    .join("; ");
+}
+
 /** A user's changeable fields as stored, to check nothing changed them meanwhile. */
 export interface UserSnapshot {
   name: string;

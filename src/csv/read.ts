@@ -8,7 +8,7 @@ import { CsvError, parse } from "csv-parse";
 import { AppError, ErrorCode, type UserField } from "../core/errors.ts";
 import { codePageDecoder, detectEncoding, type EncodingGuess } from "./encoding.ts";
 import { COLUMN_FIELDS, type CsvFileInfo, type CsvReader, type CsvRow, MAX_DATA_ROWS, MAX_FILE_BYTES, TEMPLATE_COLUMNS } from "./types.ts";
-import { PROBLEMS_COLUMN, unguardCell } from "./write.ts";
+import { REPORT_COLUMNS, unguardCell } from "./write.ts";
 
 export interface ReadCsvOptions {
   /** Rows per chunk when `chunks()` is called without a size (default 5,000). */
@@ -50,6 +50,9 @@ function headerKey(cell: string): string {
   return cell.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 }
 
+/** The columns the bot's error report and results file add (Row, Problems, Result, Details): expected in a file sent back. */
+const REPORT_KEYS: ReadonlySet<string> = new Set(REPORT_COLUMNS.map(headerKey));
+
 /**
  * Opens an import file: checks its size and that it is text, detects the encoding and the
  * delimiter, maps the header, and makes sure there is at least one data row. Throws AppError
@@ -86,7 +89,7 @@ export async function readCsv(bytes: Uint8Array, options: ReadCsvOptions = {}): 
           if (record.some((cell) => cell.trim() !== "")) header = { row: rowNumber, cells: record, columns: mapHeader(record) };
           continue;
         }
-        const row = toRow(record, rowNumber, header.columns, source.mark);
+        const row = toRow(record, rowNumber, header.columns, source);
         if (row.blank) continue;
         if (!row.invalidUtf8 && !row.undefinedBytes) names.push(row.fields.name.trim());
         if (++dataRows >= SAMPLE_ROWS) break scan;
@@ -259,8 +262,8 @@ function mapHeader(cells: string[]): ColumnMap {
     if (key === "") return; // an unnamed column (often trailing separators): nothing to map
     const field = HEADER_ALIASES.get(key);
     if (!field) {
-      // The bot's own error report, fixed and uploaded again: its Problems column is expected.
-      if (key !== headerKey(PROBLEMS_COLUMN)) unknown.push(cell.trim());
+      // The bot's own error report (or results), fixed and uploaded again: its added columns are expected.
+      if (!REPORT_KEYS.has(key)) unknown.push(cell.trim());
       return;
     }
     const previous = index[field];
@@ -295,13 +298,13 @@ function labelOf(field: UserField): string {
   return TEMPLATE_COLUMNS[FIELD_ORDER.indexOf(field)]!;
 }
 
-function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, mark?: UndecodableMark): CsvRow {
+function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, { mark, delimiter }: Source): CsvRow {
   const fields = {} as Record<UserField, string>;
   let blank = true;
   let undecodable: UserField[] | undefined;
   for (const field of FIELD_ORDER) {
     const i = columns.index[field];
-    const cell = i === undefined ? "" : unguardCell(record[i] ?? "");
+    const cell = i === undefined ? "" : unguardCell(record[i] ?? "", delimiter);
     if (blank && cell.trim() !== "") blank = false;
     if (mark && cell.includes(REPLACEMENT_CHARACTER)) {
       undecodable ??= [];
@@ -356,7 +359,7 @@ async function* dataChunks(source: Source, headerRow: number, columns: ColumnMap
     for (const record of batch) {
       rowNumber++;
       if (rowNumber <= headerRow) continue;
-      const row = toRow(record, rowNumber, columns, source.mark);
+      const row = toRow(record, rowNumber, columns, source);
       if (row.blank) {
         pendingBlanks++;
         continue;

@@ -7,6 +7,7 @@
 import {
   awaitsInviteOrFinish,
   CLOSED_IMPORT_STATUSES as CLOSED,
+  describeChanges,
   type ImportBatch,
   type ImportRowRecord,
   type InvitationCounts,
@@ -139,6 +140,57 @@ export function importSupersededMessage({ batch }: { batch: Pick<ImportBatch, "c
   return { summary: text, blocks: [{ type: "section", text }] };
 }
 
+/** The error report's title and comment: what the file holds, and how to send it back. */
+export function importReportMessage({ batch, rows }: { batch: Pick<ImportBatch, "code" | "fileName">; rows: number }): {
+  title: string;
+  comment: Message;
+} {
+  const which = rows === 1 ? "The row" : `The ${count(rows)} rows`;
+  const text = `${which} of import ${batch.code} that need${rows === 1 ? "s" : ""} attention, with the problems in the last column. Row is the row number in ${batch.fileName}, as the summary gives it. Fix them and upload the file again: the Row and Problems columns are ignored then.`;
+  return { title: `Rows needing attention in import ${batch.code}`, comment: { summary: text, blocks: [{ type: "section", text }] } };
+}
+
+/** The results file's title and comment: what happened to every row, counted. */
+export function importResultsMessage({
+  batch,
+  rows,
+  counts,
+}: {
+  batch: Pick<ImportBatch, "code" | "fileName">;
+  rows: number;
+  counts: Readonly<Record<"created" | "updated" | "unchanged" | "skipped" | "failed", number>>;
+}): { title: string; comment: Message } {
+  const tally = [
+    `${count(counts.created)} created`,
+    ...(counts.updated > 0 ? [`${count(counts.updated)} updated`] : []),
+    ...(counts.unchanged > 0 ? [`${count(counts.unchanged)} unchanged`] : []),
+    `${count(counts.skipped)} skipped`,
+    `${count(counts.failed)} failed`,
+  ].join(", ");
+  const summary = `Results of import ${batch.code}: ${tally}.`;
+  return {
+    title: `Results of import ${batch.code}`,
+    comment: {
+      summary,
+      blocks: [
+        {
+          type: "section",
+          text: [
+            { bold: `Results of import ${batch.code}` },
+            `: what happened to each of the ${plural(rows, "row")} of `,
+            { code: batch.fileName },
+            ` — ${tally}.`,
+          ],
+        },
+        {
+          type: "context",
+          text: "Row is the row number in the uploaded file; Result says created, updated, unchanged, skipped or failed, and Details why.",
+        },
+      ],
+    },
+  };
+}
+
 export interface ImportView {
   batch: ImportBatch;
   /** The same file uploaded again while its batch was open: this is the earlier check. */
@@ -195,14 +247,8 @@ function problemLine(group: ProblemGroup): RichText {
 
 /** "Row 5 (jane@…): Group: Sales → Field Ops; Role: User → Administrator" */
 function changeLine(row: ImportRowRecord): RichText {
-  const changes = row.changes ?? {};
-  const labels = { name: "Name", group: "Group", role: "Role", exchange: "Exchange account" } as const;
-  const text = (Object.keys(labels) as (keyof typeof labels)[])
-    .filter((field) => changes[field])
-    .map((field) => `${labels[field]}: ${changes[field]!.from} → ${changes[field]!.to}`)
-    .join("; ");
-  const grant = changes.role?.to === "Administrator" ? " (grants the Administrator role)" : "";
-  return [{ bold: `Row ${row.rowNumber}` }, ` (${row.email}): ${text}${grant}`];
+  const grant = row.changes?.role?.to === "Administrator" ? " (grants the Administrator role)" : "";
+  return [{ bold: `Row ${row.rowNumber}` }, ` (${row.email}): ${describeChanges(row.changes)}${grant}`];
 }
 
 /** Example rows with their problems, after the groups: about this many in all. */

@@ -10,7 +10,7 @@ import { type Core, createCore, type ImportBatch, type ImportSettings } from "..
 import { csvImportFormat } from "../../src/csv/index.ts";
 import { approvalValue, IMPORT_ACTIONS } from "../../src/render/import-views.ts";
 import type { Message } from "../../src/render/model.ts";
-import { csvFile, validRows } from "../helpers/csv.ts";
+import { csvFile, headerOf, readBack, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory } from "../helpers/fixtures.ts";
 import { MemorySurface, PlatformDown, RateLimited } from "../helpers/memory-surface.ts";
@@ -117,8 +117,60 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     });
     const [report] = surface.of("file");
     expect(report!.target).toEqual({ conversation: "C1", thread: "m1" });
-    expect(report!.file!.name).toBe(`people-${files}-${batch.code}-problems.csv`);
-    expect(text(report!.message)).toContain("The 1 rows of import");
+    expect(report!.file).toMatchObject({
+      name: `people-${files}-${batch.code}-problems.csv`,
+      title: `Rows needing attention in import ${batch.code}`,
+      source: { kind: "report", batchId: batch.id },
+    });
+    expect(text(report!.message)).toContain(`The row of import ${batch.code} that needs attention, with the problems in the last column.`);
+    expect(text(report!.message)).toContain("Row is the row number in people-");
+    // The bad row is the file's row 5 (header 1, three good rows): the report says so first.
+    expect(readBack(report!.file!.bytes)).toEqual([
+      {
+        Row: "5",
+        "Email ID": "bad0",
+        Name: "Bad",
+        Group: "Finance",
+        Role: "User",
+        "Exchange Domain": "",
+        "Exchange Username": "",
+        Problems: "Email ID “bad0” is not a valid email address.",
+      },
+    ]);
+  });
+
+  it("a semicolon file gets a semicolon report, and a duplicate says which row is imported", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({}, surface);
+    const n = ++files;
+    const rows = [
+      [`first${n}@corp.example.org`, "First", "Finance", "User", "", ""],
+      [`other${n}@corp.example.org`, "Other", "Finance", "User", "", ""],
+      [`FIRST${n}@corp.example.org`, "Again", "Finance", "User", "", ""],
+    ];
+    const bytes = csvFile(rows, undefined, ";");
+    const { batch } = await upload(chat, core, surface, { id: `F${n}`, name: "eu.csv", fetch: async () => ({ name: "eu.csv", bytes }) });
+    const [report] = surface.of("file");
+    expect(headerOf(report!.file!.bytes, ";")).toEqual([
+      "Row",
+      "Email ID",
+      "Name",
+      "Group",
+      "Role",
+      "Exchange Domain",
+      "Exchange Username",
+      "Problems",
+    ]);
+    expect(readBack(report!.file!.bytes, ";")).toEqual([
+      expect.objectContaining({
+        Row: "4",
+        "Email ID": `FIRST${n}@corp.example.org`,
+        Problems: "Same Email ID as row 2, which is imported.",
+      }),
+    ]);
+    // What an edge that sends files later (after a consent click) makes again is the same file.
+    const again = await chat.imports.fileFor(surface.who(ADMIN), { kind: "report", batchId: batch.id });
+    expect(Buffer.from(again.bytes).equals(Buffer.from(report!.file!.bytes))).toBe(true);
   });
 
   it("the same open file sent again: one batch, a new summary, and the older one loses its buttons", async () => {
@@ -156,6 +208,111 @@ describe.each(databaseKinds)("the import conversation (%s)", (kind) => {
     const final = latest(surface, "m1");
     expect(final.summary).toBe(`Import ${batch.code}: 5 accounts created, 0 skipped, 0 failed.`);
     expect(buttons(final)).toEqual([IMPORT_ACTIONS.invite, IMPORT_ACTIONS.finish]);
+  });
+
+  it("when creation ends, the results file goes where the summary is: every row with what happened", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(3, 1));
+    expect(surface.of("file").map((f) => f.file!.source)).toEqual([{ kind: "report", batchId: batch.id }]);
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    const results = surface.of("file").filter((f) => f.file!.source?.kind === "results");
+    expect(results).toHaveLength(1);
+    const [sent] = results;
+    // After the final state of the summary: the admin sees the counts, then the file.
+    const finalEdit = surface.recorded.findLastIndex((r) => r.kind === "edit" && buttons(r.message).includes(IMPORT_ACTIONS.finish));
+    expect(surface.recorded.indexOf(sent!)).toBeGreaterThan(finalEdit);
+    expect(sent!.target).toEqual({ conversation: "C1", thread: "m1" });
+    expect(sent!.file).toMatchObject({
+      name: `people-${files}-${batch.code}-results.csv`,
+      title: `Results of import ${batch.code}`,
+      source: { kind: "results", batchId: batch.id },
+    });
+    expect(sent!.message.summary).toBe(`Results of import ${batch.code}: 3 created, 1 skipped, 0 failed.`);
+    expect(text(sent!.message)).toContain(`what happened to each of the 4 rows of people-${files}.csv — 3 created, 1 skipped, 0 failed.`);
+    expect(readBack(sent!.file!.bytes).map((r) => [r.Row, r["Email ID"], r.Result, r.Details])).toEqual([
+      ["2", `c${files}x0@corp.example.org`, "created", ""],
+      ["3", `c${files}x1@corp.example.org`, "created", ""],
+      ["4", `c${files}x2@corp.example.org`, "created", ""],
+      ["5", "bad0", "skipped", "Not imported: Email ID “bad0” is not a valid email address."],
+    ]);
+    const again = await chat.imports.fileFor(surface.who(ADMIN), { kind: "results", batchId: batch.id });
+    expect(again.name).toBe(sent!.file!.name);
+    expect(Buffer.from(again.bytes).equals(Buffer.from(sent!.file!.bytes))).toBe(true);
+  });
+
+  it("before creation there are no results: asking for them says so", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({}, surface);
+    const { batch } = await upload(chat, core, surface, file(1));
+    await expect(chat.imports.fileFor(surface.who(ADMIN), { kind: "results", batchId: batch.id })).rejects.toThrow(
+      `Import ${batch.code} is validated and waiting for Create. Its results come once its accounts are created.`,
+    );
+    await expect(chat.imports.fileFor(surface.who(PLAIN_USER), { kind: "results", batchId: batch.id })).rejects.toThrow(
+      "You need the Administrator role in HMS to do this.",
+    );
+  });
+
+  it("a creation the background job finishes (its process died after approval): the results go out once, on every platform", async () => {
+    const slack = new MemorySurface("slack");
+    const teams = new MemorySurface("teams", { prefix: "", joiner: " " });
+    const { chat, core } = chatWith({ approvers: [OTHER_ADMIN.email] }, slack, teams);
+    const f = file(2);
+    const { batch } = await upload(chat, core, slack, f);
+    await upload(chat, core, teams, f);
+    await chat.imports.create(slack, slack.who(ADMIN), batch.id);
+    await chat.idle();
+    const waiting = (await core.getImport({ batchId: batch.id })).batch;
+    // Approved, and the process died before creating: nothing here runs the creation.
+    await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: waiting.sha256.slice(0, 12) });
+    t.clock.now = new Date(t.clock.now.getTime() + 61_000);
+    try {
+      const resumed = await core.resumeInterruptedImports({ onProgress: chat.background.progress });
+      expect(resumed.filter((r) => r.batch.id === batch.id && r.ran)).toHaveLength(1);
+      await chat.idle();
+      // Run again: nothing left to resume, nothing sent twice.
+      await core.resumeInterruptedImports({ onProgress: chat.background.progress });
+      await chat.idle();
+    } finally {
+      t.clock.now = new Date("2026-11-24T12:00:00Z");
+    }
+    for (const surface of [slack, teams]) {
+      const results = surface.of("file").filter((r) => r.file!.source?.kind === "results");
+      expect(results).toHaveLength(1);
+      expect(results[0]!.target).toEqual({ conversation: "C1", thread: summaryId(waiting, surface.platform) });
+      expect(readBack(results[0]!.file!.bytes).map((r) => r.Result)).toEqual(["created", "created"]);
+    }
+  });
+
+  it("a creation that stops part-way: the summary says so and the results file shows the rows not reached as failed", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(5));
+    // A row the database refuses (validation would never let one through): creation stops at its chunk.
+    await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 5`, [batch.id]);
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    expect(latest(surface, "m1").summary).toBe(`Import ${batch.code} failed.`);
+    const [results] = surface.of("file").filter((r) => r.file!.source?.kind === "results");
+    expect(results!.message.summary).toBe(`Results of import ${batch.code}: 2 created, 0 skipped, 3 failed.`);
+    const rows = readBack(results!.file!.bytes);
+    // Chunks of two: rows 2 and 3 were created, the chunk of rows 4 and 5 failed, row 6 was not reached.
+    expect(rows.map((r) => r.Result)).toEqual(["created", "created", "failed", "failed", "failed"]);
+    expect(rows[2]!.Details).toMatch(/^Not created: account creation stopped: /);
+  });
+
+  it("a results file the platform refuses: the one who clicked is told; the accounts stay created", async () => {
+    const surface = new MemorySurface();
+    const { chat, core } = chatWith({ approvalPolicy: { kind: "never" } }, surface);
+    const { batch } = await upload(chat, core, surface, file(1));
+    surface.failOnce("sendFile", new PlatformDown("down"), (m) => m.summary.startsWith("Results of import"));
+    await chat.imports.create(surface, surface.who(ADMIN), batch.id);
+    await chat.idle();
+    expect((await core.getImport({ batchId: batch.id })).batch.status).toBe("CREATED");
+    expect(surface.told(ADMIN.platformUserId!)).toEqual([
+      expect.stringContaining(`Import ${batch.code} has ended, but its results file could not be attached. The platform is down.`),
+    ]);
   });
 
   it("with approval: the request mentions the approvers; the requester may not approve; another Administrator's Approve creates", async () => {

@@ -9,7 +9,7 @@ import type { Store } from "../../src/core/ports.ts";
 import { csvImportFormat } from "../../src/csv/index.ts";
 import { createStore } from "../../src/db/store.ts";
 import { createSmtpMailer } from "../../src/mail/smtp.ts";
-import { csvFile, validRows } from "../helpers/csv.ts";
+import { csvFile, headerOf, readBack, validRows } from "../helpers/csv.ts";
 import { databaseKinds, openTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { appErrorOf } from "../helpers/errors.ts";
 import { ADMIN, OTHER_ADMIN, PLAIN_USER, seedDirectory, THIRD_ADMIN } from "../helpers/fixtures.ts";
@@ -989,7 +989,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
   });
 
   describe("error report", () => {
-    it("holds only the rows needing attention, in the template's columns plus Problems, formula-safe", async () => {
+    it("holds only the rows needing attention: Row first, the template's columns, Problems; formula-safe", async () => {
       const core = coreWith();
       const { batch } = await core.stageImport({
         actor: ADMIN,
@@ -1006,11 +1006,223 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(report.rows).toBe(1);
       const text = new TextDecoder().decode(report.bytes).replace(/^\uFEFF/, "");
       const lines = text.split("\r\n").filter(Boolean);
-      expect(lines[0]).toBe("Email ID,Name,Group,Role,Exchange Domain,Exchange Username,Problems");
+      expect(lines[0]).toBe("Row,Email ID,Name,Group,Role,Exchange Domain,Exchange Username,Problems");
       expect(lines).toHaveLength(2);
+      expect(lines[1]).toMatch(/^3,bad@@corp\.example\.org,/);
       expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);
-      expect(lines[1]).toContain("bad@@corp.example.org");
       expect(lines[1]).toContain("Role “Boss” is not valid");
+    });
+
+    it.each([
+      [";", "semicolon"],
+      ["\t", "tab"],
+    ])(
+      "a %j file gets a %s report, Row as the summary numbers it, duplicates naming the row kept; read a page at a time",
+      async (delimiter) => {
+        const core = coreWith();
+        const n = ++counter;
+        const rows = [
+          [`dup${n}@corp.example.org`, "First", "Finance", "User", "", ""],
+          [`ok${n}@corp.example.org`, "Lee, Ann", "Finance", "User", "", ""],
+          ["", "", "", "", "", ""],
+          // A quoted cell over two lines is one row of the spreadsheet.
+          [`multi${n}@corp.example.org`, '"Two\nlines"', "Finance", "User", "", ""],
+          [`DUP${n}@corp.example.org`, "Second", "Finance", "User", "", ""],
+          [`nogroup${n}@corp.example.org`, "=cmd", "Nowhere", "User", "", ""],
+        ];
+        const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "eu.csv", bytes: csvFile(rows, undefined, delimiter) } });
+        const summary = await core.getImport({ actor: ADMIN, batchId: batch.id });
+        expect(summary.attention.map((r) => r.rowNumber)).toEqual([5, 6, 7]);
+        const whole = await core.importErrorReport({ actor: ADMIN, batchId: batch.id });
+        const paged = await core.importErrorReport({ actor: ADMIN, batchId: batch.id, pageSize: 1 });
+        expect(Buffer.from(paged.bytes).equals(Buffer.from(whole.bytes))).toBe(true);
+        expect(headerOf(whole.bytes, delimiter)).toEqual([
+          "Row",
+          "Email ID",
+          "Name",
+          "Group",
+          "Role",
+          "Exchange Domain",
+          "Exchange Username",
+          "Problems",
+        ]);
+        expect(readBack(whole.bytes, delimiter)).toEqual([
+          expect.objectContaining({ Row: "5", Name: "Two\nlines", Problems: expect.stringContaining("control character") }),
+          expect.objectContaining({
+            Row: "6",
+            "Email ID": `DUP${n}@corp.example.org`,
+            Problems: "Same Email ID as row 2, which is imported.",
+          }),
+          expect.objectContaining({
+            Row: "7",
+            Name: "'=cmd",
+            Group: "Nowhere",
+            Problems: expect.stringContaining("There is no group named “Nowhere”."),
+          }),
+        ]);
+        // Fixed and uploaded again as it is: the same delimiter is read, Row and Problems ignored.
+        const again = await core.stageImport({ actor: ADMIN, file: { name: "eu-fixed.csv", bytes: whole.bytes } });
+        expect(again.unknownColumns).toEqual([]);
+        expect(again.batch.fileInfo).toMatchObject({ delimiter });
+        const back = await core.getImport({ actor: ADMIN, batchId: again.batch.id });
+        expect(back.attention.map((r) => [r.rowNumber, r.email, r.name])).toEqual([
+          [2, `multi${n}@corp.example.org`, "Two\nlines"],
+          [4, `nogroup${n}@corp.example.org`, "=cmd"],
+        ]);
+      },
+    );
+  });
+
+  describe("results", () => {
+    /** Every row's Row, Email ID, Result and Details, as the results file says them. */
+    const outcomes = (bytes: Uint8Array, delimiter = ",") =>
+      readBack(bytes, delimiter).map((r) => [Number(r.Row), r["Email ID"], r.Result, r.Details]);
+
+    it("every row of the batch with what happened: created, updated, unchanged, skipped and failed, with why; read a page at a time", async () => {
+      const core = coreWith({ approvalPolicy: { kind: "never" } });
+      const n = ++counter;
+      await t.core.addGroup({ actor: ADMIN, input: { name: `Short-lived ${n}` } });
+      for (const [email, name] of [
+        [`moves${n}@corp.example.org`, "Mover"],
+        [`stays${n}@corp.example.org`, "Stayer"],
+      ])
+        await t.core.addUser({ actor: ADMIN, input: { email: email!, name: name!, group: "Finance" } });
+      const rows = [
+        [`new${n}@corp.example.org`, "New Person", "finance", "", "", ""],
+        [`moves${n}@corp.example.org`, "Mover", "Engineering", "Administrator", "", ""],
+        [`stays${n}@corp.example.org`, "Stayer", "Finance", "User", "", ""],
+        [`late${n}@corp.example.org`, "Late", "Finance", "User", "", ""],
+        [`gone${n}@corp.example.org`, "Gone", `Short-lived ${n}`, "User", "", ""],
+        [`new${n}@corp.example.org`, "Again", "Finance", "User", "", ""],
+        ["not-an-email", "+Bad", "Finance", "User", "", ""],
+      ];
+      const { batch } = await core.stageImport({ actor: ADMIN, file: { name: "mixed.csv", bytes: csvFile(rows, undefined, ";") } });
+      expect((await appErrorOf(core.importResults({ actor: ADMIN, batchId: batch.id }))).code).toBe("BATCH_WRONG_STATE");
+      await core.submitImport({ actor: ADMIN, batchId: batch.id, includeUpdates: true });
+      // Meanwhile: one email is created by someone else, one group is deleted.
+      await t.core.addUser({ actor: ADMIN, input: { email: `late${n}@corp.example.org`, name: "Early bird", group: "Finance" } });
+      await t.db.sql.query(`DELETE FROM "Group" WHERE name = $1`, [`Short-lived ${n}`]);
+      const ended: string[] = [];
+      await core.createAccounts({
+        actor: ADMIN,
+        batchId: batch.id,
+        chunkSize: 2,
+        onProgress: (p) => {
+          if (p.ended) ended.push(p.batch.status);
+        },
+      });
+      expect(ended).toEqual(["CREATED"]);
+
+      // Read a page at a time: no read of the batch's rows asks for more than a page.
+      const reads: (number | undefined)[] = [];
+      const paging = createCore({
+        files: csvImportFormat,
+        store: {
+          ...t.store,
+          imports: {
+            ...t.store.imports,
+            rows: (id, options) => {
+              reads.push(options?.limit);
+              return t.store.imports.rows(id, options);
+            },
+          },
+        },
+        now: () => t.clock.now,
+      });
+      const results = await paging.importResults({ actor: ADMIN, batchId: batch.id, pageSize: 2 });
+      expect(reads).toEqual([2, 2, 2, 2]);
+      expect(results.fileName).toBe(`mixed-${batch.code}-results.csv`);
+      expect(results.rows).toBe(7);
+      expect(results.counts).toEqual({ created: 1, updated: 1, unchanged: 1, skipped: 3, failed: 1 });
+      expect(headerOf(results.bytes, ";")).toEqual([
+        "Row",
+        "Email ID",
+        "Name",
+        "Group",
+        "Role",
+        "Exchange Domain",
+        "Exchange Username",
+        "Result",
+        "Details",
+      ]);
+      expect(outcomes(results.bytes, ";")).toEqual([
+        [2, `new${n}@corp.example.org`, "created", ""],
+        [3, `moves${n}@corp.example.org`, "updated", "Group: Finance → Engineering; Role: User → Administrator"],
+        [4, `stays${n}@corp.example.org`, "unchanged", "Already as the file says: nothing to change."],
+        [5, `late${n}@corp.example.org`, "skipped", `A user with Email ID late${n}@corp.example.org was created in the meantime; skipped.`],
+        [6, `gone${n}@corp.example.org`, "failed", `The group Short-lived ${n} no longer exists.`],
+        [7, `new${n}@corp.example.org`, "skipped", "Not imported: Same Email ID as row 2, which is imported."],
+        [8, "not-an-email", "skipped", "Not imported: Email ID “not-an-email” is not a valid email address."],
+      ]);
+      // The values as stored (the group as the directory spells it), formula-safe.
+      const [first, , , , , , last] = readBack(results.bytes, ";");
+      expect(first).toMatchObject({ Name: "New Person", Group: "Finance", Role: "User" });
+      expect(last).toMatchObject({ Name: "'+Bad" });
+      const whole = await core.importResults({ actor: ADMIN, batchId: batch.id });
+      expect(Buffer.from(whole.bytes).equals(Buffer.from(results.bytes))).toBe(true);
+      // Sent back as an upload, the added columns are not unknown columns.
+      const again = await core.stageImport({ actor: ADMIN, file: { name: "again.csv", bytes: results.bytes } });
+      expect(again.unknownColumns).toEqual([]);
+    });
+
+    it("updates left out by Create are skipped, saying what they would change", async () => {
+      const core = coreWith({ approvalPolicy: { kind: "never" } });
+      const n = ++counter;
+      await t.core.addUser({ actor: ADMIN, input: { email: `kept${n}@corp.example.org`, name: "Kept", group: "Finance" } });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: {
+          name: "t.csv",
+          bytes: csvFile(
+            [[`kept${n}@corp.example.org`, "Kept Renamed", "Finance", "", "", ""], ...validRows(1, { prefix: `t${n}x` })],
+            undefined,
+            "\t",
+          ),
+        },
+      });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      await core.createAccounts({ actor: ADMIN, batchId: batch.id });
+      const results = await core.importResults({ actor: ADMIN, batchId: batch.id });
+      expect(outcomes(results.bytes, "\t")).toEqual([
+        [
+          2,
+          `kept${n}@corp.example.org`,
+          "skipped",
+          "Not updated: the accounts were created without the updates to existing users. The file would change Name: Kept → Kept Renamed.",
+        ],
+        [3, `t${n}x0@corp.example.org`, "created", ""],
+      ]);
+    });
+
+    it("creation that stopped part-way: the rows it did not reach failed, with the reason; the end is reported once", async () => {
+      const core = coreWith();
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "s.csv", bytes: uniqueFile(validRows(6, { prefix: "stop" })) },
+      });
+      await core.submitImport({ actor: ADMIN, batchId: batch.id });
+      await core.approveImport({ actor: OTHER_ADMIN, batchId: batch.id, sha256Prefix: prefixOf(batch) });
+      await t.db.sql.query(`UPDATE "ImportRow" SET "exchangeDomain" = 'CORP' WHERE "batchId" = $1 AND "rowNumber" = 6`, [batch.id]);
+      const ended: string[] = [];
+      await expect(
+        core.createAccounts({
+          actor: OTHER_ADMIN,
+          batchId: batch.id,
+          chunkSize: 3,
+          onProgress: (p) => {
+            if (p.ended) ended.push(p.batch.status);
+          },
+        }),
+      ).rejects.toThrow();
+      expect(ended).toEqual(["FAILED"]);
+      const results = await core.importResults({ actor: ADMIN, batchId: batch.id });
+      expect(results.counts).toMatchObject({ created: 3, failed: 4 });
+      const rows = outcomes(results.bytes);
+      expect(rows.slice(0, 3).map((r) => r[2])).toEqual(["created", "created", "created"]);
+      for (const row of rows.slice(3)) {
+        expect(row[2]).toBe("failed");
+        expect(row[3]).toMatch(/^Not created: account creation stopped: .+\.$/);
+      }
     });
   });
 });

@@ -41,6 +41,8 @@ import {
   importFileForm,
   importFileRefusedMessage,
   importMessage,
+  importReportMessage,
+  importResultsMessage,
   importSupersededMessage,
   importsMessage,
   importTemplateMessage,
@@ -685,6 +687,12 @@ describe("every view as a card", () => {
     }),
     "file refused": importFileRefusedMessage({ fileName: "users.xlsx", problem: "It is not a CSV file." }),
     superseded: importSupersededMessage({ batch: batch() }),
+    "error report comment": importReportMessage({ batch: batch(), rows: 1_204 }).comment,
+    "results comment": importResultsMessage({
+      batch: batch(),
+      rows: 1_204,
+      counts: { created: 1_190, updated: 3, unchanged: 1, skipped: 8, failed: 2 },
+    }).comment,
     "validated, rows need attention": summary({
       batch: batch({
         fileInfo: { encoding: "windows-1252", delimiter: ";", encodingConfident: false, sampleNames: ["Zoë Ångström", "José"] },
@@ -834,7 +842,7 @@ describe("every view as a card", () => {
       ...[noticeMessage, helpMessage, groupsMessage, usersMessage, groupAddedMessage, userAddedMessage, formClosedMessage],
       ...[importTemplateMessage, importFileRefusedMessage, importSupersededMessage, importMessage, approvalRequestMessage],
       ...[addUserForm, noticeForm, rejectReasonForm, fixRowPickForm, fixRowForm],
-      ...[approvalOutcomeMessage, approvalReminderMessage, importsMessage],
+      ...[approvalOutcomeMessage, approvalReminderMessage, importsMessage, importReportMessage, importResultsMessage],
       ...[userCardMessage, auditMessage, invitationsMessage, exportMessage, userChangedMessage, userRemovedMessage],
       ...[editUserForm, moveUserForm],
       importFileForm, // refused: a file input (above)

@@ -12,6 +12,8 @@ import {
   EXAMPLE_ROWS,
   importFileForm,
   importMessage,
+  importReportMessage,
+  importResultsMessage,
   importTemplateMessage,
   parseApprovalValue,
   rejectReasonForm,
@@ -436,6 +438,51 @@ describe("the approval request", () => {
       type: "context",
       elements: [plain("Rejected by second.admin@corp.example.org at 2026-11-24 12:00 UTC: “No”")],
     });
+  });
+});
+
+describe("the files the bot sends about an import", () => {
+  it("the error report: what it holds, that Row is the file's row number, and that the added columns are ignored when it comes back", () => {
+    const { title, comment } = importReportMessage({ batch: batch(), rows: 1_204 });
+    expect(title).toBe("Rows needing attention in import IMP-7K3Q");
+    const text =
+      "The 1,204 rows of import IMP-7K3Q that need attention, with the problems in the last column. Row is the row number in users.csv, as the summary gives it. Fix them and upload the file again: the Row and Problems columns are ignored then.";
+    expect(renderMessage(comment)).toEqual({ text, blocks: [{ type: "section", text: plain(text) }] });
+    expect(importReportMessage({ batch: batch(), rows: 1 }).comment.summary).toMatch(/^The row of import IMP-7K3Q that needs attention,/);
+  });
+
+  it("the results: counted, updates and unchanged only when there are some, and what the columns say", () => {
+    const { title, comment } = importResultsMessage({
+      batch: batch(),
+      rows: 120,
+      counts: { created: 110, updated: 0, unchanged: 0, skipped: 8, failed: 2 },
+    });
+    expect(title).toBe("Results of import IMP-7K3Q");
+    expect(renderMessage(comment)).toEqual({
+      text: "Results of import IMP-7K3Q: 110 created, 8 skipped, 2 failed.",
+      blocks: [
+        {
+          type: "section",
+          text: md(
+            "*Results of import IMP-7K3Q*: what happened to each of the 120 rows of `users.csv` — 110 created, 8 skipped, 2 failed.",
+          ),
+        },
+        {
+          type: "context",
+          elements: [
+            plain(
+              "Row is the row number in the uploaded file; Result says created, updated, unchanged, skipped or failed, and Details why.",
+            ),
+          ],
+        },
+      ],
+    });
+    const all = importResultsMessage({
+      batch: batch(),
+      rows: 1,
+      counts: { created: 0, updated: 1_500, unchanged: 2, skipped: 0, failed: 0 },
+    });
+    expect(all.comment.summary).toBe("Results of import IMP-7K3Q: 0 created, 1,500 updated, 2 unchanged, 0 skipped, 0 failed.");
   });
 });
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../src/core/errors.ts";
 import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
-import { csvFile, validRows } from "../helpers/csv.ts";
+import { csvFile, headerOf, readBack, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import { DEFAULT_RESPONDERS, FAKE_TEAM, FakeSlack, type RecordedCall } from "../helpers/fake-slack.ts";
 import { OTHER_ADMIN } from "../helpers/fixtures.ts";
@@ -168,6 +168,22 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     }
   };
 
+  /** A file the bot uploaded in thread `ts` whose title starts with `title`: the completion call, its file name and content. */
+  /** The file titled `title…` uploaded in answer to a share (`answers`: summaryOf's). */
+  async function fileIn(answers: (c: RecordedCall) => boolean, title: string) {
+    const [complete] = await h.fake.waitForCalls(
+      (c) => c.method === "files.completeUploadExternal" && answers(c) && (c.args.files as { title: string }[])[0]!.title.startsWith(title),
+      1,
+      15_000,
+      `${title} where the file was shared`,
+    );
+    const { id, title: fullTitle } = (complete!.args.files as { id: string; title: string }[])[0]!;
+    const getUrl = h.fake.calls.find(
+      (c) => c.method === "files.getUploadURLExternal" && (c.reply as { file_id?: string } | undefined)?.file_id === id,
+    );
+    return { complete: complete!, title: fullTitle, filename: String(getUrl?.args.filename), content: uploaded(h.fake.uploads.get(id)!) };
+  }
+
   describe("uploads and the validation summary", () => {
     it.each(CSV_FIXTURES)(
       "%s shared in the DM: counts, and the rows needing attention with their spreadsheet row numbers",
@@ -241,24 +257,56 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
       expect(textOf(post)).toContain("File › Save As › CSV UTF-8 (Comma delimited)");
     });
 
-    it("the error report is uploaded in the thread (files.uploadV2) and is formula-safe", async () => {
-      const rows = [["bad-email", '=HYPERLINK("http://evil")', "Finance", "User", "", ""], ...freshRows(2)];
-      const { answers, code } = await summaryOf("formula.csv", csvFile(rows));
-      const [complete] = await h.fake.waitForCalls(
-        (c) => c.method === "files.completeUploadExternal" && answers(c),
-        1,
-        10_000,
-        "the report upload",
-      );
-      expect(complete!.args.channel_id).toBe("D0ADMIN");
-      const fileId = (complete!.args.files as { id: string; title: string }[])[0]!;
-      expect(fileId.title).toBe(`Rows needing attention in import ${code}`);
-      const bytes = uploaded(h.fake.uploads.get(fileId.id)!);
-      expect(bytes).toContain("Problems");
-      expect(bytes).toContain(`'=HYPERLINK`);
-      expect(bytes).not.toMatch(/(^|,)"?=HYPERLINK/m);
-      const getUrl = h.fake.calls.filter((c) => c.method === "files.getUploadURLExternal").at(-1)!;
-      expect(getUrl.args.filename).toBe(`formula-${code}-problems.csv`);
+    it("the error report is uploaded in the thread (files.uploadV2): Row first, as the summary numbers it, formula-safe", async () => {
+      const rows = [...freshRows(1), ["bad-email", '=HYPERLINK("http://evil")', "Finance", "User", "", ""], ...freshRows(2)];
+      const { answers, code, post } = await summaryOf("formula.csv", csvFile(rows));
+      expect(textOf(post)).toContain("*Row 3* (bad-email)");
+      const report = await fileIn(answers, "Rows needing attention");
+      expect(report.complete.args.channel_id).toBe("D0ADMIN");
+      expect(report.title).toBe(`Rows needing attention in import ${code}`);
+      expect(report.filename).toBe(`formula-${code}-problems.csv`);
+      expect(String(report.complete.args.initial_comment)).toContain("Row is the row number in formula.csv");
+      expect(headerOf(report.content)).toEqual([
+        "Row",
+        "Email ID",
+        "Name",
+        "Group",
+        "Role",
+        "Exchange Domain",
+        "Exchange Username",
+        "Problems",
+      ]);
+      expect(readBack(report.content)).toEqual([
+        {
+          Row: "3",
+          "Email ID": "bad-email",
+          Name: `'=HYPERLINK("http://evil")`,
+          Group: "Finance",
+          Role: "User",
+          "Exchange Domain": "",
+          "Exchange Username": "",
+          Problems: "Email ID “bad-email” is not a valid email address.",
+        },
+      ]);
+      expect(report.content).not.toMatch(/(^|,)"?=HYPERLINK/m);
+    });
+
+    it("a semicolon file shared in the DM: its report is semicolon-separated, and a duplicate says which row is imported", async () => {
+      const [first, second] = freshRows(2);
+      const rows = [
+        first!,
+        second!,
+        [first![0]!.toUpperCase(), "Twice", "Finance", "User", "", ""],
+        ["x@@y", "Lee, Ann", "Finance", "", "", ""],
+      ];
+      const { answers, post } = await summaryOf("eu.csv", csvFile(rows, undefined, ";"));
+      expect(textOf(post)).toContain("semicolon-separated");
+      const report = await fileIn(answers, "Rows needing attention");
+      expect(report.content.split("\r\n")[0]).toBe("\uFEFFRow;Email ID;Name;Group;Role;Exchange Domain;Exchange Username;Problems");
+      expect(readBack(report.content, ";").map((r) => [r.Row, r["Email ID"], r.Name, r.Problems])).toEqual([
+        ["4", first![0]!.toUpperCase(), "Twice", "Same Email ID as row 2, which is imported."],
+        ["5", "x@@y", "Lee, Ann", "Email ID “x@@y” is not a valid email address."],
+      ]);
     });
 
     it("no report when every row is ready; posting a corrected file again starts a new summary", async () => {
@@ -377,7 +425,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
   describe("create, approval, progress, finish and invite", () => {
     it("Create without approval (policy): accounts created at once, progress edited in place, then Finish", async () => {
       clockStep = 1000; // every progress report is a second apart: each one is shown
-      const { post, batch, code } = await summaryOf("small.csv", csvFile(freshRows(7)));
+      const { post, batch, code, answers } = await summaryOf("small.csv", csvFile(freshRows(7)));
       const summaryTs = await tsOf(post);
       const click = await h.click(IMPORT_ACTIONS.create, batch.id, { channel: "D0ADMIN" });
       expect(click).toMatchObject({ status: 200, text: "" });
@@ -389,6 +437,27 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         .filter(Boolean);
       expect(progress).toEqual(["0/7", "3/7", "6/7", "7/7"]);
       expect(await h.t.db.prisma.user.count({ where: { email: { startsWith: `p${people}x` } } })).toBe(7);
+      // Then the results file in the thread: every row, created.
+      const results = await fileIn(answers, "Results of import");
+      expect(results.complete.args.channel_id).toBe("D0ADMIN");
+      expect(results.title).toBe(`Results of import ${code}`);
+      expect(results.filename).toBe(`small-${code}-results.csv`);
+      expect(String(results.complete.args.initial_comment)).toContain(`Results of import ${code}`);
+      expect(String(results.complete.args.initial_comment)).toContain("7 created, 0 skipped, 0 failed");
+      expect(headerOf(results.content)).toEqual([
+        "Row",
+        "Email ID",
+        "Name",
+        "Group",
+        "Role",
+        "Exchange Domain",
+        "Exchange Username",
+        "Result",
+        "Details",
+      ]);
+      expect(readBack(results.content).map((r) => [r.Row, r["Email ID"], r.Result, r.Details])).toEqual(
+        Array.from({ length: 7 }, (_, i) => [String(i + 2), `p${people}x${i}@corp.example.org`, "created", ""]),
+      );
 
       // Someone who may not: told so, and the buttons stay.
       const edits = updatesOf(summaryTs).length;
@@ -626,7 +695,7 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
     });
 
     it("creation paused by a lasting database conflict: the admin is told it carries on by itself, and the job finishes it", async () => {
-      const { post, batch, code } = await summaryOf("paused.csv", csvFile(freshRows(2)));
+      const { post, batch, code, answers } = await summaryOf("paused.csv", csvFile(freshRows(2)));
       const summaryTs = await tsOf(post);
       const store = h.t.store;
       const real = store.transaction;
@@ -653,9 +722,15 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
         store.transaction = real;
       }
       h.t.clock.now = new Date(h.t.clock.now.getTime() + 61_000); // the lease lapsed
+      const resultsBefore = h.fake.calls.filter((c) => c.method === "files.completeUploadExternal" && answers(c));
+      expect(resultsBefore).toEqual([]); // the paused click sent none
       await h.core.resumeInterruptedImports({ onProgress: h.imports.progress });
       const done = await waitForUpdate(summaryTs, (c) => buttonsOf(c).some((b) => b.id === IMPORT_ACTIONS.finish), "the result");
       expect(fieldsOf(done)).toMatchObject({ Created: "2" });
+      // The job finished it, so the results come from there, in the import's thread.
+      const results = await fileIn(answers, "Results of import");
+      expect(results.filename).toBe(`paused-${code}-results.csv`);
+      expect(readBack(results.content).map((r) => r.Result)).toEqual(["created", "created"]);
     });
 
     it("an edit still rate-limited after three tries is given up, logged, not retried for ever", async () => {
@@ -699,10 +774,19 @@ describe.each(databaseKinds)("importing users from Slack (%s)", (kind) => {
   });
 
   it("/hms template posts the template file with how to fill it in", async () => {
-    const before = h.fake.callsTo("files.completeUploadExternal").length;
+    const before = h.fake.calls.length;
     const sent = await h.command("template");
     expect(sent.status).toBe(200);
-    const [complete] = (await h.fake.waitFor("files.completeUploadExternal", before + 1)).slice(before);
+    // (Matched by its title: a results file of an earlier test's creation may be uploaded meanwhile.)
+    const [complete] = await h.fake.waitForCalls(
+      (c) =>
+        h.fake.calls.indexOf(c) >= before &&
+        c.method === "files.completeUploadExternal" &&
+        (c.args.files as { title: string }[])[0]!.title === "HMS import template",
+      1,
+      10_000,
+      "the template upload",
+    );
     expect(complete!.args.channel_id).toBe("C0ITADMINS");
     expect(String(complete!.args.initial_comment)).toContain("Fill in one row per user.");
     const id = (complete!.args.files as { id: string }[])[0]!.id;

@@ -9,13 +9,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IMPORT_ACTIONS } from "../../src/render/import-views.ts";
-import { csvFile, validRows } from "../helpers/csv.ts";
+import { csvFile, headerOf, readBack, validRows } from "../helpers/csv.ts";
 import { databaseKinds } from "../helpers/db.ts";
 import type { ConnectorCall } from "../helpers/fake-bot-connector.ts";
 import { CSV_FIXTURES as FIXTURES } from "../helpers/shared.ts";
 import { channel, fileConsent, fileMessage, groupChat, message, personal } from "../helpers/teams-activities.ts";
 import { cardIn, startTeamsHarness, TEAMS_USERS, type TeamsHarness, textOf } from "../helpers/teams-app.ts";
-import { buttonsOf, fieldsOf, importHelpers, rowsListed } from "../helpers/teams-imports.ts";
+import { buttonsOf, fieldsOf, idOf, importHelpers, rowsListed } from "../helpers/teams-imports.ts";
 
 const expectations = JSON.parse(readFileSync(path.join(FIXTURES, "users.expect.json"), "utf8")) as {
   data_rows: number;
@@ -223,8 +223,16 @@ describe.each(databaseKinds)("importing users from Teams: uploads (%s)", (kind) 
       expect(answer.status).toBe(200);
       expect(upload.method).toBe("PUT");
       expect(upload.headers["content-range"]).toBe(`bytes 0-${upload.raw.length - 1}/${upload.raw.length}`);
-      expect(bytes).toContain("Problems");
-      expect(bytes).toContain(`'=HYPERLINK`);
+      // Row first (the bad row is the file's row 2, as the summary says), then the cells, then Problems.
+      expect(headerOf(bytes)).toEqual(["Row", "Email ID", "Name", "Group", "Role", "Exchange Domain", "Exchange Username", "Problems"]);
+      expect(readBack(bytes)).toEqual([
+        expect.objectContaining({
+          Row: "2",
+          "Email ID": "bad-email",
+          Name: `'=HYPERLINK("http://evil")`,
+          Problems: "Email ID “bad-email” is not a valid email address.",
+        }),
+      ]);
       expect(bytes).not.toMatch(/(^|,)"?=HYPERLINK/m);
       expect((info.body!.attachments as Record<string, unknown>[])[0]).toMatchObject({
         contentType: "application/vnd.microsoft.teams.card.file.info",
@@ -233,6 +241,96 @@ describe.each(databaseKinds)("importing users from Teams: uploads (%s)", (kind) 
       });
       // The consent card goes, so the same file is not allowed twice.
       await h.fake.waitFor((c) => c.kind === "delete" && c.activityId === consent.id, 1, 10_000, "the consent card removed");
+    });
+
+    it("a tab-separated file's report is tab-separated, Row as the summary numbers it, a duplicate naming the row imported", async () => {
+      const [one, two] = freshRows(2);
+      const rows = [one!, two!, ["", "", "", "", "", ""], [one![0]!, "Twice", "Finance", "User", "", ""]];
+      const { before, card } = await summaryOf("tabs.csv", csvFile(rows, undefined, "\t")).then(async (s) => ({
+        ...s,
+        before: h.fake.calls.indexOf(s.post),
+      }));
+      expect(rowsListed(card)).toEqual([5]);
+      expect(textOf(card)).toContain("tab-separated");
+      const { bytes } = await allow(await consentAfter(before));
+      expect(bytes.split("\r\n")[0]).toBe("\uFEFFRow\tEmail ID\tName\tGroup\tRole\tExchange Domain\tExchange Username\tProblems");
+      expect(readBack(bytes, "\t").map((r) => [r.Row, r["Email ID"], r.Name, r.Problems])).toEqual([
+        ["5", one![0], "Twice", "Same Email ID as row 2, which is imported."],
+      ]);
+    });
+
+    it("the results when creation ends: a comment and a consent card in personal chat; Allow uploads every row with what happened", async () => {
+      const rows = [...freshRows(2), ["broken", "Broken", "Finance", "User", "", ""]];
+      const { id, batch, code } = await summaryOf("results.csv", csvFile(rows));
+      const before = h.fake.calls.length;
+      await h.click(IMPORT_ACTIONS.create, { value: batch.id }, { replyToId: id, conversation: personal(admin) });
+      const request = await nextMessage(before, (c) => String(c.body?.summary).startsWith(`Approval needed: import ${code}`));
+      const value = `${batch.id}:${batch.sha256.slice(0, 12)}`;
+      const approving = h.fake.calls.length;
+      const approved = await h.click(
+        IMPORT_ACTIONS.approve,
+        { value },
+        { user: TEAMS_USERS.otherAdmin, replyToId: idOf(request), conversation: personal(admin) },
+      );
+      expect(approved.status).toBe(200);
+      const comment = await nextMessage(approving, (c) => String(c.body?.summary).startsWith(`Results of import ${code}`));
+      expect(comment.body?.summary).toBe(`Results of import ${code}: 2 created, 1 skipped, 0 failed.`);
+      expect(textOf(cardIn(comment.body))).toContain("Row is the row number in the uploaded file");
+      // After the card's final state: the counts are shown before the file is offered.
+      const final = h.fake.calls.findIndex(
+        (c) => c.kind === "update" && c.activityId === id && buttonsOf(cardIn(c.body)).some((b) => b.verb === IMPORT_ACTIONS.finish),
+      );
+      expect(final).toBeGreaterThanOrEqual(0);
+      expect(h.fake.calls.indexOf(comment)).toBeGreaterThan(final);
+      const consent = await consentAfter(h.fake.calls.indexOf(comment));
+      expect(consent.name).toBe(`results-${code}-results.csv`);
+      expect(consent.content).toMatchObject({
+        description: `Results of import ${code}`,
+        acceptContext: { name: consent.name, source: { kind: "results", batchId: batch.id } },
+      });
+      const { bytes } = await allow(consent);
+      expect(headerOf(bytes)).toEqual([
+        "Row",
+        "Email ID",
+        "Name",
+        "Group",
+        "Role",
+        "Exchange Domain",
+        "Exchange Username",
+        "Result",
+        "Details",
+      ]);
+      expect(readBack(bytes).map((r) => [r.Row, r["Email ID"], r.Result, r.Details])).toEqual([
+        ["2", rows[0]![0], "created", ""],
+        ["3", rows[1]![0], "created", ""],
+        ["4", "broken", "skipped", "Not imported: Email ID “broken” is not a valid email address."],
+      ]);
+    });
+
+    it("the results of a creation the background job finished (approved, then the process died): offered in personal chat", async () => {
+      const { batch, code } = await summaryOf("resumed-results.csv", csvFile(freshRows(2)));
+      await h.core.submitImport({ actor: { email: admin.email, platform: "teams" }, batchId: batch.id });
+      await h.core.approveImport({
+        actor: { email: TEAMS_USERS.otherAdmin.email, platform: "teams" },
+        batchId: batch.id,
+        sha256Prefix: batch.sha256.slice(0, 12),
+      });
+      const before = h.fake.calls.length;
+      h.t.clock.now = new Date(h.t.clock.now.getTime() + 61_000);
+      try {
+        await h.core.resumeInterruptedImports({ onProgress: h.imports.progress });
+      } finally {
+        h.t.clock.now = new Date("2026-11-24T12:00:00Z");
+      }
+      const comment = await nextMessage(before, (c) => String(c.body?.summary).startsWith(`Results of import ${code}`));
+      expect(comment.body?.summary).toBe(`Results of import ${code}: 2 created, 0 skipped, 0 failed.`);
+      const consent = await consentAfter(h.fake.calls.indexOf(comment));
+      expect(consent.content.acceptContext).toEqual({
+        name: `resumed-results-${code}-results.csv`,
+        source: { kind: "results", batchId: batch.id },
+      });
+      const { bytes } = await allow(consent);
+      expect(readBack(bytes).map((r) => r.Result)).toEqual(["created", "created"]);
     });
 
     it("no report when every row is ready", async () => {

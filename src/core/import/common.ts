@@ -1,8 +1,17 @@
 import type { CoreDeps } from "../deps.ts";
-import { AppError, ErrorCode } from "../errors.ts";
+import { AppError, ErrorCode, type UserField } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
-import { type ApprovalPolicy, awaitsInviteOrFinish, DEFAULT_IMPORT_SETTINGS, type ImportBatch, type ImportSettings } from "./types.ts";
+import { ROLE_LABELS, type Role } from "../types.ts";
+import {
+  type ApprovalPolicy,
+  awaitsInviteOrFinish,
+  DEFAULT_IMPORT_SETTINGS,
+  type ImportBatch,
+  type ImportRowRecord,
+  type ImportRowStatus,
+  type ImportSettings,
+} from "./types.ts";
 
 export function importSettings(deps: CoreDeps): ImportSettings {
   return deps.imports ?? DEFAULT_IMPORT_SETTINGS;
@@ -137,4 +146,42 @@ export function stateError(batch: ImportBatch): AppError {
         ? ErrorCode.BATCH_ALREADY_DECIDED
         : ErrorCode.BATCH_WRONG_STATE;
   return new AppError(code, describeState(batch), { details: { batchId: batch.id, status: batch.status } });
+}
+
+/** Stored rows read per page when a whole batch is written to a file. */
+export const ROWS_PER_PAGE = 5_000;
+
+/**
+ * The rows of a batch (of these statuses, or all), a page at a time in row order: a file of a
+ * 150,000-row batch is written without the batch ever being in memory as rows.
+ */
+export async function* batchRowPages(
+  repos: Repositories,
+  batchId: string,
+  { statuses, pageSize = ROWS_PER_PAGE }: { statuses?: readonly ImportRowStatus[]; pageSize?: number } = {},
+): AsyncGenerator<ImportRowRecord[]> {
+  for (let afterRow: number | undefined; ; ) {
+    const page = await repos.imports.rows(batchId, { statuses, limit: pageSize, afterRow });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    afterRow = page[page.length - 1]!.rowNumber;
+  }
+}
+
+/** A stored row's cells in the template's fields (the role as people read it). */
+export function rowFields(row: ImportRowRecord): Record<UserField, string> {
+  return {
+    email: row.email,
+    name: row.name,
+    group: row.groupName,
+    role: ROLE_LABELS[row.role as Role] ?? row.role,
+    exchangeDomain: row.exchangeDomain,
+    exchangeUsername: row.exchangeUsername,
+  };
+}
+
+/** The name of a file the bot makes for a batch: the upload's name, the code, and what it is. */
+export function batchFileName(batch: Pick<ImportBatch, "fileName" | "code">, what: string): string {
+  const base = batch.fileName.replace(/\.[^.]*$/, "") || "import";
+  return `${base}-${batch.code}-${what}.csv`;
 }

@@ -51,7 +51,8 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     throw stateError(current);
   }
   const total = batch.readyRows + (batch.includeUpdates ? batch.updateRows : 0);
-  const report = async (b: ImportBatch) => options.onProgress?.({ batch: b, done: doneRows(b), total });
+  const report = async (b: ImportBatch, ended = false) =>
+    options.onProgress?.({ batch: b, done: doneRows(b), total, ...(ended ? { ended: true as const } : {}) });
   await report(batch);
 
   // The accounts first, then (when Create included them) the updates: each chunk one transaction.
@@ -72,7 +73,10 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
       } catch (error) {
         // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
         // later, once the lease lapses; anything else would fail again.
-        if (!isPassingDatabaseError(error)) await markFailed(deps, batch!, owner, error, options.actor);
+        if (!isPassingDatabaseError(error)) {
+          const failed = await markFailed(deps, batch!, owner, error, options.actor);
+          if (failed) await report(failed, true);
+        }
         throw error;
       }
       // Lost the lease (we stalled past it and another worker took over): stop writing.
@@ -121,7 +125,7 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     return completed;
   });
   const final = done ?? (await loadBatch(store, batch.id));
-  await report(final);
+  await report(final, Boolean(done));
   return { batch: final, ran: Boolean(done) };
 }
 
@@ -138,10 +142,10 @@ function chunkRetryingConflicts<T>(deps: CoreDeps, chunk: (tx: Repositories) => 
   });
 }
 
-/** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. */
-async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<void> {
+/** CREATING → FAILED with the reason, so the batch is not retried forever; its created users stay. Null: it had moved on. */
+async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, error: unknown, actor?: Actor): Promise<ImportBatch | null> {
   const reason = `account creation stopped: ${errorSummary(error)}`.slice(0, 500);
-  await deps.store.transaction(async (tx) => {
+  return deps.store.transaction(async (tx) => {
     const failed = await tx.imports.transition(batch.id, ["CREATING"], "FAILED", { reason, decidedAt: deps.now() });
     if (failed) {
       await tx.audit.record({
@@ -151,6 +155,7 @@ async function markFailed(deps: CoreDeps, batch: ImportBatch, owner: string, err
         details: { batchId: batch.id, reason, owner },
       });
     }
+    return failed;
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The import engine's port to the file format: how an uploaded file becomes rows, how rows are
- * judged, and the files the bot hands back (template, error report). src/csv implements it;
- * the core sees only these types.
+ * judged, and the files the bot hands back (template, error report, results, export). src/csv
+ * implements it; the core sees only these types.
  */
 import type { FieldIssue, UserField } from "../errors.ts";
 import type { ValidUserFields } from "../schemas.ts";
@@ -95,9 +95,23 @@ export interface RowValidator {
 
 /** One row of the error report: a row of the uploaded file and what is wrong with it. */
 export interface ErrorReportRow {
+  /** Its row number in the uploaded file, as the summary shows it. */
   rowNumber: number;
   fields: Record<UserField, string>;
   problems: readonly string[];
+}
+
+/** What creation did with a row of the batch. */
+export type RowResult = "created" | "updated" | "unchanged" | "skipped" | "failed";
+
+/** One row of the results file: a row of the uploaded file and what happened to it. */
+export interface ResultRow {
+  /** Its row number in the uploaded file, as the summary shows it. */
+  rowNumber: number;
+  fields: Record<UserField, string>;
+  result: RowResult;
+  /** Why it was skipped or failed, or what an update changed; "" when there is nothing to add. */
+  details: string;
 }
 
 /** The template the admin downloads, and how to fill it in. */
@@ -120,8 +134,18 @@ export interface ImportFileFormat {
    * outside those it will see, for duplicates when rows of a batch are checked again.
    */
   validator(directory: DirectoryView, options?: { firstRows?: ReadonlyMap<string, number> }): RowValidator;
-  /** The error report of these rows, for a file read as `info` describes. */
-  errorReport(rows: Iterable<ErrorReportRow>, info?: FileInfo): Uint8Array;
+  /**
+   * The error report of these rows (given a page at a time, in row order), in the format of the
+   * file read as `info` describes (its delimiter, for a CSV): each row's number in that file
+   * first, the template's fields, then the problems. Read back as an upload, the added columns
+   * are ignored.
+   */
+  errorReport(pages: AsyncIterable<readonly ErrorReportRow[]>, info?: FileInfo): Promise<Uint8Array>;
+  /**
+   * The results of creation, every row of the batch (a page at a time, in row order), laid out
+   * like the error report with the result and its details last.
+   */
+  resultsFile(pages: AsyncIterable<readonly ResultRow[]>, info?: FileInfo): Promise<Uint8Array>;
   template(): ImportTemplate;
   /**
    * The directory (or part of it) as a file in the template's columns, built a page of users at

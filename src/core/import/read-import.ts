@@ -1,7 +1,8 @@
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
-import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
-import { eligibleApprovers, importSettings, loadBatch } from "./common.ts";
+import type { Actor } from "../types.ts";
+import { batchFileName, batchRowPages, eligibleApprovers, importSettings, loadBatch, rowFields } from "./common.ts";
+import type { FileInfo } from "./files.ts";
 import type { ImportBatch, ImportRowRecord, InvitationCounts, ProblemGroup } from "./types.ts";
 
 export interface ImportSummary {
@@ -52,40 +53,23 @@ export async function getImport(
 }
 
 /**
- * The error report: the template's columns plus Problems, only the rows that need attention
- * (or were skipped or failed), formula-safe, so the admin fixes and re-uploads it.
+ * The error report: each row's number in the uploaded file, the template's columns and the
+ * problems, only the rows that need attention (or were skipped or failed), formula-safe and in
+ * the upload's delimiter, so the admin fixes it and uploads it again. Read a page at a time.
  */
 export async function importErrorReport(
   deps: CoreDeps,
-  { actor, batchId }: { actor?: Actor; batchId: string },
+  { actor, batchId, pageSize }: { actor?: Actor; batchId: string; pageSize?: number },
 ): Promise<{ fileName: string; bytes: Uint8Array; rows: number }> {
   if (actor) await requireAdministrator(deps.store, actor);
   const batch = await loadBatch(deps.store, batchId);
-  const rows: ImportRowRecord[] = [];
-  for (let after = 0; ; ) {
-    const page = await deps.store.imports.rows(batch.id, {
-      statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"],
-      limit: 10_000,
-      afterRow: after,
-    });
-    rows.push(...page);
-    if (page.length < 10_000) break;
-    after = page[page.length - 1]!.rowNumber;
+  let rows = 0;
+  async function* pages() {
+    for await (const page of batchRowPages(deps.store, batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], pageSize })) {
+      rows += page.length;
+      yield page.map((r) => ({ rowNumber: r.rowNumber, fields: rowFields(r), problems: r.issues.map((i) => i.message) }));
+    }
   }
-  const bytes = deps.files.errorReport(
-    rows.map((r) => ({
-      rowNumber: r.rowNumber,
-      fields: {
-        email: r.email,
-        name: r.name,
-        group: r.groupName,
-        role: ROLE_LABELS[r.role as Role] ?? r.role,
-        exchangeDomain: r.exchangeDomain,
-        exchangeUsername: r.exchangeUsername,
-      },
-      problems: r.issues.map((i) => i.message),
-    })),
-  );
-  const base = batch.fileName.replace(/\.[^.]*$/, "") || "import";
-  return { fileName: `${base}-${batch.code}-problems.csv`, bytes, rows: rows.length };
+  const bytes = await deps.files.errorReport(pages(), batch.fileInfo as FileInfo);
+  return { fileName: batchFileName(batch, "problems"), bytes, rows };
 }

@@ -133,6 +133,11 @@ export interface CreationProgress {
   /** Rows decided so far (created + skipped + failed) out of the READY rows at the start. */
   done: number;
   total: number;
+  /**
+   * This worker took the batch to its end: CREATED, or FAILED when creation stopped for good.
+   * Reported once per batch, whichever worker (a click's, the background job's) finished it.
+   */
+  ended?: true;
 }
 
 export interface InvitationCounts {
