@@ -188,7 +188,7 @@ describe("two replicas on one PostgreSQL database", () => {
     const logsOf = () => replicas.map((r) => `\n--- replica ${r.name} ---\n${r.output().split("\n").slice(-40).join("\n")}`).join("");
     const batchRow = async (id: string) => db!.prisma.importBatch.findUniqueOrThrow({ where: { id } });
     let clicks = 0;
-    const click = async (replica: Replica, actionId: string, value: string, user: string, messageTs: string, threadTs: string) => {
+    const click = async (replica: Replica, actionId: string, value: string, user: string, messageTs: string, threadTs?: string) => {
       const n = ++clicks;
       const payload = blockActionsPayload({
         actionId,
@@ -205,7 +205,7 @@ describe("two replicas on one PostgreSQL database", () => {
     };
 
     // 1. The file, shared in Ada's DM with the bot: to replica A.
-    const threadTs = "1700009000.000100";
+    const shareTs = "1700009000.000100";
     const file = fake.addFile({
       id: "F0REPLICA1",
       name: "replicas.csv",
@@ -213,11 +213,12 @@ describe("two replicas on one PostgreSQL database", () => {
     });
     const shared = await postSigned(
       a!.eventsUrl,
-      eventBody(fileSharePayload({ eventId: "Ev0REPLICA01", user: ada.id, ts: threadTs, files: [file] })),
+      eventBody(fileSharePayload({ eventId: "Ev0REPLICA01", user: ada.id, ts: shareTs, files: [file] })),
     );
     expect(shared.status).toBe(200);
     const [summary] = await fake.waitForCalls(
-      (c) => c.method === "chat.postMessage" && c.args.thread_ts === threadTs,
+      // In a DM, the summary is posted in the conversation, not in a thread under the upload.
+      (c) => c.method === "chat.postMessage" && c.args.channel === "D0ADMIN" && String(c.args.text).startsWith("Import IMP-"),
       1,
       120_000,
       "the summary of the upload",
@@ -237,8 +238,8 @@ describe("two replicas on one PostgreSQL database", () => {
     };
     const summaryTs = await recorded(summary!, "the summary");
 
-    // 2. Create, by Ada: to replica B. The approval request goes to the thread, for Bob.
-    await click(b!, IMPORT_ACTIONS.create, batchId, ada.id, summaryTs, threadTs);
+    // 2. Create, by Ada: to replica B. The approval request goes to the DM (and a copy to Bob's), for Bob.
+    await click(b!, IMPORT_ACTIONS.create, batchId, ada.id, summaryTs);
     const [request] = await fake.waitForCalls(
       (c) => c.method === "chat.postMessage" && String(c.args.text).startsWith("Approval needed"),
       1,
@@ -259,7 +260,7 @@ describe("two replicas on one PostgreSQL database", () => {
     const holderPid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
 
     // 3. Approve, by Bob: to replica A, which starts creating the accounts.
-    await click(a!, IMPORT_ACTIONS.approve, approve.value!, bob.id, approvalTs, threadTs);
+    await click(a!, IMPORT_ACTIONS.approve, approve.value!, bob.id, approvalTs);
     const waiting = await until(
       "replica A to wait inside a chunk for the locked row",
       async () => {
@@ -355,7 +356,7 @@ describe("two replicas on one PostgreSQL database", () => {
     expect(buttonsOf(requestEdits.at(-1)!)).toEqual([]);
 
     // 6. Finish, by Ada: on the survivor.
-    await click(b!, IMPORT_ACTIONS.finish, batchId, ada.id, summaryTs, threadTs);
+    await click(b!, IMPORT_ACTIONS.finish, batchId, ada.id, summaryTs);
     const finishedText = `Import ${created.code} finished: 30,000 accounts created, no invitations sent.`;
     await fake.waitForCalls(
       (c) => c.method === "chat.update" && c.args.ts === summaryTs && String(c.args.text) === finishedText,

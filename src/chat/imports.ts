@@ -861,7 +861,7 @@ export class ImportFlow {
           surface,
           who,
           noticeMessage(
-            `Created group ${done.group.name} with policy ${done.group.policy}. ${done.fixed} of the rows naming it are ready now; the summary shows the new counts.`,
+            `Created group ${done.group.name} with policy ${done.group.policy}. ${done.fixed === 1 ? "1 of the rows naming it is" : `${done.fixed} of the rows naming it are`} ready now; the summary shows the new counts.`,
           ),
           where,
         );

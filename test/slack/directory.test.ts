@@ -654,7 +654,7 @@ describe.each(databaseKinds)("the directory from Slack (%s)", (kind) => {
 
       const [notice] = await click(create, 1, on);
       expect(notice!.args.text).toBe(
-        "Created group Legal Dept with policy Default. 1 of the rows naming it are ready now; the summary shows the new counts.",
+        "Created group Legal Dept with policy Default. 1 of the rows naming it is ready now; the summary shows the new counts.",
       );
       const updated = await waitForUpdate(summaryTs, (c) => fieldsOf(c)["Need attention"] === "0", "the summary with the new counts");
       expect(updated.args.channel).toBe("D0ADMIN");
