@@ -169,11 +169,17 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
 
     async existingUsers(emails) {
       if (emails.length === 0) return new Map();
-      // Joined with the list (not `= ANY`): one index probe per email. With `= ANY` of a few
-      // thousand emails PostgreSQL scans the whole table, on every core (measured 5-8× slower).
+      // One index probe per email, whatever the planner thinks: with `= ANY` of a few thousand
+      // emails, or a plain join with the list, PostgreSQL prefers to scan and hash the whole
+      // table, on every core (measured 5-20× slower); a LATERAL … LIMIT 1 cannot be turned into that.
       const rows = await db.$queryRaw<ExistingUser[]>`
-        SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role"::text AS "role", u."exchangeDomain", u."exchangeUsername"
-        FROM unnest(${[...emails]}::text[]) AS e("email") JOIN "User" u ON u."email" = e."email" JOIN "Group" g ON g."id" = u."groupId"`;
+        SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
+        FROM unnest(${[...emails]}::text[]) AS e("email")
+          CROSS JOIN LATERAL (
+            SELECT x."id", x."email", x."name", x."groupId", x."role"::text AS "role", x."exchangeDomain", x."exchangeUsername"
+            FROM "User" x WHERE x."email" = e."email" LIMIT 1
+          ) u
+          JOIN "Group" g ON g."id" = u."groupId"`;
       return new Map(rows.map((r) => [r.email, r]));
     },
 
@@ -283,13 +289,19 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
       const [lease] = await db.$queryRaw<{ id: string }[]>`
         SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
       if (!lease) return null;
-      // The chunk: the next `size` READY rows (one range of the status index). The users the
+      // The chunk: the READY rows among the `size` row numbers from the first READY row on (at
+      // most `size` rows, at least one while any is left). A range of the status index, bounded
+      // whatever the planner estimates (on a batch it has no statistics for yet, an ORDER BY …
+      // LIMIT was planned as a sort of all the batch's READY rows, each chunk). The users the
       // INSERT made come back from its RETURNING, so the rows are marked without looking the
       // emails up again: CREATED with their user, or SKIPPED when the email is someone's by now.
       const [row] = await db.$queryRaw<(ImportBatch & { created: number; skipped: number })[]>`
-        WITH chunk AS (
+        WITH first AS MATERIALIZED (
+          SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY'
+        ), chunk AS MATERIALIZED (
           SELECT r.ctid AS tid, r."rowNumber", r."email", r."name", r."role", r."groupId", r."exchangeDomain", r."exchangeUsername"
-          FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' ORDER BY r."rowNumber" LIMIT ${size}
+          FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
+            AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
         ), batch AS (
           SELECT "id", "kind", "requesterEmail" FROM "ImportBatch" WHERE "id" = ${id}::uuid
         ), made AS (
@@ -299,13 +311,17 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
           FROM chunk c CROSS JOIN batch b
           ON CONFLICT ("email") DO NOTHING
           RETURNING "id", "email"
+        ), made_ids AS MATERIALIZED (
+          -- email → id, looked up per row (a join of the two CTEs is planned on estimates that
+          -- know nothing of them: a nested loop over both measured 20 s per chunk).
+          SELECT coalesce(jsonb_object_agg("email", "id"), '{}'::jsonb) AS ids FROM made
         ), marked AS (
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN m."id" IS NOT NULL THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "userId" = m."id",
-            "issues" = CASE WHEN m."id" IS NOT NULL THEN r."issues"
+            "status" = CASE WHEN m.ids ? c."email" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "userId" = (m.ids ->> c."email")::uuid,
+            "issues" = CASE WHEN m.ids ? c."email" THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'EMAIL_TAKEN', 'message', 'A user with Email ID ' || r."email" || ' was created in the meantime; skipped.')) END
-          FROM chunk c LEFT JOIN made m ON m."email" = c."email"
+          FROM chunk c CROSS JOIN made_ids m
           WHERE r.ctid = c.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = c."rowNumber"
           RETURNING r."status"
         ), counted AS (
@@ -323,31 +339,38 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
       const [lease] = await db.$queryRaw<{ code: string }[]>`
         SELECT "code" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
       if (!lease) return null;
-      // The next `size` UPDATE rows. Each user changes only if they are still as the file was
-      // checked against; each change is audited with its old and new values, in this statement.
+      // The UPDATE rows among the next `size` row numbers (as in createChunk). Each user changes
+      // only if they are still as the file was checked against; each change is audited with its
+      // old and new values, in this statement.
       const [row] = await db.$queryRaw<(ImportBatch & { updated: number; skipped: number })[]>`
-        WITH todo AS (
+        WITH first AS MATERIALIZED (
+          SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE'
+        ), todo AS MATERIALIZED (
           SELECT r.ctid AS tid, r."rowNumber", r."userId", r."name", r."groupId", r."role", r."exchangeDomain", r."exchangeUsername", r."changes"
-          FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'UPDATE' ORDER BY r."rowNumber" LIMIT ${size}
+          FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'UPDATE'
+            AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
         ), applied AS (
           UPDATE "User" u SET "name" = t."name", "groupId" = t."groupId", "role" = t."role"::"Role",
             "roleSince" = CASE WHEN u."role"::text = t."role" THEN u."roleSince" ELSE now() END,
             "exchangeDomain" = NULLIF(t."exchangeDomain", ''), "exchangeUsername" = NULLIF(t."exchangeUsername", ''), "updatedAt" = now()
           FROM todo t
-          WHERE u."id" = t."userId"
+          -- The users by their ids (index probes), not a hash of the whole table.
+          WHERE u."id" = ANY(ARRAY(SELECT "userId" FROM todo)) AND u."id" = t."userId"
             AND u."name" = t."changes"->'before'->>'name'
             AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
             AND u."role"::text = t."changes"->'before'->>'role'
             AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
             AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
           RETURNING u."id"
+        ), applied_ids AS MATERIALIZED (
+          SELECT coalesce(jsonb_object_agg("id", true), '{}'::jsonb) AS ids FROM applied
         ), marked AS (
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN a."id" IS NOT NULL THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "issues" = CASE WHEN a."id" IS NOT NULL THEN r."issues"
+            "status" = CASE WHEN a.ids ? t."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "issues" = CASE WHEN a.ids ? t."userId"::text THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'USER_CHANGED', 'message',
                 'The user ' || r."email" || ' was changed or removed after the file was checked; not updated.')) END
-          FROM todo t LEFT JOIN applied a ON a."id" = t."userId"
+          FROM todo t CROSS JOIN applied_ids a
           WHERE r.ctid = t.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = t."rowNumber"
           RETURNING r."status", r."userId", r."email", r."changes"
         ), audited AS (
