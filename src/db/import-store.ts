@@ -312,16 +312,17 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
           ON CONFLICT ("email") DO NOTHING
           RETURNING "id", "email"
         ), made_ids AS MATERIALIZED (
-          -- email → id, looked up per row (a join of the two CTEs is planned on estimates that
-          -- know nothing of them: a nested loop over both measured 20 s per chunk).
+          -- email → id, looked up per row: a join of the two CTEs is planned on estimates that
+          -- know nothing of them (a nested loop over both measured 20 s per chunk). Read once
+          -- (a sub-select), not joined: a join copies the map for every row.
           SELECT coalesce(jsonb_object_agg("email", "id"), '{}'::jsonb) AS ids FROM made
         ), marked AS (
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN m.ids ? c."email" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "userId" = (m.ids ->> c."email")::uuid,
-            "issues" = CASE WHEN m.ids ? c."email" THEN r."issues"
+            "status" = CASE WHEN (SELECT ids FROM made_ids) ? c."email" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "userId" = ((SELECT ids FROM made_ids) ->> c."email")::uuid,
+            "issues" = CASE WHEN (SELECT ids FROM made_ids) ? c."email" THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'EMAIL_TAKEN', 'message', 'A user with Email ID ' || r."email" || ' was created in the meantime; skipped.')) END
-          FROM chunk c CROSS JOIN made_ids m
+          FROM chunk c
           WHERE r.ctid = c.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = c."rowNumber"
           RETURNING r."status"
         ), counted AS (
@@ -349,28 +350,36 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
           SELECT r.ctid AS tid, r."rowNumber", r."userId", r."name", r."groupId", r."role", r."exchangeDomain", r."exchangeUsername", r."changes"
           FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'UPDATE'
             AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
+        ), targets AS MATERIALIZED (
+          -- Each user still as the file was checked against, probed by id (not a hash of the
+          -- whole table, whatever the planner estimates); updated below by its row's ctid.
+          SELECT t.*, x.tid AS "userTid" FROM todo t CROSS JOIN LATERAL (
+            SELECT u.ctid AS tid FROM "User" u
+            WHERE u."id" = t."userId"
+              AND u."name" = t."changes"->'before'->>'name'
+              AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
+              AND u."role"::text = t."changes"->'before'->>'role'
+              AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
+              AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
+            LIMIT 1
+          ) x
         ), applied AS (
+          -- A user changed since this statement began is not found by its old ctid: skipped.
           UPDATE "User" u SET "name" = t."name", "groupId" = t."groupId", "role" = t."role"::"Role",
             "roleSince" = CASE WHEN u."role"::text = t."role" THEN u."roleSince" ELSE now() END,
             "exchangeDomain" = NULLIF(t."exchangeDomain", ''), "exchangeUsername" = NULLIF(t."exchangeUsername", ''), "updatedAt" = now()
-          FROM todo t
-          -- The users by their ids (index probes), not a hash of the whole table.
-          WHERE u."id" = ANY(ARRAY(SELECT "userId" FROM todo)) AND u."id" = t."userId"
-            AND u."name" = t."changes"->'before'->>'name'
-            AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
-            AND u."role"::text = t."changes"->'before'->>'role'
-            AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
-            AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
+          FROM targets t
+          WHERE u.ctid = t."userTid" AND u."id" = t."userId"
           RETURNING u."id"
         ), applied_ids AS MATERIALIZED (
           SELECT coalesce(jsonb_object_agg("id", true), '{}'::jsonb) AS ids FROM applied
         ), marked AS (
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN a.ids ? t."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "issues" = CASE WHEN a.ids ? t."userId"::text THEN r."issues"
+            "status" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "issues" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'USER_CHANGED', 'message',
                 'The user ' || r."email" || ' was changed or removed after the file was checked; not updated.')) END
-          FROM todo t CROSS JOIN applied_ids a
+          FROM todo t
           WHERE r.ctid = t.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = t."rowNumber"
           RETURNING r."status", r."userId", r."email", r."changes"
         ), audited AS (
