@@ -16,8 +16,8 @@ import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import type { Database } from "./database.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;
-/** COPY, for repositories used outside a transaction. */
-type Bulk = Pick<Database, "copy">;
+/** COPY and plain SQL (no Prisma in between), for repositories used outside a transaction. */
+type Bulk = Pick<Database, "copy" | "sql">;
 
 const asBatch = (row: unknown) => row as ImportBatch;
 
@@ -28,26 +28,6 @@ const ROWS_PER_STATEMENT = 1_000;
 
 /** JSON text for a jsonb parameter: PGlite and pg both take it as text and cast. */
 const json = (value: unknown) => JSON.stringify(value);
-
-/** An ImportRow's stored values, in IMPORT_ROW_COLUMNS order (jsonb columns as JSON text). */
-function rowValues(batchId: string, v: RowVerdict): (string | number | null)[] {
-  return [
-    batchId,
-    v.rowNumber,
-    v.status,
-    v.fields.email,
-    v.fields.name,
-    v.fields.group,
-    v.ready ? v.ready.value.role : v.fields.role,
-    v.fields.exchangeDomain,
-    v.fields.exchangeUsername,
-    v.ready?.groupId ?? null,
-    json(v.issues),
-    // Updates: the user, and what they were when checked (the change applies only if they still are).
-    v.update?.userId ?? null,
-    v.update ? json({ before: v.update.before, changes: v.update.changes }) : null,
-  ];
-}
 
 const IMPORT_ROW_COLUMNS = [
   "batchId",
@@ -66,29 +46,53 @@ const IMPORT_ROW_COLUMNS = [
 ] as const;
 
 /** A CSV cell for COPY: NULL unquoted and empty, any text quoted (so "" stays an empty string). */
-const copyCell = (value: string | number | null) =>
-  value === null ? "" : typeof value === "number" ? String(value) : `"${value.replaceAll('"', '""')}"`;
+const copyCell = (value: string | null) => (value === null ? "" : value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`);
 
-/** The verdicts as COPY's CSV input. */
+/** The verdicts as COPY's CSV input, in IMPORT_ROW_COLUMNS order (as insertRowSlice stores them). */
 function rowsCsv(batchId: string, verdicts: readonly RowVerdict[]): string {
   let csv = "";
-  for (const v of verdicts) csv += `${rowValues(batchId, v).map(copyCell).join(",")}\n`;
+  for (const v of verdicts) {
+    const f = v.fields;
+    const role = v.ready ? v.ready.value.role : f.role;
+    const changes = v.update ? json({ before: v.update.before, changes: v.update.changes }) : null;
+    csv += `${batchId},${v.rowNumber},${v.status},${copyCell(f.email)},${copyCell(f.name)},${copyCell(f.group)},${copyCell(role)},${copyCell(f.exchangeDomain)},${copyCell(f.exchangeUsername)},${v.ready?.groupId ?? ""},${copyCell(json(v.issues))},${v.update?.userId ?? ""},${copyCell(changes)}\n`;
+  }
   return csv;
 }
 
 /** One INSERT … SELECT FROM jsonb_to_recordset of up to ROWS_PER_STATEMENT verdicts (inside a transaction). */
 async function insertRowSlice(db: Client, batchId: string, verdicts: readonly RowVerdict[]): Promise<void> {
   if (verdicts.length === 0) return;
-  const records = verdicts.map((v) => {
-    const [, n, s, e, nm, g, r, d, u, gid, , uid] = rowValues(batchId, v);
-    return { n, s, e, nm, g, r, d, u, gid, i: v.issues, uid, ch: v.update ? { before: v.update.before, changes: v.update.changes } : null };
-  });
+  const records = verdicts.map((v) => ({
+    n: v.rowNumber,
+    s: v.status,
+    e: v.fields.email,
+    nm: v.fields.name,
+    g: v.fields.group,
+    r: v.ready ? v.ready.value.role : v.fields.role,
+    d: v.fields.exchangeDomain,
+    u: v.fields.exchangeUsername,
+    gid: v.ready?.groupId ?? null,
+    i: v.issues,
+    // Updates: the user, and what they were when checked (the change applies only if they still are).
+    uid: v.update?.userId ?? null,
+    ch: v.update ? { before: v.update.before, changes: v.update.changes } : null,
+  }));
   await db.$executeRaw`
     INSERT INTO "ImportRow" ("batchId", "rowNumber", "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername", "groupId", "issues", "userId", "changes")
     SELECT ${batchId}::uuid, x.n, x.s::"ImportRowStatus", x.e, x.nm, x.g, x.r, x.d, x.u, x.gid::uuid, x.i, x.uid::uuid, x.ch
     FROM jsonb_to_recordset(${json(records)}::jsonb)
       AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb, uid text, ch jsonb)`;
 }
+
+const EXISTING_USERS_SQL = `
+  SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
+  FROM unnest($1::text[]) AS e("email")
+    CROSS JOIN LATERAL (
+      SELECT x."id", x."email", x."name", x."groupId", x."role"::text AS "role", x."exchangeDomain", x."exchangeUsername"
+      FROM "User" x WHERE x."email" = e."email" LIMIT 1
+    ) u
+    JOIN "Group" g ON g."id" = u."groupId"`;
 
 /** The batch as RETURNING gave it, without the counts the chunk statements add to it. */
 function batchOf<K extends string>(row: ImportBatch & Record<K, unknown>, extra: readonly K[]): ImportBatch {
@@ -172,14 +176,11 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
       // One index probe per email, whatever the planner thinks: with `= ANY` of a few thousand
       // emails, or a plain join with the list, PostgreSQL prefers to scan and hash the whole
       // table, on every core (measured 5-20× slower); a LATERAL … LIMIT 1 cannot be turned into that.
-      const rows = await db.$queryRaw<ExistingUser[]>`
-        SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
-        FROM unnest(${[...emails]}::text[]) AS e("email")
-          CROSS JOIN LATERAL (
-            SELECT x."id", x."email", x."name", x."groupId", x."role"::text AS "role", x."exchangeDomain", x."exchangeUsername"
-            FROM "User" x WHERE x."email" = e."email" LIMIT 1
-          ) u
-          JOIN "Group" g ON g."id" = u."groupId"`;
+      const list = [...emails];
+      const rows = bulk
+        ? // Outside a transaction: straight to the driver (Prisma compiles each list into its query).
+          await bulk.sql.query<ExistingUser>(EXISTING_USERS_SQL, [list])
+        : await db.$queryRawUnsafe<ExistingUser[]>(EXISTING_USERS_SQL, list);
       return new Map(rows.map((r) => [r.email, r]));
     },
 

@@ -115,8 +115,8 @@ function processedEventRepository(db: Client): ProcessedEventRepository {
   };
 }
 
-/** The repositories over `db`; `bulk` (COPY) only outside transactions, where it cannot break their atomicity. */
-function repositories(db: Client, bulk?: Pick<Database, "copy">): Repositories {
+/** The repositories over `db`; `bulk` (COPY, plain SQL) only outside transactions, where it cannot break their atomicity. */
+function repositories(db: Client, bulk?: Pick<Database, "copy" | "sql">): Repositories {
   return {
     users: translated(userRepository(db)),
     groups: translated(groupRepository(db)),
@@ -137,7 +137,10 @@ export interface StoreOptions {
 }
 
 /** The core's Store over an open database. */
-export function createStore(db: Pick<Database, "prisma" | "kind" | "copy">, { transactionTimeoutMs = 60_000 }: StoreOptions = {}): Store {
+export function createStore(
+  db: Pick<Database, "prisma" | "kind" | "copy" | "sql">,
+  { transactionTimeoutMs = 60_000 }: StoreOptions = {},
+): Store {
   const { prisma } = db;
   return {
     ...repositories(prisma, db),
