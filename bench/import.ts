@@ -34,88 +34,18 @@ import { createRowValidator } from "../src/csv/validate.ts";
 import { type Database, PGLITE_OPTIONS } from "../src/db/database.ts";
 import { openMigratedDatabase } from "../src/db/open.ts";
 import { createStore } from "../src/db/store.ts";
+import { GROUPS, generateFile, seedExistingUsers } from "./data.ts";
 
 type Kind = "pglite" | "postgresql";
 
 const ROWS = Number(process.env.ROWS ?? 150_000);
 const EXISTING = Number(process.env.EXISTING ?? 100_000);
-const GROUPS = ["Finance", "Engineering", "Warehouse", "Leadership", "Help Desk", "Field Sales", "Legal Ops", "Support"];
-const FIRST = [
-  "François",
-  "Zsófia",
-  "Bjørn",
-  "Øystein",
-  "Ümit",
-  "Jiří",
-  "Eun-ji",
-  "Rūta",
-  "Nuria",
-  "小林",
-  "王",
-  "Amélie",
-  "Kwame",
-  "Saoirse",
-  "Grzegorz",
-  "Lucía",
-];
-const LAST = [
-  "Castañeda",
-  "Ivanović",
-  "Grünewald",
-  "Hernández, Jr.",
-  "Lefèvre",
-  "D'Angelo",
-  "Østergaard",
-  "Åberg",
-  "佐藤",
-  "Nowak",
-  "Jäger",
-  "Bergström",
-];
 const ADMIN = { email: "bench.admin@corp.example.org", platform: "slack" as const };
 const APPROVER = { email: "bench.approver@corp.example.org", platform: "slack" as const };
 const TARGETS: Record<Kind, { summary?: number; create: number; rss: number }> = {
   postgresql: { summary: 5, create: 8, rss: 450 },
   pglite: { create: 12, rss: 600 },
 };
-
-/** The CSV and how many rows of each kind it has. */
-function generateFile(rows: number): { text: string; bad: number; duplicates: number; taken: number } {
-  const lines = ["Email ID,Name,Group,Role,Exchange Domain,Exchange Username"];
-  let bad = 0;
-  let duplicates = 0;
-  let taken = 0;
-  const cell = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  for (let i = 0; i < rows; i++) {
-    const name = `${FIRST[i % FIRST.length]} ${LAST[(i * 7) % LAST.length]}`;
-    let email = `user${i}@corp.example.org`;
-    let group = GROUPS[i % GROUPS.length]!;
-    let role = i % 50 === 0 ? "Administrator" : "User";
-    let exchange = i % 3 === 0 ? ["CORPNET", `user${i}`] : ["", ""];
-    const r = i % 100;
-    if (r === 7) {
-      email = `user${i}@@corp.example.org`;
-      bad++;
-    } else if (r === 17) {
-      group = "Nonexistent";
-      bad++;
-    } else if (r === 27) {
-      role = "Superuser";
-      bad++;
-    } else if (r === 37) {
-      exchange = ["CORPNET", ""];
-      bad++;
-    } else if (r === 47) {
-      email = `USER${i - 1}@corp.example.org`;
-      duplicates++;
-    } else if (r === 57 && i < EXISTING) {
-      email = `existing${i}@corp.example.org`;
-      taken++;
-    }
-    lines.push([email, name, group, role, ...exchange].map(cell).join(","));
-  }
-  return { text: `${lines.join("\r\n")}\r\n`, bad, duplicates, taken };
-}
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 // This process's CPU time (user + system) since `since`: steadier than the clock on a busy machine.
@@ -164,10 +94,7 @@ async function seed(target: Target): Promise<Record<string, number>> {
     const core = createCore({ files: csvImportFormat, store: createStore(db), now: () => new Date() });
     await core.ensureBootstrapAdmins({ emails: [ADMIN.email, APPROVER.email] });
     for (const name of GROUPS) await core.addGroup({ actor: ADMIN, input: { name } });
-    await db.sql.exec(`
-      INSERT INTO "User" ("email", "name", "role", "groupId", "createdBy")
-      SELECT 'existing' || n || '@corp.example.org', 'Existing ' || n, 'USER', (SELECT "id" FROM "Group" WHERE "name" = 'Finance'), 'bench'
-      FROM generate_series(0, ${EXISTING - 1}) AS n`);
+    await seedExistingUsers(db, EXISTING);
     return {};
   } finally {
     await db.close();
@@ -308,7 +235,7 @@ if (role) {
 } else {
   const dir = await mkdtemp(path.join(tmpdir(), "hms-bench-file-"));
   const path_ = path.join(dir, "users.csv");
-  const generated = generateFile(ROWS);
+  const generated = generateFile(ROWS, { existing: EXISTING });
   await writeFile(path_, generated.text);
   const f = (s: number) => `${s.toFixed(2)} s`.padEnd(9);
   try {

@@ -118,8 +118,20 @@ function recordOf(batch: ImportBatch, platform: PlatformName): ConversationRecor
 
 const sameRef = (a: MessageRef, b: MessageRef) => JSON.stringify(a) === JSON.stringify(b);
 
-/** A creation's progress edits on each platform: the throttle, and the count last shown. */
-type ProgressState = Map<PlatformName, { throttle: Throttle; shown?: number }>;
+/** Resolves once the progress edits under way (and waiting) are done. */
+async function progressShown(state: ProgressState): Promise<void> {
+  await Promise.all([...state.values()].map((s) => s.edits));
+}
+
+/**
+ * A creation's progress edits on each platform: the throttle, the count last shown, and the
+ * edits under way (one at a time, in order) with those waiting for them.
+ */
+type ProgressState = Map<PlatformName, { throttle: Throttle; shown?: number; edits?: Promise<void>; waiting: { content: Message }[] }>;
+
+// Progress edits waiting behind the one under way, at most: past that (a platform slower than
+// the throttle), the newest progress replaces the last one waiting.
+const MAX_WAITING_EDITS = 2;
 
 export class ImportFlow {
   /** Progress of creations the background job resumed, by batch. */
@@ -717,9 +729,10 @@ export class ImportFlow {
         actor,
         batchId: batch.id,
         chunkSize: this.options.chunkSize,
+        // Not awaited: the next chunk does not wait for the platform (an edit takes 100-300 ms).
         onProgress: (p) => {
           if (p.ended) end.batch = p.batch;
-          return this.showProgress(p, state);
+          void this.showProgress(p, state);
         },
       });
     } catch (error) {
@@ -742,7 +755,8 @@ export class ImportFlow {
         );
       }
     } finally {
-      // The final state always goes out, whatever happened in between; then the results.
+      // The final state always goes out, whatever happened in between: after the progress edits; then the results.
+      await progressShown(state);
       await this.refreshQuietly(batch.id);
       if (end.batch?.kind === "import") await this.attachResults(end.batch, { surface, who });
     }
@@ -751,24 +765,41 @@ export class ImportFlow {
   private progressState(): ProgressState {
     const state: ProgressState = new Map();
     for (const platform of this.surfaces.keys()) {
-      state.set(platform, { throttle: new Throttle(this.options.progressIntervalMs ?? 1000, this.options.now ?? Date.now) });
+      state.set(platform, { throttle: new Throttle(this.options.progressIntervalMs ?? 1000, this.options.now ?? Date.now), waiting: [] });
     }
     return state;
   }
 
-  private async showProgress(progress: CreationProgress, state: ProgressState): Promise<void> {
-    if (progress.batch.status !== "CREATING") return;
-    const view = importMessage({ batch: progress.batch, attention: [], progress: { done: progress.done, total: progress.total } });
+  /** Edits the summaries with the progress (throttled); resolves once these edits are done. */
+  private showProgress(progress: CreationProgress, state: ProgressState): Promise<void> {
+    if (progress.batch.status !== "CREATING") return Promise.resolve();
+    let view: Message | undefined;
+    const edits: Promise<void>[] = [];
     for (const [platform, record] of recordsOf(progress.batch)) {
       const surface = this.surfaces.get(platform);
       const shown = state.get(platform);
-      if (!surface || !shown || !record.summary || progress.done === shown.shown || !shown.throttle.ready()) continue;
+      const ref = record.summary;
+      if (!surface || !shown || !ref || progress.done === shown.shown || !shown.throttle.ready()) continue;
       shown.shown = progress.done;
+      view ??= importMessage({ batch: progress.batch, attention: [], progress: { done: progress.done, total: progress.total } });
+      const last = shown.waiting.at(-1);
+      if (last && shown.waiting.length >= MAX_WAITING_EDITS) {
+        last.content = view;
+        edits.push(shown.edits!);
+        continue;
+      }
+      const edit = { content: view };
+      shown.waiting.push(edit);
       // A rate-limited progress edit is skipped: the next one, or the final state, follows.
-      await surface
-        .edit(record.summary, view)
-        .catch((error: unknown) => this.failure(surface, error, { batch: progress.batch.code, while: "updating an import message" }));
+      shown.edits = (shown.edits ?? Promise.resolve()).then(async () => {
+        shown.waiting.shift();
+        await surface
+          .edit(ref, edit.content)
+          .catch((error: unknown) => this.failure(surface, error, { batch: progress.batch.code, while: "updating an import message" }));
+      });
+      edits.push(shown.edits);
     }
+    return Promise.all(edits).then(() => {});
   }
 
   // ------------------------------------------------------------------ background jobs
@@ -777,7 +808,9 @@ export class ImportFlow {
   async resumedProgress(progress: CreationProgress): Promise<void> {
     const id = progress.batch.id;
     if (progress.batch.status !== "CREATING") {
+      const state = this.resumed.get(id);
       this.resumed.delete(id);
+      if (state) await progressShown(state);
       await this.refreshQuietly(id);
       // Not awaited: the job that finished the batch need not wait for the file.
       if (progress.ended && progress.batch.kind === "import")

@@ -5,7 +5,7 @@
  */
 import type { FieldIssue, UserField } from "../core/errors.ts";
 import type { ExistingUser, RowVerdict } from "../core/import/files.ts";
-import { fieldIssue, groupKey, userInputSchema, type ValidUserFields, validateUserFields } from "../core/schemas.ts";
+import { fieldIssue, groupKey, type RawUserFields, trimmedUserFields, type ValidUserFields, validateUserFields } from "../core/schemas.ts";
 import { type Group, ROLE_LABELS, type UserChanges } from "../core/types.ts";
 import { COLUMN_FIELDS, type CsvRow, type DirectoryView, type RowValidator, TEMPLATE_COLUMNS, type ValidationCounts } from "./types.ts";
 
@@ -20,6 +20,8 @@ const COLUMN_OF = Object.fromEntries(TEMPLATE_COLUMNS.map((column) => [COLUMN_FI
 
 interface Pending {
   row: CsvRow;
+  /** The cells as judged for a new user (trimmed, "-" in an Exchange cell as blank). */
+  judged: RawUserFields;
   value: ValidUserFields;
   issues: FieldIssue[];
   group: Group | undefined;
@@ -74,7 +76,7 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
   };
 
   /** The field rules and the group, on cells as given (`raw`); byte problems first: they may be why a rule fails. */
-  function judge(raw: ReturnType<typeof userInputSchema.parse>, byteIssues: FieldIssue[]) {
+  function judge(raw: RawUserFields, byteIssues: FieldIssue[]) {
     const { value, issues } = validateUserFields(raw);
     issues.unshift(...byteIssues);
     let group: Group | undefined;
@@ -89,7 +91,7 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
   }
 
   function check(row: CsvRow): Pending {
-    const raw = userInputSchema.parse(row.fields);
+    const raw = trimmedUserFields(row.fields);
     const byteIssues = [
       ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
       ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
@@ -107,7 +109,7 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
       if (first === undefined || first > row.rowNumber) firstRow.set(email, row.rowNumber);
       else if (first < row.rowNumber) issues.push(fieldIssue("email", "EMAIL_DUPLICATE_IN_FILE", String(first)));
     }
-    return { row, value, issues, group, email, byteIssues };
+    return { row, judged: forCreate, value, issues, group, email, byteIssues };
   }
 
   /**
@@ -115,7 +117,7 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
    * "-" in an Exchange cell clears the account; the rest must pass the rules as for a new user.
    */
   function checkUpdate(p: Pending, user: ExistingUser): RowVerdict {
-    const raw = userInputSchema.parse(p.row.fields);
+    const raw = trimmedUserFields(p.row.fields);
     const clear = raw.exchangeDomain === CLEAR_CELL || raw.exchangeUsername === CLEAR_CELL;
     const keep = !clear && !raw.exchangeDomain && !raw.exchangeUsername;
     const adjusted = {
@@ -124,9 +126,11 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
       exchangeDomain: clear ? "" : keep ? (user.exchangeDomain ?? "") : raw.exchangeDomain,
       exchangeUsername: clear ? "" : keep ? (user.exchangeUsername ?? "") : raw.exchangeUsername,
     };
-    const { value, issues, group } = judge(adjusted, p.byteIssues);
-    // A duplicate found by check() still counts.
-    issues.push(...p.issues.filter((i) => i.code === "EMAIL_DUPLICATE_IN_FILE"));
+    // Cells that read the same as for a new user (an export's rows mostly do) were judged by
+    // check() already, its duplicate included; otherwise again, keeping a duplicate it found.
+    const same = (Object.keys(adjusted) as (keyof RawUserFields)[]).every((k) => adjusted[k] === p.judged[k]);
+    const { value, issues, group } = same ? { value: p.value, issues: [...p.issues], group: p.group } : judge(adjusted, p.byteIssues);
+    if (!same) issues.push(...p.issues.filter((i) => i.code === "EMAIL_DUPLICATE_IN_FILE"));
     sortIssues(issues);
     const fields = shownFields(p.row, value, group, issues);
     counts.dataRows++;

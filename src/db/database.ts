@@ -1,7 +1,10 @@
 import { mkdir } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
@@ -21,6 +24,12 @@ export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
   sql: SqlRunner;
+  /**
+   * Bulk load outside any transaction: `csv` (CSV text, one line per row, NULL as an unquoted
+   * empty cell) into `table (columns)` with one COPY. PostgreSQL: COPY FROM STDIN on a pooled
+   * connection; PGlite: COPY FROM '/dev/blob'.
+   */
+  copy(table: string, columns: readonly string[], csv: string): Promise<void>;
   /** Runs `work` holding an exclusive, cross-process lock (PostgreSQL advisory lock). */
   withExclusiveLock<T>(key: number, work: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
@@ -64,6 +73,19 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     kind: "postgresql",
     prisma,
     sql: sqlFor(pool),
+    async copy(table, columns, csv) {
+      const client = await pool.connect();
+      let failed: unknown;
+      try {
+        await pipeline(Readable.from([csv]), client.query(copyFrom(copyStatement(table, columns, "STDIN"))));
+      } catch (error) {
+        failed = error;
+        throw error;
+      } finally {
+        // A connection whose COPY failed part-way is not handed out again.
+        client.release(failed instanceof Error ? failed : undefined);
+      }
+    },
     async withExclusiveLock(key, work) {
       const client = await pool.connect();
       try {
@@ -122,6 +144,9 @@ async function openPglite(options: { dataDir: string; lock?: DataDirLock } | { i
     kind: "pglite",
     prisma,
     sql,
+    async copy(table, columns, csv) {
+      await pglite.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
+    },
     // One process owns a PGlite data dir, so an in-process lock is all that is needed.
     withExclusiveLock: (_key, work) => {
       const run = lockTail.then(() => work(sql));
@@ -143,6 +168,9 @@ async function openPglite(options: { dataDir: string; lock?: DataDirLock } | { i
     }),
   };
 }
+
+const copyStatement = (table: string, columns: readonly string[], source: string) =>
+  `COPY "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) FROM ${source} WITH (FORMAT csv)`;
 
 /** The database could not be reached or opened; the message is one line for the operator. */
 export class DatabaseUnreachableError extends Error {

@@ -54,6 +54,14 @@ function errorChain(error: unknown, depth = 0): ErrorLink[] {
   return [e, ...errorChain(e.cause, depth + 1), ...errorChain(e.meta?.driverAdapterError, depth + 1)];
 }
 
+/** A unique violation (raw SQL included: Prisma's P2010 keeps the driver's 23505 in `meta`). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    uniqueViolationTarget(error) !== undefined ||
+    errorChain(error).some((e) => e.code === "23505" || e.code === "P2002" || e.kind === "UniqueConstraintViolation")
+  );
+}
+
 /** The database is down or the connection was lost (not a problem with the request). */
 function isUnreachable(error: unknown): boolean {
   return errorChain(error).some(

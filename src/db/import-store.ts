@@ -1,8 +1,9 @@
 /**
- * Import batches, rows and invitations in the database. Bulk paths are set-based SQL inside
- * one statement per chunk (row persistence via jsonb_to_recordset, account creation as an
- * INSERT … SELECT from the stored rows), not row-by-row: Prisma's query compiler, not the
- * database, is the bottleneck for createMany at this size.
+ * Import batches, rows and invitations in the database. Bulk paths are set-based SQL, one
+ * statement per chunk, not row-by-row: rows are staged with COPY outside transactions (inside
+ * one, via jsonb_to_recordset), accounts are created as an INSERT … SELECT from the stored rows
+ * whose RETURNING marks those rows in the same statement. Prisma's query compiler, not the
+ * database, is the bottleneck for createMany at this size, and for large parameters too.
  */
 
 import type { FieldIssue } from "../core/errors.ts";
@@ -12,8 +13,12 @@ import type { ImportBatch, ImportCounts, ImportRowRecord, InvitationToSend } fro
 import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
 import type { UserChanges } from "../core/types.ts";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { Database } from "./database.ts";
+import { isUniqueViolation } from "./errors.ts";
 
 type Client = PrismaClient | Prisma.TransactionClient;
+/** COPY and plain SQL (no Prisma in between), for repositories used outside a transaction. */
+type Bulk = Pick<Database, "copy" | "sql">;
 
 const asBatch = (row: unknown) => row as ImportBatch;
 
@@ -25,7 +30,38 @@ const ROWS_PER_STATEMENT = 1_000;
 /** JSON text for a jsonb parameter: PGlite and pg both take it as text and cast. */
 const json = (value: unknown) => JSON.stringify(value);
 
-/** One INSERT … SELECT FROM jsonb_to_recordset of up to ROWS_PER_STATEMENT verdicts. */
+const IMPORT_ROW_COLUMNS = [
+  "batchId",
+  "rowNumber",
+  "status",
+  "email",
+  "name",
+  "groupName",
+  "role",
+  "exchangeDomain",
+  "exchangeUsername",
+  "groupId",
+  "issues",
+  "userId",
+  "changes",
+] as const;
+
+/** A CSV cell for COPY: NULL unquoted and empty, any text quoted (so "" stays an empty string). */
+const copyCell = (value: string | null) => (value === null ? "" : value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`);
+
+/** The verdicts as COPY's CSV input, in IMPORT_ROW_COLUMNS order (as insertRowSlice stores them). */
+function rowsCsv(batchId: string, verdicts: readonly RowVerdict[]): string {
+  let csv = "";
+  for (const v of verdicts) {
+    const f = v.fields;
+    const role = v.ready ? v.ready.value.role : f.role;
+    const changes = v.update ? json({ before: v.update.before, changes: v.update.changes }) : null;
+    csv += `${batchId},${v.rowNumber},${v.status},${copyCell(f.email)},${copyCell(f.name)},${copyCell(f.group)},${copyCell(role)},${copyCell(f.exchangeDomain)},${copyCell(f.exchangeUsername)},${v.ready?.groupId ?? ""},${copyCell(json(v.issues))},${v.update?.userId ?? ""},${copyCell(changes)}\n`;
+  }
+  return csv;
+}
+
+/** One INSERT … SELECT FROM jsonb_to_recordset of up to ROWS_PER_STATEMENT verdicts (inside a transaction). */
 async function insertRowSlice(db: Client, batchId: string, verdicts: readonly RowVerdict[]): Promise<void> {
   if (verdicts.length === 0) return;
   const records = verdicts.map((v) => ({
@@ -50,7 +86,80 @@ async function insertRowSlice(db: Client, batchId: string, verdicts: readonly Ro
       AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb, uid text, ch jsonb)`;
 }
 
-export function importRepository(db: Client): ImportRepository {
+const EXISTING_USERS_SQL = `
+  SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
+  FROM unnest($1::text[]) AS e("email")
+    CROSS JOIN LATERAL (
+      SELECT x."id", x."email", x."name", x."groupId", x."role"::text AS "role", x."exchangeDomain", x."exchangeUsername"
+      FROM "User" x WHERE x."email" = e."email" LIMIT 1
+    ) u
+    JOIN "Group" g ON g."id" = u."groupId"`;
+
+/**
+ * One chunk of account creation: the READY rows among the `size` row numbers from the first
+ * READY row on (at most `size` rows, at least one while any is left), a range of the status
+ * index bounded whatever the planner estimates (on a batch it has no statistics for yet, an
+ * ORDER BY … LIMIT was planned as a sort of all the batch's READY rows, each chunk). New emails
+ * become users; the INSERT's RETURNING marks their rows CREATED without looking the emails up
+ * again, the others SKIPPED (taken by now). "checked": emails taken are looked up first (one
+ * index probe each) and left out of a plain INSERT; "on conflict": ON CONFLICT DO NOTHING.
+ */
+function createChunkSql(id: string, size: number, leaseUntil: Date, mode: "checked" | "on conflict"): Prisma.Sql {
+  const taken =
+    mode === "checked"
+      ? Prisma.sql`LEFT JOIN LATERAL (SELECT true AS taken FROM "User" u WHERE u."email" = r."email" LIMIT 1) t ON true`
+      : Prisma.sql`LEFT JOIN LATERAL (SELECT NULL::boolean AS taken) t ON true`;
+  const insert = mode === "checked" ? Prisma.sql`WHERE c.taken IS NOT TRUE` : Prisma.sql`ON CONFLICT ("email") DO NOTHING`;
+  return Prisma.sql`
+    WITH first AS MATERIALIZED (
+      SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY'
+    ), chunk AS MATERIALIZED (
+      SELECT r.ctid AS tid, r."rowNumber", r."email", r."name", r."role", r."groupId", r."exchangeDomain", r."exchangeUsername", t.taken
+      FROM "ImportRow" r ${taken}
+      WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
+        AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
+    ), batch AS (
+      SELECT "id", "kind", "requesterEmail" FROM "ImportBatch" WHERE "id" = ${id}::uuid
+    ), made AS (
+      INSERT INTO "User" ("email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy", "importBatchId")
+      SELECT c."email", c."name", c."role"::"Role", c."groupId", NULLIF(c."exchangeDomain", ''), NULLIF(c."exchangeUsername", ''),
+             (CASE WHEN b."kind" = 'add-user' THEN 'FORM' ELSE 'IMPORT' END)::"UserSource", b."requesterEmail", b."id"
+      FROM chunk c CROSS JOIN batch b
+      ${insert}
+      RETURNING "id", "email"
+    ), made_ids AS MATERIALIZED (
+      -- email → id, looked up per row: a join of the two CTEs is planned on estimates that
+      -- know nothing of them (a nested loop over both measured 20 s per chunk). Read once
+      -- (a sub-select), not joined: a join copies the map for every row.
+      SELECT coalesce(jsonb_object_agg("email", "id"), '{}'::jsonb) AS ids FROM made
+    ), marked AS (
+      UPDATE "ImportRow" r SET
+        "status" = CASE WHEN (SELECT ids FROM made_ids) ? c."email" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+        "userId" = ((SELECT ids FROM made_ids) ->> c."email")::uuid,
+        "issues" = CASE WHEN (SELECT ids FROM made_ids) ? c."email" THEN r."issues"
+          ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'EMAIL_TAKEN', 'message', 'A user with Email ID ' || r."email" || ' was created in the meantime; skipped.')) END
+      FROM chunk c
+      WHERE r.ctid = c.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = c."rowNumber"
+      RETURNING r."status"
+    ), counted AS (
+      SELECT count(*) FILTER (WHERE "status" = 'CREATED')::int AS created, count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
+      FROM marked
+    )
+    UPDATE "ImportBatch" b SET "createdRows" = b."createdRows" + c.created, "skippedRows" = b."skippedRows" + c.skipped,
+      "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
+    FROM counted c WHERE b."id" = ${id}::uuid
+    RETURNING b.*, c.created, c.skipped`;
+}
+
+/** The batch as RETURNING gave it, without the counts the chunk statements add to it. */
+function batchOf<K extends string>(row: ImportBatch & Record<K, unknown>, extra: readonly K[]): ImportBatch {
+  const batch = { ...row } as Record<string, unknown>;
+  for (const key of extra) delete batch[key];
+  return batch as unknown as ImportBatch;
+}
+
+/** The import repository over `db`; with `bulk` (outside transactions), rows are staged with COPY. */
+export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
   return {
     findById: async (id) => asBatch(await db.importBatch.findUnique({ where: { id } })),
     findByCode: async (code) => asBatch(await db.importBatch.findUnique({ where: { code: code.trim().toUpperCase() } })),
@@ -71,6 +180,9 @@ export function importRepository(db: Client): ImportRepository {
       (await db.importBatch.deleteMany({ where: { status: "FAILED", dataRows: 0, createdAt: { lt: before } } })).count,
 
     async insertRows(batchId, verdicts) {
+      if (verdicts.length === 0) return;
+      // One COPY: no JSON to build and parse, no parameter through Prisma's query compiler.
+      if (bulk) return bulk.copy("ImportRow", IMPORT_ROW_COLUMNS, rowsCsv(batchId, verdicts));
       for (let from = 0; from < verdicts.length; from += ROWS_PER_STATEMENT) {
         await insertRowSlice(db, batchId, verdicts.slice(from, from + ROWS_PER_STATEMENT));
       }
@@ -118,9 +230,14 @@ export function importRepository(db: Client): ImportRepository {
 
     async existingUsers(emails) {
       if (emails.length === 0) return new Map();
-      const rows = await db.$queryRaw<ExistingUser[]>`
-        SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role"::text AS "role", u."exchangeDomain", u."exchangeUsername"
-        FROM "User" u JOIN "Group" g ON g."id" = u."groupId" WHERE u."email" = ANY(${[...emails]}::text[])`;
+      // One index probe per email, whatever the planner thinks: with `= ANY` of a few thousand
+      // emails, or a plain join with the list, PostgreSQL prefers to scan and hash the whole
+      // table, on every core (measured 5-20× slower); a LATERAL … LIMIT 1 cannot be turned into that.
+      const list = [...emails];
+      const rows = bulk
+        ? // Outside a transaction: straight to the driver (Prisma compiles each list into its query).
+          await bulk.sql.query<ExistingUser>(EXISTING_USERS_SQL, [list])
+        : await db.$queryRawUnsafe<ExistingUser[]>(EXISTING_USERS_SQL, list);
       return new Map(rows.map((r) => [r.email, r]));
     },
 
@@ -225,106 +342,90 @@ export function importRepository(db: Client): ImportRepository {
     },
 
     async createChunk(id, owner, size, leaseUntil) {
-      // The lease check and the chunk are one statement list in one transaction: a worker
-      // that lost its lease writes nothing.
+      // The lease check and the chunk are two statements in one transaction: a worker that lost
+      // its lease writes nothing, and the chunk's snapshot is taken once the lease is held.
       const [lease] = await db.$queryRaw<{ id: string }[]>`
         SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
       if (!lease) return null;
-      // The chunk: the next `size` READY rows, bounded by row number.
-      const [bound] = await db.$queryRaw<{ last: number | null }[]>`
-        SELECT max("rowNumber")::int AS last FROM (
-          SELECT "rowNumber" FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY' ORDER BY "rowNumber" LIMIT ${size}
-        ) AS next`;
-      const last = bound?.last ?? null;
-      if (last === null) {
-        const [unchanged] = await db.$queryRaw<ImportBatch[]>`SELECT * FROM "ImportBatch" WHERE "id" = ${id}::uuid`;
-        return { created: 0, skipped: 0, batch: unchanged! };
+      // Emails already taken are known before the INSERT, so it needs no ON CONFLICT (whose
+      // speculative insertion measured ~40% of the chunk). One taken since that look (another
+      // import, the form, at the same moment) fails the INSERT: then the chunk is written again
+      // with ON CONFLICT DO NOTHING, from a savepoint.
+      await db.$executeRaw`SAVEPOINT hms_chunk`;
+      let row: (ImportBatch & { created: number; skipped: number }) | undefined;
+      try {
+        [row] = await db.$queryRaw<(ImportBatch & { created: number; skipped: number })[]>(createChunkSql(id, size, leaseUntil, "checked"));
+        await db.$executeRaw`RELEASE SAVEPOINT hms_chunk`;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
+        [row] = await db.$queryRaw<(ImportBatch & { created: number; skipped: number })[]>(
+          createChunkSql(id, size, leaseUntil, "on conflict"),
+        );
       }
-      await db.$executeRaw`
-        INSERT INTO "User" ("email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy", "importBatchId")
-        SELECT r."email", r."name", r."role"::"Role", r."groupId", NULLIF(r."exchangeDomain", ''), NULLIF(r."exchangeUsername", ''),
-               (CASE WHEN b."kind" = 'add-user' THEN 'FORM' ELSE 'IMPORT' END)::"UserSource", b."requesterEmail", b."id"
-        FROM "ImportRow" r JOIN "ImportBatch" b ON b."id" = r."batchId"
-        WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' AND r."rowNumber" <= ${last}
-        ON CONFLICT ("email") DO NOTHING`;
-      // Every email of the chunk is a user now: ours (this batch made it) or someone else's.
-      const [counts] = await db.$queryRaw<{ created: number; skipped: number }[]>`
-        WITH marked AS (
-          UPDATE "ImportRow" r SET
-            "status" = CASE WHEN u."importBatchId" = r."batchId" THEN 'CREATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "userId" = CASE WHEN u."importBatchId" = r."batchId" THEN u."id" END,
-            "issues" = CASE WHEN u."importBatchId" = r."batchId" THEN r."issues"
-              ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'EMAIL_TAKEN', 'message', 'A user with Email ID ' || r."email" || ' was created in the meantime; skipped.')) END
-          FROM "User" u
-          WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY' AND r."rowNumber" <= ${last} AND u."email" = r."email"
-          RETURNING r."status"
-        )
-        SELECT count(*) FILTER (WHERE "status" = 'CREATED')::int AS created,
-               count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
-        FROM marked`;
-      const created = Number(counts?.created ?? 0);
-      const skipped = Number(counts?.skipped ?? 0);
-      const [batch] = await db.$queryRaw<ImportBatch[]>`
-        UPDATE "ImportBatch" SET "createdRows" = "createdRows" + ${created}, "skippedRows" = "skippedRows" + ${skipped},
-          "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
-        WHERE "id" = ${id}::uuid RETURNING *`;
-      return { created, skipped, batch: batch! };
+      return { created: Number(row!.created), skipped: Number(row!.skipped), batch: batchOf(row!, ["created", "skipped"]) };
     },
 
     async updateChunk(id, owner, size, leaseUntil, audit) {
       const [lease] = await db.$queryRaw<{ code: string }[]>`
         SELECT "code" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
       if (!lease) return null;
-      const [bound] = await db.$queryRaw<{ last: number | null }[]>`
-        SELECT max("rowNumber")::int AS last FROM (
-          SELECT "rowNumber" FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE' ORDER BY "rowNumber" LIMIT ${size}
-        ) AS next`;
-      const last = bound?.last ?? null;
-      if (last === null) {
-        const [unchanged] = await db.$queryRaw<ImportBatch[]>`SELECT * FROM "ImportBatch" WHERE "id" = ${id}::uuid`;
-        return { updated: 0, skipped: 0, batch: unchanged! };
-      }
-      // Each user changes only if they are still as the file was checked against; each change is
-      // audited with its old and new values, in this transaction.
-      const [counts] = await db.$queryRaw<{ updated: number; skipped: number }[]>`
-        WITH todo AS (
-          SELECT * FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE' AND "rowNumber" <= ${last}
+      // The UPDATE rows among the next `size` row numbers (as in createChunk). Each user changes
+      // only if they are still as the file was checked against; each change is audited with its
+      // old and new values, in this statement.
+      const [row] = await db.$queryRaw<(ImportBatch & { updated: number; skipped: number })[]>`
+        WITH first AS MATERIALIZED (
+          SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE'
+        ), todo AS MATERIALIZED (
+          SELECT r.ctid AS tid, r."rowNumber", r."userId", r."name", r."groupId", r."role", r."exchangeDomain", r."exchangeUsername", r."changes"
+          FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'UPDATE'
+            AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
+        ), targets AS MATERIALIZED (
+          -- Each user still as the file was checked against, probed by id (not a hash of the
+          -- whole table, whatever the planner estimates); updated below by its row's ctid.
+          SELECT t.*, x.tid AS "userTid" FROM todo t CROSS JOIN LATERAL (
+            SELECT u.ctid AS tid FROM "User" u
+            WHERE u."id" = t."userId"
+              AND u."name" = t."changes"->'before'->>'name'
+              AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
+              AND u."role"::text = t."changes"->'before'->>'role'
+              AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
+              AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
+            LIMIT 1
+          ) x
         ), applied AS (
+          -- A user changed since this statement began is not found by its old ctid: skipped.
           UPDATE "User" u SET "name" = t."name", "groupId" = t."groupId", "role" = t."role"::"Role",
             "roleSince" = CASE WHEN u."role"::text = t."role" THEN u."roleSince" ELSE now() END,
             "exchangeDomain" = NULLIF(t."exchangeDomain", ''), "exchangeUsername" = NULLIF(t."exchangeUsername", ''), "updatedAt" = now()
-          FROM todo t
-          WHERE u."id" = t."userId"
-            AND u."name" = t."changes"->'before'->>'name'
-            AND u."groupId" = (t."changes"->'before'->>'groupId')::uuid
-            AND u."role"::text = t."changes"->'before'->>'role'
-            AND u."exchangeDomain" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeDomain'
-            AND u."exchangeUsername" IS NOT DISTINCT FROM t."changes"->'before'->>'exchangeUsername'
+          FROM targets t
+          WHERE u.ctid = t."userTid" AND u."id" = t."userId"
           RETURNING u."id"
+        ), applied_ids AS MATERIALIZED (
+          SELECT coalesce(jsonb_object_agg("id", true), '{}'::jsonb) AS ids FROM applied
         ), marked AS (
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN r."userId" IN (SELECT "id" FROM applied) THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "issues" = CASE WHEN r."userId" IN (SELECT "id" FROM applied) THEN r."issues"
+            "status" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "issues" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'USER_CHANGED', 'message',
                 'The user ' || r."email" || ' was changed or removed after the file was checked; not updated.')) END
-          FROM todo t WHERE r."batchId" = t."batchId" AND r."rowNumber" = t."rowNumber"
+          FROM todo t
+          WHERE r.ctid = t.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = t."rowNumber"
           RETURNING r."status", r."userId", r."email", r."changes"
         ), audited AS (
           INSERT INTO "AuditEvent" ("actor", "action", "subject", "details")
           SELECT ${audit.actor}::text, 'user.update', m."email",
             ${json(audit.details)}::jsonb || jsonb_build_object('userId', m."userId", 'batchId', ${id}::text, 'import', ${lease.code}::text, 'changes', m."changes"->'changes')
           FROM marked m WHERE m."status" = 'UPDATED'
+        ), counted AS (
+          SELECT count(*) FILTER (WHERE "status" = 'UPDATED')::int AS updated, count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
+          FROM marked
         )
-        SELECT count(*) FILTER (WHERE "status" = 'UPDATED')::int AS updated,
-               count(*) FILTER (WHERE "status" = 'SKIPPED')::int AS skipped
-        FROM marked`;
-      const updated = Number(counts?.updated ?? 0);
-      const skipped = Number(counts?.skipped ?? 0);
-      const [batch] = await db.$queryRaw<ImportBatch[]>`
-        UPDATE "ImportBatch" SET "updatedRows" = "updatedRows" + ${updated}, "skippedRows" = "skippedRows" + ${skipped},
+        UPDATE "ImportBatch" b SET "updatedRows" = b."updatedRows" + c.updated, "skippedRows" = b."skippedRows" + c.skipped,
           "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
-        WHERE "id" = ${id}::uuid RETURNING *`;
-      return { updated, skipped, batch: batch! };
+        FROM counted c WHERE b."id" = ${id}::uuid
+        RETURNING b.*, c.updated, c.skipped`;
+      return { updated: Number(row!.updated), skipped: Number(row!.skipped), batch: batchOf(row!, ["updated", "skipped"]) };
     },
 
     async completeCreation(id, owner) {

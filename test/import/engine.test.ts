@@ -644,6 +644,51 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       ]);
     });
 
+    // Two sessions: PGlite has one connection.
+    it.runIf(kind === "postgresql")(
+      "an email another session takes while a chunk is written is skipped with the reason; the other rows are created once",
+      async () => {
+        const core = coreWith();
+        const batch = await approvedBatch(core, validRows(6, { prefix: "midchunk" }));
+        const finance = await t.db.prisma.group.findFirstOrThrow({ where: { name: "Finance" } });
+        const other = new pg.Client({ connectionString: t.url });
+        await other.connect();
+        try {
+          // Not committed yet when the chunk looks the emails up; committed while its INSERT waits for it.
+          await other.query("BEGIN");
+          await other.query(
+            `INSERT INTO "User" ("email", "name", "groupId", "createdBy") VALUES ('midchunk3@corp.example.org', 'Other', $1, 'other')`,
+            [finance.id],
+          );
+          const creating = core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
+          await waitForLockWait(other);
+          await other.query("COMMIT");
+          const { batch: done } = await creating;
+          // Six rows and the file's unique row: all but midchunk3 created.
+          expect(done).toMatchObject({ status: "CREATED", createdRows: 6, skippedRows: 1, failedRows: 0 });
+        } finally {
+          await other.end();
+        }
+        const rows = await t.db.prisma.importRow.findMany({
+          where: { batchId: batch.id, email: { startsWith: "midchunk" } },
+          orderBy: { rowNumber: "asc" },
+        });
+        expect(rows.map((r) => [r.email, r.status])).toEqual(
+          [0, 1, 2, 3, 4, 5].map((i) => [`midchunk${i}@corp.example.org`, i === 3 ? "SKIPPED" : "CREATED"]),
+        );
+        expect((rows[3]!.issues as { message: string }[])[0]?.message).toBe(
+          "A user with Email ID midchunk3@corp.example.org was created in the meantime; skipped.",
+        );
+        const users = await t.db.prisma.user.findMany({ where: { email: { startsWith: "midchunk" } } });
+        expect(users).toHaveLength(6);
+        expect(users.find((u) => u.email === "midchunk3@corp.example.org")).toMatchObject({ name: "Other", importBatchId: null });
+        expect(new Set(rows.filter((r) => r.userId).map((r) => r.userId))).toEqual(
+          new Set(users.filter((u) => u.importBatchId === batch.id).map((u) => u.id)),
+        );
+        expect(rows[3]!.userId).toBeNull();
+      },
+    );
+
     it("ends FAILED with the reason on a permanent error, keeping what was created; not retried", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(12, { prefix: "perm" }));
