@@ -224,7 +224,8 @@ async function viaSlack(bot: Bot, fake: FakeSlack, drive: Drive): Promise<Run> {
   const answered = await postSigned(eventsUrl, eventBody(event));
   if (answered.status !== 200) throw new Error(`the file event was answered ${answered.status}: ${answered.text}`);
   const [summary] = await fake.waitForCalls(
-    (c) => after(c) && c.method === "chat.postMessage" && c.args.thread_ts === ts && String(c.args.text).startsWith("Import IMP-"),
+    // A DM: the summary is posted in the conversation itself, not in a thread under the upload.
+    (c) => after(c) && c.method === "chat.postMessage" && c.args.channel === "D0ADMIN" && String(c.args.text).startsWith("Import IMP-"),
     1,
     TIMEOUT_MS,
     "the summary",
@@ -252,7 +253,6 @@ async function viaSlack(bot: Bot, fake: FakeSlack, drive: Drive): Promise<Run> {
           user,
           channel: "D0ADMIN",
           messageTs,
-          threadTs: ts,
           responseUrl: fake.responseUrl(),
           triggerId: `1234567890123.1111111111.${String(seq).padStart(32, "0")}`,
         }),
