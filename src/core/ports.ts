@@ -69,8 +69,8 @@ export interface Repositories {
 /** The repositories plus a unit of work: writes made through `tx` commit or roll back together. */
 export interface Store extends Repositories {
   /**
-   * How many bulk statements may run at once outside a transaction: more than 1 on a
-   * connection pool (PostgreSQL), 1 on a single connection (PGlite).
+   * How many bulk statements (or transactions, like account creation's chunks) may usefully
+   * run at once: more than 1 on a connection pool (PostgreSQL), 1 on a single connection (PGlite).
    */
   readonly concurrentStatements: number;
   /** `timeoutMs` bounds long bulk transactions (default: the store's, 60 s). */

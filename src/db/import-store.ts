@@ -86,6 +86,20 @@ async function insertRowSlice(db: Client, batchId: string, verdicts: readonly Ro
       AS x(n int, s text, e text, nm text, g text, r text, d text, u text, gid text, i jsonb, uid text, ch jsonb)`;
 }
 
+/**
+ * A batch's rows in row order: of some statuses ($2, an array literal as text, which both
+ * drivers pass as it is; null: all), after a row number ($3), at most $4 (null: all).
+ */
+const ROWS_SQL = `
+  SELECT "rowNumber", "status"::text AS "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername",
+    "issues", "changes" -> 'changes' AS "changes"
+  FROM "ImportRow"
+  WHERE "batchId" = $1::uuid AND ($2::text IS NULL OR "status" = ANY($2::text::"ImportRowStatus"[]))
+    AND ($3::int IS NULL OR "rowNumber" > $3::int)
+  ORDER BY "rowNumber" LIMIT $4::int`;
+
+type StoredRow = Omit<ImportRowRecord, "issues" | "changes"> & { issues: unknown; changes: unknown };
+
 const EXISTING_USERS_SQL = `
   SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
   FROM unnest($1::text[]) AS e("email")
@@ -96,28 +110,33 @@ const EXISTING_USERS_SQL = `
     JOIN "Group" g ON g."id" = u."groupId"`;
 
 /**
- * One chunk of account creation: the READY rows among the `size` row numbers from the first
- * READY row on (at most `size` rows, at least one while any is left), a range of the status
- * index bounded whatever the planner estimates (on a batch it has no statistics for yet, an
- * ORDER BY … LIMIT was planned as a sort of all the batch's READY rows, each chunk). New emails
- * become users; the INSERT's RETURNING marks their rows CREATED without looking the emails up
- * again, the others SKIPPED (taken by now). "checked": emails taken are looked up first (one
- * index probe each) and left out of a plain INSERT; "on conflict": ON CONFLICT DO NOTHING.
+ * One chunk of account creation: the READY rows among the `size` row numbers from `from` on,
+ * a range of the status index bounded whatever the planner estimates (on a batch it has no
+ * statistics for yet, an ORDER BY … LIMIT was planned as a sort of all the batch's READY rows,
+ * each chunk). New emails become users; the INSERT's RETURNING marks their rows CREATED without
+ * looking the emails up again, the others SKIPPED (taken by now). "checked": emails taken are
+ * looked up first (one index probe each) and left out of a plain INSERT; "on conflict": ON
+ * CONFLICT DO NOTHING. The batch's counts move, and its lease is renewed, only while `owner`
+ * holds it: no row returned means the lease was lost (the caller rolls the chunk back).
  */
-function createChunkSql(id: string, size: number, leaseUntil: Date, mode: "checked" | "on conflict"): Prisma.Sql {
+function createChunkSql(
+  id: string,
+  owner: string,
+  { from, size }: { from: number; size: number },
+  leaseUntil: Date,
+  mode: "checked" | "on conflict",
+): Prisma.Sql {
   const taken =
     mode === "checked"
       ? Prisma.sql`LEFT JOIN LATERAL (SELECT true AS taken FROM "User" u WHERE u."email" = r."email" LIMIT 1) t ON true`
       : Prisma.sql`LEFT JOIN LATERAL (SELECT NULL::boolean AS taken) t ON true`;
   const insert = mode === "checked" ? Prisma.sql`WHERE c.taken IS NOT TRUE` : Prisma.sql`ON CONFLICT ("email") DO NOTHING`;
   return Prisma.sql`
-    WITH first AS MATERIALIZED (
-      SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY'
-    ), chunk AS MATERIALIZED (
+    WITH chunk AS MATERIALIZED (
       SELECT r.ctid AS tid, r."rowNumber", r."email", r."name", r."role", r."groupId", r."exchangeDomain", r."exchangeUsername", t.taken
       FROM "ImportRow" r ${taken}
       WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
-        AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
+        AND r."rowNumber" >= ${from}::int AND r."rowNumber" < ${from + size}::int
     ), batch AS (
       SELECT "id", "kind", "requesterEmail" FROM "ImportBatch" WHERE "id" = ${id}::uuid
     ), made AS (
@@ -147,7 +166,7 @@ function createChunkSql(id: string, size: number, leaseUntil: Date, mode: "check
     )
     UPDATE "ImportBatch" b SET "createdRows" = b."createdRows" + c.created, "skippedRows" = b."skippedRows" + c.skipped,
       "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
-    FROM counted c WHERE b."id" = ${id}::uuid
+    FROM counted c WHERE b."id" = ${id}::uuid AND b."status" = 'CREATING' AND b."leaseOwner" = ${owner}
     RETURNING b.*, c.created, c.skipped`;
 }
 
@@ -265,32 +284,11 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
     },
 
     async rows(batchId, { statuses, limit, afterRow } = {}) {
-      const rows = await db.importRow.findMany({
-        where: {
-          batchId,
-          ...(statuses ? { status: { in: [...statuses] } } : {}),
-          ...(afterRow !== undefined ? { rowNumber: { gt: afterRow } } : {}),
-        },
-        orderBy: { rowNumber: "asc" },
-        take: limit,
-        select: {
-          rowNumber: true,
-          status: true,
-          email: true,
-          name: true,
-          groupName: true,
-          role: true,
-          exchangeDomain: true,
-          exchangeUsername: true,
-          issues: true,
-          changes: true,
-        },
-      });
-      return rows.map((r) => ({
-        ...r,
-        issues: r.issues as unknown as FieldIssue[],
-        changes: (r.changes as { changes?: UserChanges } | null)?.changes ?? null,
-      })) satisfies ImportRowRecord[];
+      // Plain SQL: a results file reads all of a batch's rows, and Prisma's mapping of 150,000
+      // model rows cost seconds of CPU (and its garbage). Outside transactions, straight to the driver.
+      const params = [batchId, statuses ? `{${statuses.join(",")}}` : null, afterRow ?? null, limit ?? null];
+      const rows = bulk ? await bulk.sql.query<StoredRow>(ROWS_SQL, params) : await db.$queryRawUnsafe<StoredRow[]>(ROWS_SQL, ...params);
+      return rows.map((r) => ({ ...r, issues: (r.issues ?? []) as FieldIssue[], changes: (r.changes as UserChanges | null) ?? null }));
     },
 
     async requestFacts(batchId, { includeUpdates, limit }) {
@@ -341,29 +339,41 @@ export function importRepository(db: Client, bulk?: Bulk): ImportRepository {
       return updated ?? batch;
     },
 
-    async createChunk(id, owner, size, leaseUntil) {
-      // The lease check and the chunk are two statements in one transaction: a worker that lost
-      // its lease writes nothing, and the chunk's snapshot is taken once the lease is held.
+    async pendingRange(id) {
+      const [range] = await db.$queryRaw<{ first: number | null; last: number | null }[]>`
+        SELECT min("rowNumber") AS first, max("rowNumber") AS last FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY'`;
+      return range?.first == null || range.last == null ? null : { first: Number(range.first), last: Number(range.last) };
+    },
+
+    async createChunk(id, owner, range, leaseUntil) {
+      // Chunks of one batch may run in parallel transactions (other row ranges), so the lease is
+      // not locked up front: a cheap look spares the work when it is plainly lost, and the
+      // chunk's last step, the batch's counts, moves only while the lease is still owner's; that
+      // row stays locked until commit, so no other worker takes the lease over in between.
       const [lease] = await db.$queryRaw<{ id: string }[]>`
-        SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
+        SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner}`;
       if (!lease) return null;
       // Emails already taken are known before the INSERT, so it needs no ON CONFLICT (whose
       // speculative insertion measured ~40% of the chunk). One taken since that look (another
       // import, the form, at the same moment) fails the INSERT: then the chunk is written again
       // with ON CONFLICT DO NOTHING, from a savepoint.
+      type Row = ImportBatch & { created: number; skipped: number };
       await db.$executeRaw`SAVEPOINT hms_chunk`;
-      let row: (ImportBatch & { created: number; skipped: number }) | undefined;
+      let row: Row | undefined;
       try {
-        [row] = await db.$queryRaw<(ImportBatch & { created: number; skipped: number })[]>(createChunkSql(id, size, leaseUntil, "checked"));
-        await db.$executeRaw`RELEASE SAVEPOINT hms_chunk`;
+        [row] = await db.$queryRaw<Row[]>(createChunkSql(id, owner, range, leaseUntil, "checked"));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
-        [row] = await db.$queryRaw<(ImportBatch & { created: number; skipped: number })[]>(
-          createChunkSql(id, size, leaseUntil, "on conflict"),
-        );
+        [row] = await db.$queryRaw<Row[]>(createChunkSql(id, owner, range, leaseUntil, "on conflict"));
       }
-      return { created: Number(row!.created), skipped: Number(row!.skipped), batch: batchOf(row!, ["created", "skipped"]) };
+      if (!row) {
+        // The lease was taken over while the chunk was written: nothing of it is kept.
+        await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
+        return null;
+      }
+      await db.$executeRaw`RELEASE SAVEPOINT hms_chunk`;
+      return { created: Number(row.created), skipped: Number(row.skipped), batch: batchOf(row, ["created", "skipped"]) };
     },
 
     async updateChunk(id, owner, size, leaseUntil, audit) {

@@ -61,29 +61,82 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     actor: options.actor?.email ?? "system:resume",
     details: options.actor ? actorDetails(options.actor) : { resumed: true },
   };
-  const steps: ((tx: Repositories) => Promise<{ batch: ImportBatch } | null>)[] = [
-    (tx: Repositories) => tx.imports.createChunk(batch!.id, owner, size, leaseUntil()),
-    ...(batch.includeUpdates ? [(tx: Repositories) => tx.imports.updateChunk(batch!.id, owner, size, leaseUntil(), audit)] : []),
-  ];
-  for (const step of steps) {
+  let reported = doneRows(batch);
+  /** A chunk's batch: the latest counts are reported (chunks in parallel may finish out of order). */
+  const progressed = async (b: ImportBatch) => {
+    if (doneRows(b) <= reported) return;
+    reported = doneRows(b);
+    batch = b;
+    await report(b);
+  };
+  /** A chunk's error: a batch that cannot go on ends FAILED with the reason (see below); rethrown. */
+  const chunkFailed = async (error: unknown): Promise<never> => {
+    // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
+    // later, once the lease lapses; anything else would fail again.
+    if (!isPassingDatabaseError(error)) {
+      const failed = await markFailed(deps, batch!, owner, error, options.actor);
+      if (failed) await report(failed, true);
+    }
+    throw error;
+  };
+
+  // Accounts: ranges of `size` row numbers, as many transactions at once as the database takes
+  // usefully (the rows of two ranges never meet, and each chunk keeps the lease's rule).
+  const lanes = Math.max(1, store.concurrentStatements);
+  for (;;) {
+    const range = await store.imports.pendingRange(batch.id);
+    if (!range) break;
+    const before = reported;
+    let next = range.first;
+    let outcome: { error: unknown; inChunk: boolean } | "lost" | undefined;
+    const lane = async () => {
+      while (outcome === undefined && next <= range.last) {
+        const from = next;
+        next += size;
+        let chunk: { batch: ImportBatch } | null;
+        try {
+          chunk = await chunkRetryingConflicts(deps, (tx) => tx.imports.createChunk(batch!.id, owner, { from, size }, leaseUntil()));
+        } catch (error) {
+          outcome ??= { error, inChunk: true };
+          return;
+        }
+        // Lost the lease (we stalled past it and another worker took over): stop writing.
+        if (!chunk) {
+          outcome ??= "lost";
+          return;
+        }
+        try {
+          await progressed(chunk.batch);
+        } catch (error) {
+          outcome ??= { error, inChunk: false };
+          return;
+        }
+      }
+    };
+    // Every lane ends before the outcome is acted on: no chunk is still being written then.
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (outcome === "lost") return { batch: await loadBatch(store, batch.id), ran: false };
+    if (outcome) {
+      if (outcome.inChunk) await chunkFailed(outcome.error);
+      throw outcome.error;
+    }
+    // READY rows left by a pass that moved nothing are left to completeCreation's check.
+    if (reported === before) break;
+  }
+
+  if (batch.includeUpdates) {
     for (;;) {
       let chunk: { batch: ImportBatch } | null;
       try {
-        chunk = await chunkRetryingConflicts(deps, step);
+        chunk = await chunkRetryingConflicts(deps, (tx) => tx.imports.updateChunk(batch!.id, owner, size, leaseUntil(), audit));
       } catch (error) {
-        // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
-        // later, once the lease lapses; anything else would fail again.
-        if (!isPassingDatabaseError(error)) {
-          const failed = await markFailed(deps, batch!, owner, error, options.actor);
-          if (failed) await report(failed, true);
-        }
-        throw error;
+        return chunkFailed(error);
       }
-      // Lost the lease (we stalled past it and another worker took over): stop writing.
       if (!chunk) return { batch: await loadBatch(store, batch.id), ran: false };
       const moved = doneRows(chunk.batch) !== doneRows(batch);
       batch = chunk.batch;
       if (!moved) break;
+      reported = doneRows(batch);
       await report(batch);
     }
   }

@@ -107,15 +107,18 @@ export interface ImportRepository {
    * (its worker died). Marks READY rows whose group no longer exists FAILED. Null if not taken.
    */
   acquireCreationLease(id: string, owner: string, now: Date, until: Date): Promise<ImportBatch | null>;
+  /** The first and last row numbers of the batch's READY rows; null when none is left. */
+  pendingRange(id: string): Promise<{ first: number; last: number } | null>;
   /**
-   * Creates the users of up to `size` READY rows in one transaction: new emails become users
-   * (rows CREATED), emails that exist by now are SKIPPED. Renews the lease. Null when the
-   * lease is no longer `owner`'s (nothing written).
+   * Creates the users of the READY rows numbered `from` to `from + size - 1`, in one
+   * transaction: new emails become users (rows CREATED), emails that exist by now are SKIPPED.
+   * Renews the lease. Null when the lease is no longer `owner`'s (nothing written). Chunks of
+   * other ranges of the same batch may be written at the same time, in other transactions.
    */
   createChunk(
     id: string,
     owner: string,
-    size: number,
+    range: { from: number; size: number },
     leaseUntil: Date,
   ): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
   /**
