@@ -3,7 +3,7 @@ import type { AuditRepository, GroupRepository, ProcessedEventRepository, Reposi
 import { tidyGroupName } from "../core/schemas.ts";
 import type { Group, GroupSummary } from "../core/types.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { Database } from "./database.ts";
+import type { Database, DatabaseKind } from "./database.ts";
 import { translated, translating } from "./errors.ts";
 import { importRepository, invitationRepository } from "./import-store.ts";
 
@@ -116,13 +116,13 @@ function processedEventRepository(db: Client): ProcessedEventRepository {
 }
 
 /** The repositories over `db`; `bulk` (COPY, plain SQL) only outside transactions, where it cannot break their atomicity. */
-function repositories(db: Client, bulk?: Pick<Database, "copy" | "sql">): Repositories {
+function repositories(db: Client, kind: DatabaseKind, bulk?: Pick<Database, "copy" | "sql">): Repositories {
   return {
     users: translated(userRepository(db)),
     groups: translated(groupRepository(db)),
     audit: translated(auditRepository(db)),
     events: translated(processedEventRepository(db)),
-    imports: translated(importRepository(db, bulk)),
+    imports: translated(importRepository(db, kind, bulk)),
     invitations: translated(invitationRepository(db, newInvitationToken)),
   };
 }
@@ -143,12 +143,15 @@ export function createStore(
 ): Store {
   const { prisma } = db;
   return {
-    ...repositories(prisma, db),
+    ...repositories(prisma, db.kind, db),
     // Two: measured ~40% faster than one for staging 150,000 rows; more gains little on 2 cores.
     concurrentStatements: db.kind === "postgresql" ? 2 : 1,
     transaction: (work, options) =>
       translating(() =>
-        prisma.$transaction((tx) => work(repositories(tx)), { timeout: options?.timeoutMs ?? transactionTimeoutMs, maxWait: 30_000 }),
+        prisma.$transaction((tx) => work(repositories(tx, db.kind)), {
+          timeout: options?.timeoutMs ?? transactionTimeoutMs,
+          maxWait: 30_000,
+        }),
       ),
   };
 }

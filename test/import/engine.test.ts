@@ -644,6 +644,32 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       ]);
     });
 
+    it("fails, with the reason, the rows of a group deleted while the accounts are being created; the others are created", async () => {
+      await t.core.addGroup({ actor: ADMIN, input: { name: "Short-lived" } });
+      const batch = await approvedBatch(coreWith(), [
+        ...validRows(5, { prefix: "gone" }),
+        ["gone-a@corp.example.org", "Gone A", "Short-lived", "User", "", ""],
+        ["gone-b@corp.example.org", "Gone B", "Short-lived", "User", "", ""],
+      ]);
+      // One chunk at a time, so the group is deleted after the first chunk and before the third.
+      const { batch: done } = await coreOver({ ...t.store, concurrentStatements: 1 }).createAccounts({
+        actor: OTHER_ADMIN,
+        batchId: batch.id,
+        chunkSize: 3,
+        onProgress: async (p) => {
+          if (p.done === 3) await t.db.sql.exec(`DELETE FROM "Group" WHERE name = 'Short-lived'`);
+        },
+      });
+      expect(done).toMatchObject({ status: "CREATED", createdRows: 6, skippedRows: 0, failedRows: 2 });
+      const problems = await t.core.getImport({ actor: ADMIN, batchId: batch.id });
+      expect(problems.attention.map((r) => [r.rowNumber, r.status, r.issues[0]?.message])).toEqual([
+        [7, "FAILED", "The group Short-lived no longer exists."],
+        [8, "FAILED", "The group Short-lived no longer exists."],
+      ]);
+      expect(await t.db.prisma.user.count({ where: { email: { startsWith: "gone-" } } })).toBe(0);
+      expect(await t.db.prisma.user.count({ where: { importBatchId: batch.id } })).toBe(6);
+    });
+
     // Two sessions: PGlite has one connection.
     it.runIf(kind === "postgresql")(
       "an email another session takes while a chunk is written is skipped with the reason; the other rows are created once",
