@@ -141,7 +141,8 @@ function createChunkSql(
       FROM "ImportRow" r ${taken}
       WHERE r."batchId" = ${id}::uuid AND r."status" = 'READY'
         AND r."rowNumber" >= ${from}::int AND r."rowNumber" < ${from + size}::int
-    ), batch AS (
+    ), batch AS MATERIALIZED (
+      -- Read once, not probed again for every row the INSERT joins it with.
       SELECT "id", "kind", "requesterEmail" FROM "ImportBatch" WHERE "id" = ${id}::uuid
     ), made AS (
       INSERT INTO "User" ("email", "name", "role", "groupId", "exchangeDomain", "exchangeUsername", "source", "createdBy", "importBatchId")
@@ -352,9 +353,10 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
       return updated ?? batch;
     },
 
-    async pendingRange(id) {
+    async pendingRange(id, status) {
       const [range] = await db.$queryRaw<{ first: number | null; last: number | null }[]>`
-        SELECT min("rowNumber") AS first, max("rowNumber") AS last FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'READY'`;
+        SELECT min("rowNumber") AS first, max("rowNumber") AS last FROM "ImportRow"
+        WHERE "batchId" = ${id}::uuid AND "status" = ${status}::"ImportRowStatus"`;
       return range?.first == null || range.last == null ? null : { first: Number(range.first), last: Number(range.last) };
     },
 
@@ -394,20 +396,20 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
       return { created: Number(row.created), skipped: Number(row.skipped), batch: batchOf(row, ["created", "skipped", "failed"]) };
     },
 
-    async updateChunk(id, owner, size, leaseUntil, audit) {
+    async updateChunk(id, owner, { from, size }, leaseUntil, audit) {
+      // The lease as in createChunk: looked at first, held where the batch's counts move.
       const [lease] = await db.$queryRaw<{ code: string }[]>`
-        SELECT "code" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner} FOR UPDATE`;
+        SELECT "code" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner}`;
       if (!lease) return null;
-      // The UPDATE rows among the next `size` row numbers (as in createChunk). Each user changes
-      // only if they are still as the file was checked against; each change is audited with its
-      // old and new values, in this statement.
+      // The UPDATE rows of the range (as in createChunk). Each user changes only if they are
+      // still as the file was checked against; each change is audited with its old and new
+      // values, in this statement.
+      await db.$executeRaw`SAVEPOINT hms_chunk`;
       const [row] = await db.$queryRaw<(ImportBatch & { updated: number; skipped: number })[]>`
-        WITH first AS MATERIALIZED (
-          SELECT min("rowNumber") AS n FROM "ImportRow" WHERE "batchId" = ${id}::uuid AND "status" = 'UPDATE'
-        ), todo AS MATERIALIZED (
+        WITH todo AS MATERIALIZED (
           SELECT r.ctid AS tid, r."rowNumber", r."userId", r."name", r."groupId", r."role", r."exchangeDomain", r."exchangeUsername", r."changes"
           FROM "ImportRow" r WHERE r."batchId" = ${id}::uuid AND r."status" = 'UPDATE'
-            AND r."rowNumber" >= (SELECT n FROM first) AND r."rowNumber" < (SELECT n FROM first) + ${size}::int
+            AND r."rowNumber" >= ${from}::int AND r."rowNumber" < ${from + size}::int
         ), targets AS MATERIALIZED (
           -- Each user still as the file was checked against, probed by id (not a hash of the
           -- whole table, whatever the planner estimates); updated below by its row's ctid.
@@ -432,13 +434,13 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
         ), applied_ids AS MATERIALIZED (
           SELECT coalesce(jsonb_object_agg("id", true), '{}'::jsonb) AS ids FROM applied
         ), marked AS (
+          -- By their ctids alone, as in createChunk: a TID scan whatever the estimates.
           UPDATE "ImportRow" r SET
-            "status" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
-            "issues" = CASE WHEN (SELECT ids FROM applied_ids) ? t."userId"::text THEN r."issues"
+            "status" = CASE WHEN (SELECT ids FROM applied_ids) ? r."userId"::text THEN 'UPDATED' ELSE 'SKIPPED' END::"ImportRowStatus",
+            "issues" = CASE WHEN (SELECT ids FROM applied_ids) ? r."userId"::text THEN r."issues"
               ELSE jsonb_build_array(jsonb_build_object('field', 'email', 'code', 'USER_CHANGED', 'message',
                 'The user ' || r."email" || ' was changed or removed after the file was checked; not updated.')) END
-          FROM todo t
-          WHERE r.ctid = t.tid AND r."batchId" = ${id}::uuid AND r."rowNumber" = t."rowNumber"
+          WHERE r.ctid = ANY(ARRAY(SELECT tid FROM todo))
           RETURNING r."status", r."userId", r."email", r."changes"
         ), audited AS (
           INSERT INTO "AuditEvent" ("actor", "action", "subject", "details")
@@ -451,9 +453,14 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
         )
         UPDATE "ImportBatch" b SET "updatedRows" = b."updatedRows" + c.updated, "skippedRows" = b."skippedRows" + c.skipped,
           "leaseUntil" = ${leaseUntil}, "updatedAt" = now()
-        FROM counted c WHERE b."id" = ${id}::uuid
+        FROM counted c WHERE b."id" = ${id}::uuid AND b."status" = 'CREATING' AND b."leaseOwner" = ${owner}
         RETURNING b.*, c.updated, c.skipped`;
-      return { updated: Number(row!.updated), skipped: Number(row!.skipped), batch: batchOf(row!, ["updated", "skipped"]) };
+      if (!row) {
+        await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
+        return null;
+      }
+      await db.$executeRaw`RELEASE SAVEPOINT hms_chunk`;
+      return { updated: Number(row.updated), skipped: Number(row.skipped), batch: batchOf(row, ["updated", "skipped"]) };
     },
 
     async completeCreation(id, owner) {

@@ -101,5 +101,5 @@ describe.each(databaseKinds)("crash and resume on %s", (kind) => {
     } finally {
       await cleanup();
     }
-  });
+  }, 90_000); // three processes open the database (PGlite: initdb, then two opens): ~20 s on a quiet 2-core machine
 });

@@ -80,66 +80,60 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     throw error;
   };
 
-  // Accounts: ranges of `size` row numbers, as many transactions at once as the database takes
-  // usefully (the rows of two ranges never meet, and each chunk keeps the lease's rule).
+  // Ranges of `size` row numbers, as many transactions at once as the database takes usefully
+  // (the rows of two ranges never meet, and each chunk keeps the lease's rule): the accounts
+  // first, then (when Create included them) the updates. False: the lease was lost.
   const lanes = Math.max(1, store.concurrentStatements);
-  for (;;) {
-    const range = await store.imports.pendingRange(batch.id);
-    if (!range) break;
-    const before = reported;
-    let next = range.first;
-    let outcome: { error: unknown; inChunk: boolean } | "lost" | undefined;
-    const lane = async () => {
-      while (outcome === undefined && next <= range.last) {
-        const from = next;
-        next += size;
-        let chunk: { batch: ImportBatch } | null;
-        try {
-          chunk = await chunkRetryingConflicts(deps, (tx) => tx.imports.createChunk(batch!.id, owner, { from, size }, leaseUntil()));
-        } catch (error) {
-          outcome ??= { error, inChunk: true };
-          return;
-        }
-        // Lost the lease (we stalled past it and another worker took over): stop writing.
-        if (!chunk) {
-          outcome ??= "lost";
-          return;
-        }
-        try {
-          await progressed(chunk.batch);
-        } catch (error) {
-          outcome ??= { error, inChunk: false };
-          return;
-        }
-      }
-    };
-    // Every lane ends before the outcome is acted on: no chunk is still being written then.
-    await Promise.all(Array.from({ length: lanes }, lane));
-    if (outcome === "lost") return { batch: await loadBatch(store, batch.id), ran: false };
-    if (outcome) {
-      if (outcome.inChunk) await chunkFailed(outcome.error);
-      throw outcome.error;
-    }
-    // READY rows left by a pass that moved nothing are left to completeCreation's check.
-    if (reported === before) break;
-  }
-
-  if (batch.includeUpdates) {
+  const inRanges = async (
+    status: "READY" | "UPDATE",
+    write: (tx: Repositories, range: { from: number; size: number }) => Promise<{ batch: ImportBatch } | null>,
+  ): Promise<boolean> => {
     for (;;) {
-      let chunk: { batch: ImportBatch } | null;
-      try {
-        chunk = await chunkRetryingConflicts(deps, (tx) => tx.imports.updateChunk(batch!.id, owner, size, leaseUntil(), audit));
-      } catch (error) {
-        return chunkFailed(error);
+      const range = await store.imports.pendingRange(batch!.id, status);
+      if (!range) return true;
+      const before = reported;
+      let next = range.first;
+      let outcome: { error: unknown; inChunk: boolean } | "lost" | undefined;
+      const lane = async () => {
+        while (outcome === undefined && next <= range.last) {
+          const from = next;
+          next += size;
+          let chunk: { batch: ImportBatch } | null;
+          try {
+            chunk = await chunkRetryingConflicts(deps, (tx) => write(tx, { from, size }));
+          } catch (error) {
+            outcome ??= { error, inChunk: true };
+            return;
+          }
+          // Lost the lease (we stalled past it and another worker took over): stop writing.
+          if (!chunk) {
+            outcome ??= "lost";
+            return;
+          }
+          try {
+            await progressed(chunk.batch);
+          } catch (error) {
+            outcome ??= { error, inChunk: false };
+            return;
+          }
+        }
+      };
+      // Every lane ends before the outcome is acted on: no chunk is still being written then.
+      await Promise.all(Array.from({ length: lanes }, lane));
+      if (outcome === "lost") return false;
+      if (outcome) {
+        if (outcome.inChunk) await chunkFailed(outcome.error);
+        throw outcome.error;
       }
-      if (!chunk) return { batch: await loadBatch(store, batch.id), ran: false };
-      const moved = doneRows(chunk.batch) !== doneRows(batch);
-      batch = chunk.batch;
-      if (!moved) break;
-      reported = doneRows(batch);
-      await report(batch);
+      // Rows left by a pass that moved nothing are left to completeCreation's check.
+      if (reported === before) return true;
     }
-  }
+  };
+  const kept =
+    (await inRanges("READY", (tx, range) => tx.imports.createChunk(batch!.id, owner, range, leaseUntil()))) &&
+    (!batch.includeUpdates ||
+      (await inRanges("UPDATE", (tx, range) => tx.imports.updateChunk(batch!.id, owner, range, leaseUntil(), audit))));
+  if (!kept) return { batch: await loadBatch(store, batch.id), ran: false };
 
   const done = await store.transaction(async (tx) => {
     const completed = await tx.imports.completeCreation(batch!.id, owner);

@@ -107,8 +107,8 @@ export interface ImportRepository {
    * (its worker died). Marks READY rows whose group no longer exists FAILED. Null if not taken.
    */
   acquireCreationLease(id: string, owner: string, now: Date, until: Date): Promise<ImportBatch | null>;
-  /** The first and last row numbers of the batch's READY rows; null when none is left. */
-  pendingRange(id: string): Promise<{ first: number; last: number } | null>;
+  /** The first and last row numbers of the batch's rows in `status`; null when none is left. */
+  pendingRange(id: string, status: "READY" | "UPDATE"): Promise<{ first: number; last: number } | null>;
   /**
    * Creates the users of the READY rows numbered `from` to `from + size - 1`, in one
    * transaction: new emails become users (rows CREATED), emails that exist by now are SKIPPED.
@@ -122,14 +122,15 @@ export interface ImportRepository {
     leaseUntil: Date,
   ): Promise<{ created: number; skipped: number; batch: ImportBatch } | null>;
   /**
-   * Applies up to `size` UPDATE rows in one transaction: each user still as the file was checked
-   * against is changed (UPDATED, audited with `audit` and the changes), the others SKIPPED.
-   * Renews the lease; null when it is no longer `owner`'s.
+   * Applies the UPDATE rows numbered `from` to `from + size - 1` in one transaction: each user
+   * still as the file was checked against is changed (UPDATED, audited with `audit` and the
+   * changes), the others SKIPPED. Renews the lease; null when it is no longer `owner`'s
+   * (nothing written). Other ranges of the same batch may be written at the same time.
    */
   updateChunk(
     id: string,
     owner: string,
-    size: number,
+    range: { from: number; size: number },
     leaseUntil: Date,
     audit: { actor: string; details: Record<string, unknown> },
   ): Promise<{ updated: number; skipped: number; batch: ImportBatch } | null>;
