@@ -8,7 +8,10 @@
  * go through the edge's own Bot Connector client. Loaded only when Teams is enabled (teams-ai
  * costs about 1.3 s and 50 MB to load).
  */
-import { Application, TeamsAdapter } from "@microsoft/teams-ai";
+// The two modules the edge uses, not the package's index: that one also loads its AI planners,
+// models and tokenizers, ~12 MB of heap the bot never uses.
+import { Application } from "@microsoft/teams-ai/lib/Application.js";
+import { TeamsAdapter } from "@microsoft/teams-ai/lib/TeamsAdapter.js";
 import { type Activity, ConfigurationServiceClientCredentialFactory, type TurnContext } from "botbuilder";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
