@@ -20,6 +20,7 @@ function literal(fragment: string): string {
 function userRepository(db: Client): UserRepository {
   return {
     findByEmail: (email) => db.user.findUnique({ where: { email }, include: { group: true } }),
+    roleOf: (email) => db.user.findUnique({ where: { email }, select: { role: true, roleSince: true } }),
     create: (user) => db.user.create({ data: user }),
     setRole: (id, role, since) => db.user.update({ where: { id }, data: { role, roleSince: since } }),
     administrators: () =>

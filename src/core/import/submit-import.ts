@@ -1,9 +1,17 @@
-import { actorDetails, requireAdministrator } from "../authorize.ts";
+import { actorDetails } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { eligibleApprovers, importSettings, loadBatch, needsApproval, requesterDetails, stateError } from "./common.ts";
+import {
+  administratorAndBatch,
+  eligibleApprovers,
+  importSettings,
+  loadBatch,
+  needsApproval,
+  requesterDetails,
+  stateError,
+} from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export type SubmitImportResult =
@@ -24,8 +32,7 @@ export async function submitImport(
   { actor, batchId, includeUpdates = false }: { actor: Actor; batchId: string; includeUpdates?: boolean },
 ): Promise<SubmitImportResult> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
+  const { batch } = await administratorAndBatch(store, actor, batchId);
   if (batch.status !== "VALIDATED") throw stateError(batch);
   const updates = includeUpdates ? batch.updateRows : 0;
   if (batch.readyRows + updates === 0) {
