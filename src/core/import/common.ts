@@ -108,8 +108,10 @@ export async function eligibleApprovers(
   batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">,
   settings: ImportSettings,
   now: Date,
+  /** The Administrators, when the caller read them already. */
+  administrators?: { email: string; roleSince: Date }[],
 ): Promise<string[]> {
-  const admins = await repos.users.administrators();
+  const admins = administrators ?? (await repos.users.administrators());
   const requesters = new Set(requestersOf(batch));
   const narrowed = settings.approvers.length > 0 ? new Set(settings.approvers.map(normalizeEmail)) : undefined;
   return admins

@@ -86,24 +86,20 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
   const { store } = deps;
   const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
-  const approved = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(
-      batch.id,
-      ["AWAITING_APPROVAL"],
-      "APPROVED",
-      { decidedBy: normalizeEmail(actor.email), decidedAt: now },
-      now,
-    );
-    if (moved) {
-      await tx.audit.record({
-        actor: actor.email,
-        action: "import.approve",
-        subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256 },
-      });
-    }
-    return moved;
-  });
+  // The move and its audit event are one statement.
+  const approved = await store.imports.transition(
+    batch.id,
+    ["AWAITING_APPROVAL"],
+    "APPROVED",
+    { decidedBy: normalizeEmail(actor.email), decidedAt: now },
+    now,
+    {
+      actor: actor.email,
+      action: "import.approve",
+      subject: `import:${batch.code}`,
+      details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256 },
+    },
+  );
   if (approved) return approved;
   throw stateError(await expireIfDue(deps, batch.id, now));
 }
