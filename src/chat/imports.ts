@@ -89,6 +89,15 @@ export interface ClickAnswer {
 
 export type RejectOutcome = { reasonError: string } | { done: ImportBatch } | { notice: Message };
 
+interface RefreshOptions {
+  /** Edit the approval requests too (default). */
+  approval?: boolean;
+  /** The batch as a use case returned it a moment ago: not read again. */
+  batch?: ImportBatch;
+  /** Every message at once (on every platform), rather than the summary first, then the requests, in turn. */
+  together?: boolean;
+}
+
 /** Rows needing attention fetched for a summary; the renderers show as many as fit. */
 export const SUMMARY_ROWS = 200;
 
@@ -439,15 +448,30 @@ export class ImportFlow {
    * batch as it is now (buttons only where they may be clicked). A platform that rate-limits an
    * edit is refreshed again after its Retry-After, from the batch as it is then.
    */
-  async refresh(batchId: string, { approval = true, batch }: { approval?: boolean; batch?: ImportBatch } = {}): Promise<void> {
+  async refresh(batchId: string, { approval = true, batch, together = false }: RefreshOptions = {}): Promise<void> {
     const summary = await this.core.getImport({ batchId, batch, attentionLimit: SUMMARY_ROWS });
+    if (together) {
+      await Promise.all(
+        recordsOf(summary.batch).map(([platform, record]) => {
+          const surface = this.surfaces.get(platform);
+          return surface ? this.refreshOn(surface, summary, record, approval, true) : undefined;
+        }),
+      );
+      return;
+    }
     for (const [platform, record] of recordsOf(summary.batch)) {
       const surface = this.surfaces.get(platform);
       if (surface) await this.refreshOn(surface, summary, record, approval);
     }
   }
 
-  private async refreshOn(surface: ChatSurface, summary: ImportSummary, record: ConversationRecord, approval: boolean): Promise<void> {
+  private async refreshOn(
+    surface: ChatSurface,
+    summary: ImportSummary,
+    record: ConversationRecord,
+    approval: boolean,
+    together = false,
+  ): Promise<void> {
     const { batch } = summary;
     const where = { batch: batch.code, platform: surface.platform };
     const waits: number[] = [];
@@ -460,9 +484,21 @@ export class ImportFlow {
         if (waitMs !== undefined) waits.push(waitMs);
       }
     };
-    if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
-    if (approval && record.approval) await edit(record.approval, () => this.approvalView(surface, summary));
-    if (approval) for (const copy of record.approvalCopies ?? []) await edit(copy.message, () => this.approvalView(surface, summary));
+    // The request and its copies read the same: made once.
+    let request: Promise<Message> | undefined;
+    const requestView = () => (request ??= this.approvalView(surface, summary));
+    const requests = (approval ? [record.approval, ...(record.approvalCopies ?? []).map((c) => c.message)] : []).filter(
+      (m): m is MessageRef => Boolean(m),
+    );
+    if (together) {
+      await Promise.all([
+        record.summary ? edit(record.summary, () => this.summaryView(surface, summary)) : undefined,
+        ...requests.map((m) => edit(m, requestView)),
+      ]);
+    } else {
+      if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
+      for (const message of requests) await edit(message, requestView);
+    }
     const key = `refresh:${surface.platform}:${batch.id}`;
     if (waits.length === 0) {
       this.scheduler.succeeded(key); // the next rate limit counts from one again
@@ -475,7 +511,7 @@ export class ImportFlow {
     });
   }
 
-  private async refreshQuietly(batchId: string, options: { approval?: boolean; batch?: ImportBatch } = {}): Promise<void> {
+  private async refreshQuietly(batchId: string, options: RefreshOptions = {}): Promise<void> {
     await this.refresh(batchId, options).catch((error: unknown) =>
       this.log.error({ err: error, batchId, while: "refreshing import messages" }, "could not refresh an import's messages"),
     );
@@ -735,8 +771,8 @@ export class ImportFlow {
   /** Creates the accounts, editing the summaries with the progress (throttled), then the result. */
   private async runCreation(surface: ChatSurface, who: Who, actor: Actor | undefined, batch: ImportBatch): Promise<void> {
     // At once: the buttons go (Create, or Approve/Reject) and the summary shows 0 / N; that counts as the first edit.
-    // The batch is the one the click just moved (not read again).
-    await this.refreshQuietly(batch.id, { batch });
+    // The batch is the one the click just moved (not read again); creation waits for these edits, so they go at once.
+    await this.refreshQuietly(batch.id, { batch, together: true });
     const state = this.progressState();
     for (const entry of state.values()) {
       entry.throttle.ready();
