@@ -89,6 +89,15 @@ export interface ClickAnswer {
 
 export type RejectOutcome = { reasonError: string } | { done: ImportBatch } | { notice: Message };
 
+interface RefreshOptions {
+  /** Edit the approval requests too (default). */
+  approval?: boolean;
+  /** The batch as a use case returned it a moment ago: not read again. */
+  batch?: ImportBatch;
+  /** Every message at once (on every platform), rather than the summary first, then the requests, in turn. */
+  together?: boolean;
+}
+
 /** Rows needing attention fetched for a summary; the renderers show as many as fit. */
 export const SUMMARY_ROWS = 200;
 
@@ -256,7 +265,8 @@ export class ImportFlow {
 
     const { batch, reused, unknownColumns } = staged;
     try {
-      const summary = await this.core.getImport({ actor, batchId: batch.id, attentionLimit: SUMMARY_ROWS });
+      // The batch as staging left it, a moment ago; the Administrator was checked before the fetch.
+      const summary = await this.core.getImport({ batchId: batch.id, batch, attentionLimit: SUMMARY_ROWS });
       const previous = recordOf(summary.batch, surface.platform);
       const view: ImportView = { ...summary, unknownColumns, reused, approvers: await this.approvers(surface, summary) };
       const posted = await surface.post(who.place, importMessage(view), who);
@@ -389,16 +399,27 @@ export class ImportFlow {
   }
 
   /** The approval request as it should read now. */
-  async approvalView(surface: ChatSurface, summary: ImportSummary): Promise<Message> {
+  async approvalView(surface: ChatSurface, summary: ImportSummary, link?: Promise<string | undefined>): Promise<Message> {
     const { batch } = summary;
-    const summaryRef = recordOf(batch, surface.platform)?.summary;
+    const [requester, submitter, approvers, summaryLink] = await Promise.all([
+      this.requester(surface, batch),
+      this.submitter(surface, batch),
+      this.approvers(surface, summary),
+      summary.facts ? (link ?? this.summaryLink(surface, batch)) : undefined,
+    ]);
     return approvalRequestMessage({
       batch,
-      requester: await this.requester(surface, batch),
-      submitter: await this.submitter(surface, batch),
-      approvers: (await this.approvers(surface, summary)) ?? [],
-      facts: summary.facts && { ...summary.facts, summaryLink: summaryRef ? await surface.link?.(summaryRef) : undefined },
+      requester,
+      submitter,
+      approvers: approvers ?? [],
+      facts: summary.facts && { ...summary.facts, summaryLink },
     });
+  }
+
+  /** A link to the batch's summary on this platform, when it has one. */
+  private async summaryLink(surface: ChatSurface, batch: ImportBatch): Promise<string | undefined> {
+    const summaryRef = recordOf(batch, surface.platform)?.summary;
+    return summaryRef ? surface.link?.(summaryRef) : undefined;
   }
 
   /**
@@ -406,7 +427,8 @@ export class ImportFlow {
    * answer to a click (or a refresh) is the message itself (Teams).
    */
   async viewNow(surface: ChatSurface, batchId: string, which: "summary" | "approval"): Promise<Message> {
-    const summary = await this.core.getImport({ batchId, attentionLimit: SUMMARY_ROWS });
+    // The approval request lists no rows: only its facts are read.
+    const summary = await this.core.getImport({ batchId, attentionLimit: which === "approval" ? 0 : SUMMARY_ROWS });
     if (which === "approval") return this.approvalView(surface, summary);
     if (this.inviting.has(batchId) && awaitsInviteOrFinish(summary.batch)) return this.invitingView(summary.batch);
     return this.summaryView(surface, summary);
@@ -426,15 +448,30 @@ export class ImportFlow {
    * batch as it is now (buttons only where they may be clicked). A platform that rate-limits an
    * edit is refreshed again after its Retry-After, from the batch as it is then.
    */
-  async refresh(batchId: string, { approval = true }: { approval?: boolean } = {}): Promise<void> {
-    const summary = await this.core.getImport({ batchId, attentionLimit: SUMMARY_ROWS });
+  async refresh(batchId: string, { approval = true, batch, together = false }: RefreshOptions = {}): Promise<void> {
+    const summary = await this.core.getImport({ batchId, batch, attentionLimit: SUMMARY_ROWS });
+    if (together) {
+      await Promise.all(
+        recordsOf(summary.batch).map(([platform, record]) => {
+          const surface = this.surfaces.get(platform);
+          return surface ? this.refreshOn(surface, summary, record, approval, true) : undefined;
+        }),
+      );
+      return;
+    }
     for (const [platform, record] of recordsOf(summary.batch)) {
       const surface = this.surfaces.get(platform);
       if (surface) await this.refreshOn(surface, summary, record, approval);
     }
   }
 
-  private async refreshOn(surface: ChatSurface, summary: ImportSummary, record: ConversationRecord, approval: boolean): Promise<void> {
+  private async refreshOn(
+    surface: ChatSurface,
+    summary: ImportSummary,
+    record: ConversationRecord,
+    approval: boolean,
+    together = false,
+  ): Promise<void> {
     const { batch } = summary;
     const where = { batch: batch.code, platform: surface.platform };
     const waits: number[] = [];
@@ -447,9 +484,21 @@ export class ImportFlow {
         if (waitMs !== undefined) waits.push(waitMs);
       }
     };
-    if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
-    if (approval && record.approval) await edit(record.approval, () => this.approvalView(surface, summary));
-    if (approval) for (const copy of record.approvalCopies ?? []) await edit(copy.message, () => this.approvalView(surface, summary));
+    // The request and its copies read the same: made once.
+    let request: Promise<Message> | undefined;
+    const requestView = () => (request ??= this.approvalView(surface, summary));
+    const requests = (approval ? [record.approval, ...(record.approvalCopies ?? []).map((c) => c.message)] : []).filter(
+      (m): m is MessageRef => Boolean(m),
+    );
+    if (together) {
+      await Promise.all([
+        record.summary ? edit(record.summary, () => this.summaryView(surface, summary)) : undefined,
+        ...requests.map((m) => edit(m, requestView)),
+      ]);
+    } else {
+      if (record.summary) await edit(record.summary, () => this.summaryView(surface, summary));
+      for (const message of requests) await edit(message, requestView);
+    }
     const key = `refresh:${surface.platform}:${batch.id}`;
     if (waits.length === 0) {
       this.scheduler.succeeded(key); // the next rate limit counts from one again
@@ -462,7 +511,7 @@ export class ImportFlow {
     });
   }
 
-  private async refreshQuietly(batchId: string, options: { approval?: boolean } = {}): Promise<void> {
+  private async refreshQuietly(batchId: string, options: RefreshOptions = {}): Promise<void> {
     await this.refresh(batchId, options).catch((error: unknown) =>
       this.log.error({ err: error, batchId, while: "refreshing import messages" }, "could not refresh an import's messages"),
     );
@@ -484,18 +533,19 @@ export class ImportFlow {
     try {
       const actor = await who.actor();
       const submitted = await this.core.submitImport({ actor, batchId, includeUpdates });
-      if (submitted.batch.submitterEmail !== submitted.batch.requesterEmail) {
+      let batch = submitted.batch;
+      if (batch.submitterEmail !== batch.requesterEmail) {
         // Whoever clicked Create is told of the decision too.
-        await this.core.recordImportConversation({
+        batch = await this.core.recordImportConversation({
           batchId,
           platform: surface.platform,
           record: { submitter: { userId: who.userId, place: who.place } },
         });
       }
       if (submitted.kind === "approved") {
-        this.detached.run("create accounts", () => this.runCreation(surface, who, actor, submitted.batch));
+        this.detached.run("create accounts", () => this.runCreation(surface, who, actor, batch));
       } else {
-        this.detached.run("request approval", () => this.requestApproval(surface, who, submitted.batch, submitted.approvers));
+        this.detached.run("request approval", () => this.requestApproval(surface, who, batch, submitted.approvers));
       }
       return {};
     } catch (error) {
@@ -508,8 +558,13 @@ export class ImportFlow {
     const where = { action: "import create", ...surface.logContext(who), batch: batch.code };
     try {
       const place = recordOf(batch, surface.platform)?.place ?? who.place;
-      const people = await surface.people(approvers);
-      const message = await this.approvalView(surface, await this.core.getImport({ batchId: batch.id, attentionLimit: 0 }));
+      // The batch and its approvers as the use case left them a moment ago; the summary's link asked for meanwhile.
+      const link = this.summaryLink(surface, batch).catch(() => undefined);
+      const [people, summary] = await Promise.all([
+        surface.people(approvers),
+        this.core.getImport({ batchId: batch.id, batch, approvers, attentionLimit: 0 }),
+      ]);
+      const message = await this.approvalView(surface, summary, link);
       const posted = await surface.postApprovalRequest(place, message, people);
       await this.core.recordImportConversation({
         batchId: batch.id,
@@ -716,7 +771,8 @@ export class ImportFlow {
   /** Creates the accounts, editing the summaries with the progress (throttled), then the result. */
   private async runCreation(surface: ChatSurface, who: Who, actor: Actor | undefined, batch: ImportBatch): Promise<void> {
     // At once: the buttons go (Create, or Approve/Reject) and the summary shows 0 / N; that counts as the first edit.
-    await this.refreshQuietly(batch.id);
+    // The batch is the one the click just moved (not read again); creation waits for these edits, so they go at once.
+    await this.refreshQuietly(batch.id, { batch, together: true });
     const state = this.progressState();
     for (const entry of state.values()) {
       entry.throttle.ready();
@@ -756,8 +812,9 @@ export class ImportFlow {
       }
     } finally {
       // The final state always goes out, whatever happened in between: after the progress edits; then the results.
+      // The batch creation ended with is the one shown (not read again).
       await progressShown(state);
-      await this.refreshQuietly(batch.id);
+      await this.refreshQuietly(batch.id, end.batch ? { batch: end.batch } : {});
       if (end.batch?.kind === "import") await this.attachResults(end.batch, { surface, who });
     }
   }

@@ -1,17 +1,21 @@
 import { AppError, ErrorCode } from "./errors.ts";
 import type { Repositories } from "./ports.ts";
 import { normalizeEmail } from "./schemas.ts";
-import type { Actor, UserWithGroup } from "./types.ts";
+import type { Actor, Role } from "./types.ts";
 
-/** The acting HMS user, who must hold the Administrator role; throws NOT_ADMINISTRATOR otherwise. */
-export async function requireAdministrator(repos: Repositories, actor: Actor): Promise<UserWithGroup> {
-  const user = actor.email ? await repos.users.findByEmail(normalizeEmail(actor.email)) : null;
+/**
+ * The acting HMS user, who must hold the Administrator role; throws NOT_ADMINISTRATOR otherwise.
+ * Only the role is read (every click checks it: one lookup, no group).
+ */
+export async function requireAdministrator(repos: Repositories, actor: Actor): Promise<{ email: string; role: Role; roleSince: Date }> {
+  const email = actor.email ? normalizeEmail(actor.email) : "";
+  const user = email ? await repos.users.roleOf(email) : null;
   if (user?.role !== "ADMINISTRATOR") {
     throw new AppError(ErrorCode.NOT_ADMINISTRATOR, "You need the Administrator role in HMS to do this.", {
       details: { actor: actor.email, known: Boolean(user) },
     });
   }
-  return user;
+  return { email, ...user };
 }
 
 /** Audit details that identify the actor on their platform. */

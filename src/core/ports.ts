@@ -11,6 +11,8 @@ export type NewUser = Pick<User, "email" | "name" | "role" | "groupId" | "exchan
 
 export interface UserRepository {
   findByEmail(email: string): Promise<UserWithGroup | null>;
+  /** Only the role of a user, and since when they hold it (one cheap lookup, for authorization). */
+  roleOf(email: string): Promise<{ role: Role; roleSince: Date } | null>;
   /** Throws AppError EMAIL_TAKEN when the email exists (including a concurrent insert). */
   create(user: NewUser): Promise<User>;
   setRole(id: string, role: Role, since: Date): Promise<User>;

@@ -8,7 +8,7 @@
 
 import type { FieldIssue } from "../core/errors.ts";
 import type { ExistingUser, RowVerdict } from "../core/import/files.ts";
-import type { ImportRepository, InvitationRepository } from "../core/import/ports.ts";
+import type { BatchChanges, ImportRepository, InvitationRepository } from "../core/import/ports.ts";
 import type { ImportBatch, ImportCounts, ImportRowRecord, InvitationToSend } from "../core/import/types.ts";
 import { CLOSED_IMPORT_STATUSES } from "../core/import/types.ts";
 import type { UserChanges } from "../core/types.ts";
@@ -184,6 +184,32 @@ function createChunkSql(
     RETURNING b.*, c.created, c.skipped, c.failed`;
 }
 
+/** What a transition may set besides the status (BatchChanges): its SQL is built from these names only. */
+const TRANSITION_COLUMNS: ReadonlySet<string> = new Set<keyof BatchChanges>([
+  "includeUpdates",
+  "approvalRequired",
+  "approvalRequestedAt",
+  "approvalExpiresAt",
+  "submitterEmail",
+  "submitterPlatformId",
+  "decidedBy",
+  "decidedAt",
+  "reason",
+  "conversation",
+  "dataRows",
+  "readyRows",
+  "updateRows",
+  "unchangedRows",
+  "attentionRows",
+  "blankRows",
+  "adminRows",
+  "adminUpdateRows",
+  "createdRows",
+  "updatedRows",
+  "skippedRows",
+  "failedRows",
+]);
+
 /** The batch as RETURNING gave it, without the counts the chunk statements add to it. */
 function batchOf<K extends string>(row: ImportBatch & Record<K, unknown>, extra: readonly K[]): ImportBatch {
   const batch = { ...row } as Record<string, unknown>;
@@ -276,16 +302,35 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
 
     allGroups: () => db.group.findMany({ orderBy: { name: "asc" } }),
 
-    async transition(id, from, to, changes = {}, notExpiredAt) {
-      const result = await db.importBatch.updateManyAndReturn({
-        where: {
-          id,
-          status: { in: [...from] },
-          ...(notExpiredAt ? { OR: [{ approvalExpiresAt: null }, { approvalExpiresAt: { gt: notExpiredAt } }] } : {}),
-        },
-        data: { ...changes, conversation: changes.conversation as Prisma.InputJsonValue | undefined, status: to },
-      });
-      return result[0] ? asBatch(result[0]) : null;
+    async transition(id, from, to, changes = {}, notExpiredAt, audit) {
+      // Plain SQL: every click moves a batch, and Prisma's compiled update cost more than the statement.
+      const now = new Date();
+      const sets = [Prisma.sql`"status" = ${to}::"ImportStatus"`, Prisma.sql`"updatedAt" = ${now}`];
+      for (const [column, value] of Object.entries(changes)) {
+        if (value === undefined) continue;
+        if (!TRANSITION_COLUMNS.has(column)) throw new Error(`a transition does not set ${column}`);
+        sets.push(
+          column === "conversation"
+            ? Prisma.sql`"conversation" = ${json(value)}::jsonb`
+            : Prisma.sql`${Prisma.raw(`"${column}"`)} = ${value}`,
+        );
+      }
+      const unexpired = notExpiredAt
+        ? Prisma.sql`AND ("approvalExpiresAt" IS NULL OR "approvalExpiresAt" > ${notExpiredAt})`
+        : Prisma.empty;
+      const moved = Prisma.sql`
+        UPDATE "ImportBatch" SET ${Prisma.join(sets, ", ")}
+        WHERE "id" = ${id}::uuid AND "status"::text = ANY(${[...from]}::text[]) ${unexpired}
+        RETURNING *`;
+      const [batch] = audit
+        ? await db.$queryRaw<ImportBatch[]>`
+            WITH moved AS (${moved}), audited AS (
+              INSERT INTO "AuditEvent" ("at", "actor", "action", "subject", "details")
+              SELECT ${now}, ${audit.actor}, ${audit.action}, ${audit.subject}, ${json(audit.details ?? {})}::jsonb FROM moved
+            )
+            SELECT * FROM moved`
+        : await db.$queryRaw<ImportBatch[]>(moved);
+      return batch ?? null;
     },
 
     async mergeConversation(id, platform, patch) {

@@ -1,8 +1,9 @@
+import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode, type UserField } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
-import { ROLE_LABELS, type Role } from "../types.ts";
+import { type Actor, ROLE_LABELS, type Role } from "../types.ts";
 import {
   type ApprovalPolicy,
   awaitsInviteOrFinish,
@@ -34,6 +35,21 @@ export async function loadBatch(repos: Repositories, idOrCode: string): Promise<
   const batch = UUID.test(idOrCode) ? await repos.imports.findById(idOrCode) : await repos.imports.findByCode(idOrCode);
   if (!batch) throw new AppError(ErrorCode.BATCH_NOT_FOUND, `There is no import ${idOrCode}.`);
   return batch;
+}
+
+/**
+ * The actor checked as an Administrator and the batch loaded, both at once. A refusal of the
+ * actor comes first: someone who is not an Administrator learns nothing about the batch.
+ */
+export async function administratorAndBatch(
+  repos: Repositories,
+  actor: Actor,
+  idOrCode: string,
+): Promise<{ admin: Awaited<ReturnType<typeof requireAdministrator>>; batch: ImportBatch }> {
+  const [admin, batch] = await Promise.allSettled([requireAdministrator(repos, actor), loadBatch(repos, idOrCode)]);
+  if (admin.status === "rejected") throw admin.reason;
+  if (batch.status === "rejected") throw batch.reason;
+  return { admin: admin.value, batch: batch.value };
 }
 
 /**
@@ -92,8 +108,10 @@ export async function eligibleApprovers(
   batch: Pick<ImportBatch, "requesterEmail" | "submitterEmail">,
   settings: ImportSettings,
   now: Date,
+  /** The Administrators, when the caller read them already. */
+  administrators?: { email: string; roleSince: Date }[],
 ): Promise<string[]> {
-  const admins = await repos.users.administrators();
+  const admins = administrators ?? (await repos.users.administrators());
   const requesters = new Set(requestersOf(batch));
   const narrowed = settings.approvers.length > 0 ? new Set(settings.approvers.map(normalizeEmail)) : undefined;
   return admins

@@ -1,10 +1,10 @@
-import { actorDetails, requireAdministrator } from "../authorize.ts";
+import { actorDetails } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { importSettings, loadBatch, mayApproveFrom, requesterDetails, stateError } from "./common.ts";
+import { administratorAndBatch, importSettings, loadBatch, mayApproveFrom, requesterDetails, stateError } from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export interface DecideImportOptions {
@@ -21,8 +21,11 @@ export interface DecideImportOptions {
 // How much of the SHA-256 a decision must name, at least: 12 hex digits (48 bits), as the request shows.
 const MIN_SHA256_PREFIX = 12;
 
-/** Checks that `actor` may decide on `batch`: not one of its requesters, an approver, and for its content. */
-async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, sha256Prefix: string | undefined): Promise<void> {
+/**
+ * Checks that `actor` (an Administrator since `roleSince`) may decide on `batch`: not one of its
+ * requesters, an approver, and for its content.
+ */
+function checkApprover(deps: CoreDeps, actor: Actor, roleSince: Date, batch: ImportBatch, sha256Prefix: string | undefined): void {
   const email = normalizeEmail(actor.email);
   if (email === batch.requesterEmail) {
     const what = batch.kind === "import" ? `import ${batch.code}` : `${batch.code} (“${batch.fileName}”)`;
@@ -39,8 +42,7 @@ async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, s
   if (approvers.length > 0 && !approvers.map(normalizeEmail).includes(email)) {
     throw new AppError(ErrorCode.NOT_AN_APPROVER, `Only ${approvers.join(", ")} may approve imports.`);
   }
-  const self = await deps.store.users.findByEmail(email);
-  const from = self ? mayApproveFrom(settings, email, self.roleSince, deps.now()) : undefined;
+  const from = mayApproveFrom(settings, email, roleSince, deps.now());
   if (from) {
     const at = from.toISOString().replace("T", " ").slice(0, 16);
     throw new AppError(
@@ -69,11 +71,10 @@ async function checkApprover(deps: CoreDeps, actor: Actor, batch: ImportBatch, s
  * call it before asking for a reject reason, so nobody types one in vain.
  */
 export async function checkImportDecision(deps: CoreDeps, { actor, batchId, sha256Prefix }: DecideImportOptions): Promise<ImportBatch> {
-  await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
+  const { admin, batch } = await administratorAndBatch(deps.store, actor, batchId);
   if (batch.status !== "AWAITING_APPROVAL") throw stateError(batch);
   if (batch.approvalExpiresAt && batch.approvalExpiresAt <= deps.now()) throw stateError(await expireIfDue(deps, batch.id, deps.now()));
-  await checkApprover(deps, actor, batch, sha256Prefix);
+  checkApprover(deps, actor, admin.roleSince, batch, sha256Prefix);
   return batch;
 }
 
@@ -85,24 +86,20 @@ export async function approveImport(deps: CoreDeps, { actor, batchId, sha256Pref
   const { store } = deps;
   const batch = await checkImportDecision(deps, { actor, batchId, sha256Prefix });
   const now = deps.now();
-  const approved = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(
-      batch.id,
-      ["AWAITING_APPROVAL"],
-      "APPROVED",
-      { decidedBy: normalizeEmail(actor.email), decidedAt: now },
-      now,
-    );
-    if (moved) {
-      await tx.audit.record({
-        actor: actor.email,
-        action: "import.approve",
-        subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256 },
-      });
-    }
-    return moved;
-  });
+  // The move and its audit event are one statement.
+  const approved = await store.imports.transition(
+    batch.id,
+    ["AWAITING_APPROVAL"],
+    "APPROVED",
+    { decidedBy: normalizeEmail(actor.email), decidedAt: now },
+    now,
+    {
+      actor: actor.email,
+      action: "import.approve",
+      subject: `import:${batch.code}`,
+      details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(batch), sha256: batch.sha256 },
+    },
+  );
   if (approved) return approved;
   throw stateError(await expireIfDue(deps, batch.id, now));
 }
@@ -142,8 +139,7 @@ export async function rejectImport(
 /** Cancel: the requester (or any Administrator) drops a batch before its accounts are created. */
 export async function cancelImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<ImportBatch> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
+  const { batch } = await administratorAndBatch(store, actor, batchId);
   const cancelled = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, ["VALIDATED", "AWAITING_APPROVAL", "APPROVED"], "CANCELLED", {
       decidedBy: normalizeEmail(actor.email),

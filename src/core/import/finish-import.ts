@@ -1,14 +1,13 @@
-import { actorDetails, requireAdministrator } from "../authorize.ts";
+import { actorDetails } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Actor } from "../types.ts";
-import { closableFrom, loadBatch, stateError } from "./common.ts";
+import { administratorAndBatch, closableFrom, loadBatch, stateError } from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 /** Finish: closes a batch whose accounts are created (or that failed part-way), without inviting anyone. */
 export async function finishImport(deps: CoreDeps, { actor, batchId }: { actor: Actor; batchId: string }): Promise<ImportBatch> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
+  const { batch } = await administratorAndBatch(store, actor, batchId);
   const finished = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, [closableFrom(batch)], "FINISHED");
     if (moved)

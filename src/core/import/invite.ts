@@ -3,7 +3,7 @@ import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode, isPassingDatabaseError, retrying } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { closableFrom, loadBatch, stateError } from "./common.ts";
+import { administratorAndBatch, closableFrom, loadBatch, stateError } from "./common.ts";
 import type { ImportBatch, InvitationCounts } from "./types.ts";
 
 /** Sends are retried with backoff (1, 2, 4, 8 minutes) up to this many attempts in all. */
@@ -31,8 +31,7 @@ export async function inviteImportedUsers(
   { actor, batchId }: { actor: Actor; batchId: string },
 ): Promise<InvitationOutcome & { batch: ImportBatch }> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
+  const { batch } = await administratorAndBatch(store, actor, batchId);
   const inviting = await store.transaction(async (tx) => {
     const moved = await tx.imports.transition(batch.id, [closableFrom(batch)], "INVITING");
     if (!moved) return null;

@@ -1,6 +1,6 @@
 /** What the import engine needs from storage and from mail. src/db and src/mail implement them. */
 
-import type { Group } from "../types.ts";
+import type { AuditEventInput, Group } from "../types.ts";
 import type { ExistingUser, RowVerdict } from "./files.ts";
 import type {
   FailedInvitation,
@@ -77,6 +77,8 @@ export interface ImportRepository {
   /**
    * Compare-and-set: moves the batch to `to` only if its status is one of `from` (and, with
    * `notExpiredAt`, its approval has not expired by then). Null when another change won.
+   * With `audit`, that event is recorded in the same statement when (and only when) it moved:
+   * atomic without a transaction around the two.
    */
   transition(
     id: string,
@@ -84,6 +86,7 @@ export interface ImportRepository {
     to: ImportStatus,
     changes?: BatchChanges,
     notExpiredAt?: Date,
+    audit?: AuditEventInput,
   ): Promise<ImportBatch | null>;
   /**
    * Merges `patch` into the batch's record for one platform (`conversation[platform]`), leaving

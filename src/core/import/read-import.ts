@@ -1,7 +1,7 @@
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Actor } from "../types.ts";
-import { batchFileName, batchRowPages, eligibleApprovers, importSettings, loadBatch, rowFields } from "./common.ts";
+import { administratorAndBatch, batchFileName, batchRowPages, eligibleApprovers, importSettings, loadBatch, rowFields } from "./common.ts";
 import type { FileInfo } from "./files.ts";
 import type { ImportBatch, ImportRowRecord, InvitationCounts, ProblemGroup } from "./types.ts";
 
@@ -28,27 +28,44 @@ export const GRANTS_SHOWN = 20;
 /** Rows with changes fetched for a summary. */
 export const CHANGES_SHOWN = 10;
 
-/** A batch with the rows an admin has to look at, for the summary message. */
-export async function getImport(
-  deps: CoreDeps,
-  { actor, batchId, attentionLimit = 50 }: { actor?: Actor; batchId: string; attentionLimit?: number },
-): Promise<ImportSummary> {
-  if (actor) await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
-  const created = !["VALIDATED", "AWAITING_APPROVAL", "APPROVED", "EXPIRED", "CANCELLED", "REJECTED"].includes(batch.status);
-  const [attention, problems, changes, invitations, approvers] = await Promise.all([
-    deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: attentionLimit }),
+export interface GetImportOptions {
+  actor?: Actor;
+  batchId: string;
+  /** Rows needing attention (and problem groups, changes) fetched; 0: none, for a view that shows none. */
+  attentionLimit?: number;
+  /** The batch as a use case returned it a moment ago (staged, submitted, created): not read again. */
+  batch?: ImportBatch;
+  /** Who may approve it, as the use case that asked for approval found a moment ago: not looked up again. */
+  approvers?: string[];
+}
+
+/** Statuses a batch has before any account of it is created (so it has no invitations yet). */
+const BEFORE_CREATION: readonly string[] = ["VALIDATED", "AWAITING_APPROVAL", "APPROVED", "EXPIRED", "CANCELLED", "REJECTED"];
+
+const NO_INVITATIONS: InvitationCounts = { pending: 0, sent: 0, failed: 0 };
+
+/** A batch with the rows an admin has to look at, for the summary message. Its reads run at once. */
+export async function getImport(deps: CoreDeps, options: GetImportOptions): Promise<ImportSummary> {
+  const { actor, batchId, attentionLimit = 50 } = options;
+  let batch: ImportBatch;
+  if (options.batch) {
+    if (actor) await requireAdministrator(deps.store, actor);
+    batch = options.batch;
+  } else batch = actor ? (await administratorAndBatch(deps.store, actor, batchId)).batch : await loadBatch(deps.store, batchId);
+  const created = !BEFORE_CREATION.includes(batch.status);
+  const awaiting = batch.status === "AWAITING_APPROVAL";
+  const [attention, problems, changes, invitations, approvers, facts] = await Promise.all([
+    attentionLimit > 0
+      ? deps.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], limit: attentionLimit })
+      : [],
     attentionLimit > 0 ? deps.store.imports.problemGroups(batch.id, created ? ["SKIPPED", "FAILED"] : ["NEEDS_ATTENTION"]) : [],
     attentionLimit > 0 && batch.updateRows > 0
       ? deps.store.imports.rows(batch.id, { statuses: ["UPDATE", "UPDATED"], limit: CHANGES_SHOWN })
       : [],
-    deps.store.invitations.counts({ batchId: batch.id }),
-    batch.status === "AWAITING_APPROVAL" ? eligibleApprovers(deps.store, batch, importSettings(deps), deps.now()) : [],
+    created ? deps.store.invitations.counts({ batchId: batch.id }) : NO_INVITATIONS,
+    !awaiting ? [] : (options.approvers ?? eligibleApprovers(deps.store, batch, importSettings(deps), deps.now())),
+    awaiting ? deps.store.imports.requestFacts(batch.id, { includeUpdates: batch.includeUpdates, limit: GRANTS_SHOWN }) : undefined,
   ]);
-  const facts =
-    batch.status === "AWAITING_APPROVAL"
-      ? await deps.store.imports.requestFacts(batch.id, { includeUpdates: batch.includeUpdates, limit: GRANTS_SHOWN })
-      : undefined;
   return { batch, attention, problems, changes, invitations, approvers, facts, mailConfigured: Boolean(deps.mailer?.configured) };
 }
 
@@ -61,8 +78,7 @@ export async function importErrorReport(
   deps: CoreDeps,
   { actor, batchId, pageSize }: { actor?: Actor; batchId: string; pageSize?: number },
 ): Promise<{ fileName: string; bytes: Uint8Array; rows: number }> {
-  if (actor) await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
+  const batch = actor ? (await administratorAndBatch(deps.store, actor, batchId)).batch : await loadBatch(deps.store, batchId);
   let rows = 0;
   async function* pages() {
     for await (const page of batchRowPages(deps.store, batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], pageSize })) {

@@ -5,13 +5,13 @@
  */
 
 import { addGroup } from "../add-group.ts";
-import { actorDetails, requireAdministrator } from "../authorize.ts";
+import { actorDetails } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Repositories } from "../ports.ts";
 import { groupInputSchema, type UserInput, userInputSchema } from "../schemas.ts";
 import type { Actor, Group } from "../types.ts";
-import { loadBatch, stateError } from "./common.ts";
+import { administratorAndBatch, loadBatch, stateError } from "./common.ts";
 import type { FileRow, RowVerdict, ValidationCounts } from "./files.ts";
 import type { ImportBatch, ImportCounts, ImportRowRecord } from "./types.ts";
 
@@ -65,8 +65,7 @@ export async function createGroupForImport(
   deps: CoreDeps,
   { actor, batchId, group }: { actor: Actor; batchId: string; group: string },
 ): Promise<{ group: Group; batch: ImportBatch; fixed: number }> {
-  await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
+  const { batch } = await administratorAndBatch(deps.store, actor, batchId);
   if (batch.status !== "VALIDATED") throw stateError(batch);
   const name = groupInputSchema.parse({ name: group, policy: "" }).name;
   const created = (await deps.store.groups.findByName(name)) ?? (await addGroup(deps, { actor, input: { name } }));
@@ -94,8 +93,7 @@ export async function importRow(
   deps: CoreDeps,
   { actor, batchId, rowNumber }: { actor: Actor; batchId: string; rowNumber: number },
 ): Promise<ImportRowRecord> {
-  await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
+  const { batch } = await administratorAndBatch(deps.store, actor, batchId);
   const [row] = await deps.store.imports.attentionRows(batch.id, { rowNumbers: [rowNumber] });
   if (!row) throw new AppError(ErrorCode.NOT_FOUND, `Row ${rowNumber} of import ${batch.code} does not need attention (any more).`);
   return row;
@@ -110,8 +108,7 @@ export async function fixImportRow(
   deps: CoreDeps,
   { actor, batchId, rowNumber, input }: { actor: Actor; batchId: string; rowNumber: number; input: UserInput },
 ): Promise<{ batch: ImportBatch; verdict: RowVerdict }> {
-  await requireAdministrator(deps.store, actor);
-  const batch = await loadBatch(deps.store, batchId);
+  const { batch } = await administratorAndBatch(deps.store, actor, batchId);
   if (batch.status !== "VALIDATED") throw stateError(batch);
   const values = userInputSchema.parse(input);
   return deps.store.transaction(async (tx) => {

@@ -1,9 +1,17 @@
-import { actorDetails, requireAdministrator } from "../authorize.ts";
+import { actorDetails } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { normalizeEmail } from "../schemas.ts";
 import type { Actor } from "../types.ts";
-import { eligibleApprovers, importSettings, loadBatch, needsApproval, requesterDetails, stateError } from "./common.ts";
+import {
+  administratorAndBatch,
+  eligibleApprovers,
+  importSettings,
+  loadBatch,
+  needsApproval,
+  requesterDetails,
+  stateError,
+} from "./common.ts";
 import type { ImportBatch } from "./types.ts";
 
 export type SubmitImportResult =
@@ -24,8 +32,10 @@ export async function submitImport(
   { actor, batchId, includeUpdates = false }: { actor: Actor; batchId: string; includeUpdates?: boolean },
 ): Promise<SubmitImportResult> {
   const { store } = deps;
-  await requireAdministrator(store, actor);
-  const batch = await loadBatch(store, batchId);
+  // The Administrators are read meanwhile: who may approve, should policy ask for it.
+  const administrators = store.users.administrators();
+  administrators.catch(() => {}); // awaited below only when approval is asked for
+  const { batch } = await administratorAndBatch(store, actor, batchId);
   if (batch.status !== "VALIDATED") throw stateError(batch);
   const updates = includeUpdates ? batch.updateRows : 0;
   if (batch.readyRows + updates === 0) {
@@ -51,28 +61,25 @@ export async function submitImport(
   const choice = { includeUpdates: updates > 0, approvalRequired };
 
   if (!approvalRequired) {
-    const approved = await store.transaction(async (tx) => {
-      const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "APPROVED", {
-        ...submitter,
-        ...choice,
-        decidedAt: now,
-        reason: "No approval needed (APPROVAL_POLICY).",
-      });
-      if (moved) {
-        await tx.audit.record({
-          actor: actor.email,
-          action: "import.submit",
-          subject: `import:${batch.code}`,
-          details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(moved), approval: "not required" },
-        });
-      }
-      return moved;
-    });
+    // The move and its audit event are one statement.
+    const approved = await store.imports.transition(
+      batch.id,
+      ["VALIDATED"],
+      "APPROVED",
+      { ...submitter, ...choice, decidedAt: now, reason: "No approval needed (APPROVAL_POLICY)." },
+      undefined,
+      {
+        actor: actor.email,
+        action: "import.submit",
+        subject: `import:${batch.code}`,
+        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails({ ...batch, ...submitter }), approval: "not required" },
+      },
+    );
     if (!approved) throw stateError(await loadBatch(store, batch.id));
     return { kind: "approved", batch: approved };
   }
 
-  const approvers = await eligibleApprovers(store, { ...batch, ...submitter }, settings, now);
+  const approvers = await eligibleApprovers(store, { ...batch, ...submitter }, settings, now, await administrators);
   if (approvers.length === 0) {
     const narrowed = settings.approvers.length > 0;
     // The uploader is a requester too: name them when someone else uploaded the file.
@@ -90,23 +97,25 @@ export async function submitImport(
     );
   }
   const expiresAt = new Date(now.getTime() + settings.approvalTtlHours * 3_600_000);
-  const waiting = await store.transaction(async (tx) => {
-    const moved = await tx.imports.transition(batch.id, ["VALIDATED"], "AWAITING_APPROVAL", {
-      ...submitter,
-      ...choice,
-      approvalRequestedAt: now,
-      approvalExpiresAt: expiresAt,
-    });
-    if (moved) {
-      await tx.audit.record({
-        actor: actor.email,
-        action: "import.approval_requested",
-        subject: `import:${batch.code}`,
-        details: { ...actorDetails(actor), batchId: batch.id, ...requesterDetails(moved), approvers, expiresAt: expiresAt.toISOString() },
-      });
-    }
-    return moved;
-  });
+  const waiting = await store.imports.transition(
+    batch.id,
+    ["VALIDATED"],
+    "AWAITING_APPROVAL",
+    { ...submitter, ...choice, approvalRequestedAt: now, approvalExpiresAt: expiresAt },
+    undefined,
+    {
+      actor: actor.email,
+      action: "import.approval_requested",
+      subject: `import:${batch.code}`,
+      details: {
+        ...actorDetails(actor),
+        batchId: batch.id,
+        ...requesterDetails({ ...batch, ...submitter }),
+        approvers,
+        expiresAt: expiresAt.toISOString(),
+      },
+    },
+  );
   if (!waiting) throw stateError(await loadBatch(store, batch.id));
   return { kind: "approval_requested", batch: waiting, approvers };
 }
