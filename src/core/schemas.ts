@@ -141,6 +141,11 @@ export function trimmedUserFields(cells: Readonly<Record<keyof RawUserFields, st
   };
 }
 
+/** Whether `text` has more than `max` characters (code points); a string is never longer than its UTF-16 length. */
+function longerThan(text: string, max: number): boolean {
+  return text.length > max && [...text].length > max;
+}
+
 /**
  * The field rules of the Add user form and of import rows, on trimmed input. Collects every
  * problem (not only the first) and still returns the normalized value, so callers can run
@@ -155,7 +160,7 @@ export function validateUserFields(raw: RawUserFields): { value: ValidUserFields
   if (!raw.name) issues.push(fieldIssue("name", "NAME_REQUIRED"));
   else {
     if (CONTROL_CHARS.test(raw.name)) issues.push(fieldIssue("name", "NAME_CONTROL_CHARS"));
-    if ([...raw.name].length > NAME_MAX) issues.push(fieldIssue("name", "NAME_TOO_LONG", raw.name));
+    if (longerThan(raw.name, NAME_MAX)) issues.push(fieldIssue("name", "NAME_TOO_LONG", raw.name));
   }
 
   if (!raw.group) issues.push(fieldIssue("group", "GROUP_REQUIRED"));
@@ -171,7 +176,7 @@ export function validateUserFields(raw: RawUserFields): { value: ValidUserFields
     issues.push(fieldIssue("exchangeDomain", "EXCHANGE_DOMAIN_INVALID", exchangeDomain));
   if (
     exchangeUsername &&
-    ([...exchangeUsername].length > EXCHANGE_USERNAME_MAX ||
+    (longerThan(exchangeUsername, EXCHANGE_USERNAME_MAX) ||
       !EXCHANGE_USERNAME.test(exchangeUsername) ||
       CONTROL_CHARS.test(exchangeUsername))
   )

@@ -17,6 +17,10 @@ const MAX_GROUPS_LISTED = 10;
 const FIELD_ORDER: readonly UserField[] = TEMPLATE_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 const FIELD_RANK = new Map(FIELD_ORDER.map((field, i) => [field as string, i]));
 const COLUMN_OF = Object.fromEntries(TEMPLATE_COLUMNS.map((column) => [COLUMN_FIELDS[column], column])) as Record<UserField, string>;
+const NO_ISSUES: readonly FieldIssue[] = Object.freeze([]);
+// Group cells are a handful of names repeated on every row: each is resolved once, up to this
+// many different cells (a file of garbage must not grow the cache without bound).
+const MAX_GROUP_CELLS = 10_000;
 
 interface Pending {
   row: CsvRow;
@@ -28,7 +32,7 @@ interface Pending {
   /** The normalized email, when it passed the field rules. */
   email: string | undefined;
   /** Problems from reading the row's bytes, kept when an update is validated again. */
-  byteIssues: FieldIssue[];
+  byteIssues: readonly FieldIssue[];
 }
 
 const exchangeText = (domain: string | null, username: string | null) => (domain && username ? `${domain}\\${username}` : "none");
@@ -52,6 +56,14 @@ function changesOf(user: ExistingUser, value: ValidUserFields, group: Group): Us
 export function createRowValidator(directory: DirectoryView, options: { firstRows?: ReadonlyMap<string, number> } = {}): RowValidator {
   const groups = new Map<string, Group>();
   for (const group of directory.groups) if (!groups.has(groupKey(group.name))) groups.set(groupKey(group.name), group);
+  // Group cell as trimmed → its group (or undefined: none).
+  const groupOfCell = new Map<string, Group | undefined>();
+  const groupOf = (cell: string): Group | undefined => {
+    if (groupOfCell.has(cell)) return groupOfCell.get(cell);
+    const group = groups.get(groupKey(cell));
+    if (groupOfCell.size < MAX_GROUP_CELLS) groupOfCell.set(cell, group);
+    return group;
+  };
   const groupList =
     directory.groups.length === 0
       ? " There are no groups yet: add one first."
@@ -76,12 +88,12 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
   };
 
   /** The field rules and the group, on cells as given (`raw`); byte problems first: they may be why a rule fails. */
-  function judge(raw: RawUserFields, byteIssues: FieldIssue[]) {
+  function judge(raw: RawUserFields, byteIssues: readonly FieldIssue[]) {
     const { value, issues } = validateUserFields(raw);
-    issues.unshift(...byteIssues);
+    if (byteIssues.length > 0) issues.unshift(...byteIssues);
     let group: Group | undefined;
     if (raw.group) {
-      group = groups.get(groupKey(raw.group));
+      group = groupOf(raw.group);
       if (!group) {
         const issue = fieldIssue("group", "GROUP_UNKNOWN", raw.group);
         issues.push({ ...issue, message: issue.message + groupList });
@@ -92,18 +104,24 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
 
   function check(row: CsvRow): Pending {
     const raw = trimmedUserFields(row.fields);
-    const byteIssues = [
-      ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
-      ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
-    ];
+    const byteIssues =
+      row.invalidUtf8 || row.undefinedBytes
+        ? [
+            ...(row.invalidUtf8 ?? []).map((field) => fieldIssue(field, "INVALID_UTF8_BYTES", COLUMN_OF[field])),
+            ...(row.undefinedBytes ?? []).map((field) => fieldIssue(field, "UNDEFINED_BYTES", COLUMN_OF[field])),
+          ]
+        : NO_ISSUES;
     // For a new user, "-" in an Exchange cell means what a blank one does: no Exchange account.
-    const forCreate = {
-      ...raw,
-      exchangeDomain: raw.exchangeDomain === CLEAR_CELL ? "" : raw.exchangeDomain,
-      exchangeUsername: raw.exchangeUsername === CLEAR_CELL ? "" : raw.exchangeUsername,
-    };
+    const forCreate =
+      raw.exchangeDomain === CLEAR_CELL || raw.exchangeUsername === CLEAR_CELL
+        ? {
+            ...raw,
+            exchangeDomain: raw.exchangeDomain === CLEAR_CELL ? "" : raw.exchangeDomain,
+            exchangeUsername: raw.exchangeUsername === CLEAR_CELL ? "" : raw.exchangeUsername,
+          }
+        : raw;
     const { value, issues, group } = judge(forCreate, byteIssues);
-    const email = issues.some((i) => i.field === "email") ? undefined : value.email;
+    const email = issues.length > 0 && issues.some((i) => i.field === "email") ? undefined : value.email;
     if (email !== undefined) {
       const first = firstRow.get(email);
       if (first === undefined || first > row.rowNumber) firstRow.set(email, row.rowNumber);
@@ -186,13 +204,9 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
         }
         counts.ready++;
         if (value.role === "ADMINISTRATOR") counts.administrators++;
-        return {
-          rowNumber: row.rowNumber,
-          status: "READY",
-          fields,
-          ready: { value: { ...value, group: group.name }, groupId: group.id },
-          issues,
-        };
+        // The row's own value (nothing else holds it), with the group as the directory names it.
+        value.group = group.name;
+        return { rowNumber: row.rowNumber, status: "READY", fields, ready: { value, groupId: group.id }, issues };
       });
     },
     counts: () => ({ ...counts }),
@@ -206,7 +220,6 @@ function sortIssues(issues: FieldIssue[]): void {
 
 /** Normalized values where the field passed, else the trimmed text of the cell. */
 function shownFields(row: CsvRow, value: ValidUserFields, group: Group | undefined, issues: FieldIssue[]): Record<UserField, string> {
-  const failed = new Set(issues.map((i) => i.field));
   const normalized: Record<UserField, string> = {
     email: value.email,
     name: value.name,
@@ -215,7 +228,9 @@ function shownFields(row: CsvRow, value: ValidUserFields, group: Group | undefin
     exchangeDomain: value.exchangeDomain ?? "",
     exchangeUsername: value.exchangeUsername ?? "",
   };
-  const fields = {} as Record<UserField, string>;
-  for (const field of FIELD_ORDER) fields[field] = failed.has(field) ? row.fields[field].trim() : normalized[field];
-  return fields;
+  for (const issue of issues) {
+    const field = issue.field as UserField;
+    if (FIELD_RANK.has(field)) normalized[field] = row.fields[field].trim();
+  }
+  return normalized;
 }

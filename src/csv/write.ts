@@ -77,6 +77,8 @@ export function csvLine(cells: readonly string[], delimiter = ","): string {
  * `+SUM(1,2)`, `x;'=cmd` → `x;=cmd` in a `,` file).
  */
 export function unguardCell(value: string, delimiter = ","): string {
+  // Both guards are an apostrophe: a cell without one has none to remove.
+  if (!value.includes("'")) return value;
   const text = GUARDED.test(value) ? value.slice(1) : value;
   const splits = splitsFor(delimiter);
   return splits.any.test(text) ? text.replace(splits.unguard, "$1") : text;

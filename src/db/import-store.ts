@@ -46,19 +46,50 @@ const IMPORT_ROW_COLUMNS = [
   "changes",
 ] as const;
 
-/** A CSV cell for COPY: NULL unquoted and empty, any text quoted (so "" stays an empty string). */
-const copyCell = (value: string | null) => (value === null ? "" : value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`);
+/** Text inside a quoted COPY cell: quotes doubled. */
+const quoted = (value: string) => (value.includes('"') ? value.replaceAll('"', '""') : value);
 
-/** The verdicts as COPY's CSV input, in IMPORT_ROW_COLUMNS order (as insertRowSlice stores them). */
+/**
+ * The verdicts as COPY's CSV input, in IMPORT_ROW_COLUMNS order (as insertRowSlice stores them):
+ * NULL unquoted and empty, any text quoted (so "" stays an empty string). Each line is joined
+ * from its parts, then the lines: no rope of concatenations for the driver to flatten.
+ */
 function rowsCsv(batchId: string, verdicts: readonly RowVerdict[]): string {
-  let csv = "";
-  for (const v of verdicts) {
+  const lines = new Array<string>(verdicts.length);
+  const head = `${batchId},`;
+  for (let k = 0; k < verdicts.length; k++) {
+    const v = verdicts[k]!;
     const f = v.fields;
     const role = v.ready ? v.ready.value.role : f.role;
-    const changes = v.update ? json({ before: v.update.before, changes: v.update.changes }) : null;
-    csv += `${batchId},${v.rowNumber},${v.status},${copyCell(f.email)},${copyCell(f.name)},${copyCell(f.group)},${copyCell(role)},${copyCell(f.exchangeDomain)},${copyCell(f.exchangeUsername)},${v.ready?.groupId ?? ""},${copyCell(json(v.issues))},${v.update?.userId ?? ""},${copyCell(changes)}\n`;
+    const issues = v.issues.length === 0 ? "[]" : quoted(json(v.issues));
+    const changes = v.update ? `"${quoted(json({ before: v.update.before, changes: v.update.changes }))}"` : "";
+    lines[k] = [
+      head,
+      String(v.rowNumber),
+      `,${v.status},"`,
+      quoted(f.email),
+      '","',
+      quoted(f.name),
+      '","',
+      quoted(f.group),
+      '","',
+      quoted(role),
+      '","',
+      quoted(f.exchangeDomain),
+      '","',
+      quoted(f.exchangeUsername),
+      '",',
+      v.ready?.groupId ?? "",
+      ',"',
+      issues,
+      '",',
+      v.update?.userId ?? "",
+      ",",
+      changes,
+      "\n",
+    ].join("");
   }
-  return csv;
+  return lines.join("");
 }
 
 /** One INSERT … SELECT FROM jsonb_to_recordset of up to ROWS_PER_STATEMENT verdicts (inside a transaction). */
