@@ -298,19 +298,30 @@ function labelOf(field: UserField): string {
   return TEMPLATE_COLUMNS[FIELD_ORDER.indexOf(field)]!;
 }
 
-function toRow(record: readonly string[], rowNumber: number, columns: ColumnMap, { mark, delimiter }: Source): CsvRow {
-  const fields = {} as Record<UserField, string>;
+/** The cell of column `i` ("" for a missing column or cell), the bot's formula guard removed. */
+function cellAt(record: readonly string[], i: number | undefined, delimiter: Delimiter): string {
+  return i === undefined ? "" : unguardCell(record[i] ?? "", delimiter);
+}
+
+function toRow(record: readonly string[], rowNumber: number, { index }: ColumnMap, { mark, delimiter }: Source): CsvRow {
+  // One literal, in FIELD_ORDER: the object is built with its final shape.
+  const fields: Record<UserField, string> = {
+    email: cellAt(record, index.email, delimiter),
+    name: cellAt(record, index.name, delimiter),
+    group: cellAt(record, index.group, delimiter),
+    role: cellAt(record, index.role, delimiter),
+    exchangeDomain: cellAt(record, index.exchangeDomain, delimiter),
+    exchangeUsername: cellAt(record, index.exchangeUsername, delimiter),
+  };
   let blank = true;
   let undecodable: UserField[] | undefined;
   for (const field of FIELD_ORDER) {
-    const i = columns.index[field];
-    const cell = i === undefined ? "" : unguardCell(record[i] ?? "", delimiter);
+    const cell = fields[field];
     if (blank && cell.trim() !== "") blank = false;
     if (mark && cell.includes(REPLACEMENT_CHARACTER)) {
       undecodable ??= [];
       undecodable.push(field);
     }
-    fields[field] = cell;
   }
   return mark && undecodable ? { rowNumber, fields, blank, [mark]: undecodable } : { rowNumber, fields, blank };
 }

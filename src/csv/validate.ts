@@ -103,7 +103,7 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
   }
 
   function check(row: CsvRow): Pending {
-    const raw = trimmedUserFields(row.fields);
+    const raw = trimmed(row.fields);
     const byteIssues =
       row.invalidUtf8 || row.undefinedBytes
         ? [
@@ -211,6 +211,12 @@ export function createRowValidator(directory: DirectoryView, options: { firstRow
     },
     counts: () => ({ ...counts }),
   };
+}
+
+/** The cells trimmed: the row's own object when no cell has spaces around it (most rows). */
+function trimmed(cells: Record<UserField, string>): RawUserFields {
+  for (const field of FIELD_ORDER) if (cells[field].trim() !== cells[field]) return trimmedUserFields(cells);
+  return cells;
 }
 
 /** Problems in the order of the columns, whichever check found them. */

@@ -131,6 +131,15 @@ const ROWS_SQL = `
 
 type StoredRow = Omit<ImportRowRecord, "issues" | "changes"> & { issues: unknown; changes: unknown };
 
+/**
+ * A text[] parameter as its literal, `{"a","b"}`: what pg writes for an array, without escaping
+ * element by element (emails hold neither a quote nor a backslash; a list that does is left to pg).
+ */
+function textArray(values: readonly string[]): string | readonly string[] {
+  for (const v of values) if (v.includes('"') || v.includes("\\")) return values;
+  return values.length === 0 ? "{}" : `{"${values.join('","')}"}`;
+}
+
 const EXISTING_USERS_SQL = `
   SELECT u."id", u."email", u."name", u."groupId", g."name" AS "groupName", u."role", u."exchangeDomain", u."exchangeUsername"
   FROM unnest($1::text[]) AS e("email")
@@ -326,7 +335,7 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
       const list = [...emails];
       const rows = bulk
         ? // Outside a transaction: straight to the driver (Prisma compiles each list into its query).
-          await bulk.sql.query<ExistingUser>(EXISTING_USERS_SQL, [list])
+          await bulk.sql.query<ExistingUser>(EXISTING_USERS_SQL, [textArray(list)])
         : await db.$queryRawUnsafe<ExistingUser[]>(EXISTING_USERS_SQL, list);
       return new Map(rows.map((r) => [r.email, r]));
     },

@@ -207,6 +207,16 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       });
       expect(batch).toMatchObject({ dataRows: 4, readyRows: 2, updateRows: 1, attentionRows: 1, adminRows: 1, adminUpdateRows: 1 });
     });
+
+    it("looks up the users of a list of emails, whatever the text of the others (quotes, backslashes, braces, commas)", async () => {
+      const odd = ['a"b@corp.example.org', "c\\d@corp.example.org", "{e}@corp.example.org", "f,g@corp.example.org", "NULL", ""];
+      for (const emails of [[PLAIN_USER.email, ...odd], [...odd.slice(2), PLAIN_USER.email], [PLAIN_USER.email], []]) {
+        const found = await t.store.imports.existingUsers(emails);
+        expect([...found.keys()]).toEqual(emails.length > 0 ? [PLAIN_USER.email] : []);
+        if (emails.length > 0)
+          expect(found.get(PLAIN_USER.email)).toMatchObject({ name: "Plain User", groupName: "Finance", role: "USER" });
+      }
+    });
   });
 
   describe("approval", () => {
