@@ -168,13 +168,16 @@ describe.each(databaseKinds)("the Add user modal (%s)", (kind) => {
       .flatMap((b) => b.elements ?? [])
       .find((e) => e.action_id === "hms_import_approve")!;
     await h.click("hms_import_approve", approve.value, { user: SLACK_USERS.otherAdmin.id });
-    await vi.waitFor(async () =>
-      expect(await userRow("max@corp.example.org")).toMatchObject({
-        role: "ADMINISTRATOR",
-        group: { name: "Engineering" },
-        exchangeDomain: "CORP",
-        exchangeUsername: "mmustermann",
-      }),
+    // The creation runs after the click is answered: seconds on a loaded machine.
+    await vi.waitFor(
+      async () =>
+        expect(await userRow("max@corp.example.org")).toMatchObject({
+          role: "ADMINISTRATOR",
+          group: { name: "Engineering" },
+          exchangeDomain: "CORP",
+          exchangeUsername: "mmustermann",
+        }),
+      { timeout: 10_000 },
     );
     // The requester hears of it in their DM with the bot.
     await vi.waitFor(() =>

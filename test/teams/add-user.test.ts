@@ -161,13 +161,16 @@ describe.each(databaseKinds)("the Add user card in Teams (%s)", (kind) => {
       conversation: personal(TEAMS_USERS.admin),
     });
     expect(approved.status).toBe(200);
-    await vi.waitFor(async () =>
-      expect(await userRow("max@corp.example.org")).toMatchObject({
-        role: "ADMINISTRATOR",
-        group: { name: "Engineering" },
-        exchangeDomain: "CORP",
-        exchangeUsername: "mmustermann",
-      }),
+    // The creation runs after the click is answered: seconds on a loaded machine.
+    await vi.waitFor(
+      async () =>
+        expect(await userRow("max@corp.example.org")).toMatchObject({
+          role: "ADMINISTRATOR",
+          group: { name: "Engineering" },
+          exchangeDomain: "CORP",
+          exchangeUsername: "mmustermann",
+        }),
+      { timeout: 10_000 },
     );
     // The requester hears of the decision in their personal chat with the bot.
     await h.waitForMessages(
