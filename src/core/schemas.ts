@@ -22,11 +22,12 @@ const NETBIOS_DOMAIN = /^[a-z0-9][a-z0-9_-]{0,14}$/i;
 const DNS_DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?=[a-z0-9-]*[a-z])[a-z0-9-]{2,63}$/i;
 const EXCHANGE_USERNAME = /^[^\s"/\\[\]:;|=,+*?<>]+$/;
 
-const ROLE_WORDS: Record<string, Role> = {
-  administrator: "ADMINISTRATOR",
-  admin: "ADMINISTRATOR",
-  user: "USER",
-};
+// A Map, not an object: a cell reading "constructor" or "toString" is not a role.
+const ROLE_WORDS: ReadonlyMap<string, Role> = new Map([
+  ["administrator", "ADMINISTRATOR"],
+  ["admin", "ADMINISTRATOR"],
+  ["user", "USER"],
+]);
 
 /** Whether a normalized (trimmed, lower-cased) email is a valid address: the one rule everywhere. */
 export function isEmail(email: string): boolean {
@@ -50,7 +51,7 @@ export function groupKey(name: string): string {
 
 /** Parses Administrator / User (any case, "admin" accepted); undefined when not a role. */
 export function parseRole(value: string): Role | undefined {
-  return ROLE_WORDS[value.trim().toLowerCase()];
+  return ROLE_WORDS.get(value.trim().toLowerCase());
 }
 
 function quote(value: string): string {

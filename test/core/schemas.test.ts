@@ -122,6 +122,8 @@ describe("user field rules", () => {
 
   it("treats a blank role as User and parses roles case-insensitively", () => {
     expect(parseRole("ADMIN")).toBe("ADMINISTRATOR");
+    // Names every plain object inherits are not roles (one crashed an upload while staging).
+    for (const word of ["constructor", "toString", "__proto__", "hasOwnProperty"]) expect(parseRole(word)).toBeUndefined();
     expect(parseRole(" administrator ")).toBe("ADMINISTRATOR");
     expect(parseRole("user")).toBe("USER");
     expect(parseRole("superuser")).toBeUndefined();
