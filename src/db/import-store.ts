@@ -118,8 +118,8 @@ async function insertRowSlice(db: Client, batchId: string, verdicts: readonly Ro
 }
 
 /**
- * A batch's rows in row order: of some statuses ($2, an array literal as text, which both
- * drivers pass as it is; null: all), after a row number ($3), at most $4 (null: all).
+ * A batch's rows in row order: of some statuses ($2, an array literal as text (textArray), which
+ * both drivers pass as it is; null: all), after a row number ($3), at most $4 (null: all).
  */
 const ROWS_SQL = `
   SELECT "rowNumber", "status"::text AS "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername",
@@ -385,7 +385,7 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
     async rows(batchId, { statuses, limit, afterRow } = {}) {
       // Plain SQL: a results file reads all of a batch's rows, and Prisma's mapping of 150,000
       // model rows cost seconds of CPU (and its garbage). Outside transactions, straight to the driver.
-      const params = [batchId, statuses ? `{${statuses.join(",")}}` : null, afterRow ?? null, limit ?? null];
+      const params = [batchId, statuses ? textArray(statuses) : null, afterRow ?? null, limit ?? null];
       const rows = bulk ? await bulk.sql.query<StoredRow>(ROWS_SQL, params) : await db.$queryRawUnsafe<StoredRow[]>(ROWS_SQL, ...params);
       return rows.map((r) => ({ ...r, issues: (r.issues ?? []) as FieldIssue[], changes: (r.changes as UserChanges | null) ?? null }));
     },

@@ -69,17 +69,6 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
     batch = b;
     await report(b);
   };
-  /** A chunk's error: a batch that cannot go on ends FAILED with the reason (see below); rethrown. */
-  const chunkFailed = async (error: unknown): Promise<never> => {
-    // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is resumed
-    // later, once the lease lapses; anything else would fail again.
-    if (!isPassingDatabaseError(error)) {
-      const failed = await markFailed(deps, batch!, owner, error, options.actor);
-      if (failed) await report(failed, true);
-    }
-    throw error;
-  };
-
   // Ranges of `size` row numbers, as many transactions at once as the database takes usefully
   // (the rows of two ranges never meet, and each chunk keeps the lease's rule): the accounts
   // first, then (when Create included them) the updates. False: the lease was lost.
@@ -122,7 +111,12 @@ async function create(deps: CoreDeps, options: CreateAccountsOptions): Promise<C
       await Promise.all(Array.from({ length: lanes }, lane));
       if (outcome === "lost") return false;
       if (outcome) {
-        if (outcome.inChunk) await chunkFailed(outcome.error);
+        // An outage, a stall (a transaction that timed out waiting) or a lasting conflict is
+        // resumed later, once the lease lapses; anything else a chunk met would fail again.
+        if (outcome.inChunk && !isPassingDatabaseError(outcome.error)) {
+          const failed = await markFailed(deps, batch!, owner, outcome.error, options.actor);
+          if (failed) await report(failed, true);
+        }
         throw outcome.error;
       }
       // Rows left by a pass that moved nothing are left to completeCreation's check.
