@@ -66,6 +66,12 @@ export function baseConversationId(conversationId: string): string {
   return conversationId.split(";")[0] ?? conversationId;
 }
 
+/** fetch's failure when the connection was closed or reset under the request (not a timeout, not refused). */
+function closedUnderUs(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
+}
+
 const join = (serviceUrl: string, path: string) => `${serviceUrl.replace(/\/*$/, "/")}${path}`;
 const conversationPath = (conversationId: string) => `v3/conversations/${encodeURIComponent(conversationId)}`;
 
@@ -77,21 +83,28 @@ export class BotConnector {
 
   private async call<T>(operation: string, method: string, url: string, body?: unknown): Promise<T> {
     let res: Response;
-    try {
-      const token = await this.token();
-      res = await fetch(url, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
-          accept: "application/json",
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      if (error instanceof TeamsApiError) throw error;
-      throw new TeamsApiError(operation, "network", { reason: error instanceof Error ? error.message : String(error) }, { cause: error });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const token = await this.token();
+        res = await fetch(url, {
+          method,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
+            accept: "application/json",
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        break;
+      } catch (error) {
+        if (error instanceof TeamsApiError) throw error;
+        // A kept-alive connection the server had closed (the bot's event loop was busy when it
+        // did): undici retries PUT and DELETE itself, never a POST, so a post of a summary was
+        // lost. Once more on a new connection; no response was read, so nothing is known sent.
+        if (attempt === 1 && closedUnderUs(error)) continue;
+        throw new TeamsApiError(operation, "network", { reason: error instanceof Error ? error.message : String(error) }, { cause: error });
+      }
     }
     const text = await res.text().catch(() => "");
     if (res.ok) {
