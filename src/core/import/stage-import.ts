@@ -124,9 +124,7 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
     const validator = deps.files.validator({ groups, existingUsers: (emails) => store.imports.existingUsers(emails) });
     for await (const chunk of chunks()) {
       const verdicts = await validator.validate(chunk);
-      const tw = performance.now();
       while (inFlight.size >= store.concurrentStatements) await Promise.race(inFlight);
-      (globalThis as { laneWait?: number }).laneWait = ((globalThis as { laneWait?: number }).laneWait ?? 0) + performance.now() - tw;
       if (failure) throw failure.error;
       const storing: Promise<void> = store.imports
         .insertRows(created.id, verdicts)
