@@ -162,6 +162,53 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect([await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()]).toEqual([batches, rows]);
     });
 
+    /** A core staging in lanes (as on PostgreSQL, on either database) whose directory look-ups go through `lookup`. */
+    const inLanes = (lookup: (emails: readonly string[], call: number) => Promise<void>) => {
+      let call = 0;
+      const store: Store = {
+        ...t.store,
+        concurrentStatements: 2,
+        imports: {
+          ...t.store.imports,
+          existingUsers: async (emails) => {
+            await lookup(emails, ++call);
+            return t.store.imports.existingUsers(emails);
+          },
+        },
+      };
+      return createCore({ files: csvImportFormat, store, now: () => t.clock.now });
+    };
+
+    it("in lanes, a directory look-up failing for a later chunk (asked while the next is parsed) leaves nothing behind", async () => {
+      const counts = async () => [await t.db.prisma.importBatch.count(), await t.db.prisma.importRow.count()];
+      const before = await counts();
+      const failing = new Error("the directory did not answer");
+      const asked: number[] = [];
+      const core = inLanes(async (_, call) => {
+        asked.push(call);
+        if (call === 3) throw failing;
+      });
+      const file = { name: "lanes.csv", bytes: uniqueFile(validRows(12, { prefix: "lookup" })) };
+      await expect(core.stageImport({ actor: ADMIN, file, chunkSize: 2 })).rejects.toBe(failing);
+      expect(asked.slice(0, 3)).toEqual([1, 2, 3]);
+      expect(await counts()).toEqual(before);
+    });
+
+    it("in lanes, a row is checked against the rows of earlier chunks, whose look-ups are still answering", async () => {
+      // Each look-up answers late: the next chunks are checked meanwhile.
+      const core = inLanes(() => new Promise((resolve) => setTimeout(resolve, 20)));
+      const rows = validRows(5, { prefix: "order" });
+      const { batch } = await core.stageImport({
+        actor: ADMIN,
+        file: { name: "order.csv", bytes: uniqueFile([...rows, [rows[0]![0]!, "Again", "Finance", "User", "", ""]]) },
+        chunkSize: 2,
+      });
+      expect(batch).toMatchObject({ status: "VALIDATED", dataRows: 7, readyRows: 6, attentionRows: 1 });
+      const [again] = await t.store.imports.rows(batch.id, { statuses: ["NEEDS_ATTENTION"] });
+      expect(again).toMatchObject({ rowNumber: 7, issues: [expect.objectContaining({ code: "EMAIL_DUPLICATE_IN_FILE" })] });
+      expect(again!.issues[0]!.message).toBe("Same Email ID as row 2, which is imported.");
+    });
+
     it("discards, after an hour, the closed batch of an upload whose process died while staging it", async () => {
       const core = coreWith();
       const abandoned = await t.store.imports.create({

@@ -4,7 +4,7 @@ import type { CoreDeps } from "../deps.ts";
 import type { Repositories } from "../ports.ts";
 import type { Actor, Group } from "../types.ts";
 import { importSettings, needsApproval, newBatchCode } from "./common.ts";
-import type { FileInfo, FileRow, ValidationCounts } from "./files.ts";
+import type { FileInfo, FileRow, RowVerdict, ValidationCounts } from "./files.ts";
 import type { NewImportBatch } from "./ports.ts";
 import type { ImportBatch, ImportStatus } from "./types.ts";
 
@@ -120,10 +120,10 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
   });
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
+  let validating: Promise<RowVerdict[]> | undefined;
   try {
     const validator = deps.files.validator({ groups, existingUsers: (emails) => store.imports.existingUsers(emails) });
-    for await (const chunk of chunks()) {
-      const verdicts = await validator.validate(chunk);
+    const storeRows = async (verdicts: RowVerdict[]) => {
       while (inFlight.size >= store.concurrentStatements) await Promise.race(inFlight);
       if (failure) throw failure.error;
       const storing: Promise<void> = store.imports
@@ -133,13 +133,23 @@ async function stageInLanes(deps: CoreDeps, { actor, newBatch, groups, chunks }:
         })
         .finally(() => inFlight.delete(storing));
       inFlight.add(storing);
+    };
+    // A chunk's look-up of existing users is in flight while the next chunk is parsed (the bot
+    // waited for each one: ~0.6 s of 150,000 rows). Rows are checked in file order all the same:
+    // validate() checks a chunk's rows before it asks the directory.
+    for await (const chunk of chunks()) {
+      const next = validator.validate(chunk);
+      next.catch(() => {}); // awaited on the next turn or after the loop
+      if (validating) await storeRows(await validating);
+      validating = next;
     }
+    if (validating) await storeRows(await validating);
     await Promise.all(inFlight);
     if (failure) throw failure.error;
     const counts = validator.counts();
     return await store.transaction((tx) => validate(deps, tx, actor, created, ["FAILED"], counts));
   } catch (error) {
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled([...inFlight, validating]);
     await store.imports.discard(created.id).catch(() => {});
     throw error;
   }
