@@ -177,6 +177,11 @@ async function quiet(bot: Bot, target: Target): Promise<void> {
     await sleep(1000);
     if (bot.status().cpuS - before < idleCpuS) break;
   }
+  await noAutovacuum(target);
+}
+
+/** On PostgreSQL, waits (at most two minutes) until no autovacuum worker is at work on the database. */
+async function noAutovacuum(target: Target): Promise<void> {
   if (target.kind !== "postgresql") return;
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
@@ -574,6 +579,8 @@ async function copyReferences(target: Target, runs: Run[]): Promise<void> {
     }
     return;
   }
+  // As each import started: not while autovacuum works through the rows the runs wrote.
+  await noAutovacuum(target);
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
   try {
