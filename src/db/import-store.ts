@@ -271,12 +271,22 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
         }),
       ),
 
+    // A batch and its rows in one statement ("ImportRow" has no foreign key to cascade from).
+    // Its rows go by batch id, even when the batch was gone already.
     async discard(id) {
-      await db.importBatch.deleteMany({ where: { id } });
+      await db.$executeRaw`
+        WITH batch AS (DELETE FROM "ImportBatch" WHERE "id" = ${id}::uuid)
+        DELETE FROM "ImportRow" WHERE "batchId" = ${id}::uuid`;
     },
 
-    discardAbandoned: async (before) =>
-      (await db.importBatch.deleteMany({ where: { status: "FAILED", dataRows: 0, createdAt: { lt: before } } })).count,
+    async discardAbandoned(before) {
+      const [gone] = await db.$queryRaw<{ batches: number }[]>`
+        WITH batches AS (
+          DELETE FROM "ImportBatch" WHERE "status" = 'FAILED' AND "dataRows" = 0 AND "createdAt" < ${before} RETURNING "id"
+        ), rows AS (DELETE FROM "ImportRow" WHERE "batchId" IN (SELECT "id" FROM batches))
+        SELECT count(*)::int AS batches FROM batches`;
+      return gone?.batches ?? 0;
+    },
 
     async insertRows(batchId, verdicts) {
       if (verdicts.length === 0) return;

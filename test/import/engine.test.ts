@@ -225,11 +225,24 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         reason: "The upload was interrupted; upload the file again.",
         createdAt: t.clock.now,
       });
+      // The rows it had stored when the process died ("ImportRow" has no foreign key to cascade).
+      for (const n of [2, 3]) {
+        await t.db.sql.query(
+          `INSERT INTO "ImportRow" ("batchId", "rowNumber", "status", "email", "name", "groupName", "role", "exchangeDomain", "exchangeUsername")
+           VALUES ($1::uuid, $2, 'READY', $3, 'Dead', 'Finance', 'User', '', '')`,
+          [abandoned.id, n, `dead${n}@corp.example.org`],
+        );
+      }
+      const rowsOf = async (batchId: string) => (await t.store.imports.rows(batchId)).length;
+      const others = await t.db.prisma.importRow.count();
       t.clock.now = new Date(abandoned.createdAt.getTime() + 30 * 60_000);
       expect(await core.discardInterruptedUploads()).toBe(0);
+      expect(await rowsOf(abandoned.id)).toBe(2);
       t.clock.now = new Date(abandoned.createdAt.getTime() + 61 * 60_000);
       expect(await core.discardInterruptedUploads()).toBe(1);
       expect(await t.store.imports.findById(abandoned.id)).toBeNull();
+      expect(await rowsOf(abandoned.id)).toBe(0);
+      expect(await t.db.prisma.importRow.count()).toBe(others - 2);
     });
 
     it("emails that exist in the directory are updates (their changes recorded, an Administrator grant counted), not errors", async () => {

@@ -1,0 +1,3 @@
+-- DropForeignKey
+ALTER TABLE "ImportRow" DROP CONSTRAINT "ImportRow_batchId_fkey";
+
