@@ -19,7 +19,7 @@
  * process of its own, so both platforms' imports meet the same directory; the update run follows
  * the first platform's. One small import per bot warms it up first; it is not reported. Each
  * import starts once the bot is idle again (what the previous one left running, like its results
- * file, has ended) and, on PostgreSQL, no autovacuum worker is at work on the database.
+ * file, has ended) and, on PostgreSQL, no autovacuum worker is at work on the database and a CHECKPOINT has written out what earlier runs left dirty.
  *
  *   npm run bench:e2e                                          # PGlite (DATA_DIR in a temp dir)
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_e2e npm run bench:e2e
@@ -164,8 +164,8 @@ class Bot {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Waits until the bot is idle: under 30 ms of CPU in a second (100 ms when profiled; at most two minutes), and on
- * PostgreSQL until no autovacuum worker runs (at most two more). What a run leaves running
+ * Waits until the bot is idle: under 30 ms of CPU in a second (100 ms when profiled; at most
+ * two minutes), then until the database has settled (see settled). What a run leaves running
  * after its result (the results file, the report's upload, invitations; the vacuum of the rows
  * it wrote) then does not slow the next run down, nor count in its peak RSS.
  */
@@ -177,11 +177,15 @@ async function quiet(bot: Bot, target: Target): Promise<void> {
     await sleep(1000);
     if (bot.status().cpuS - before < idleCpuS) break;
   }
-  await noAutovacuum(target);
+  await settled(target);
 }
 
-/** On PostgreSQL, waits (at most two minutes) until no autovacuum worker is at work on the database. */
-async function noAutovacuum(target: Target): Promise<void> {
+/**
+ * On PostgreSQL, waits (at most two minutes) until no autovacuum worker is at work on the
+ * database, then writes out the buffers earlier work left dirty (CHECKPOINT): an import and a
+ * COPY reference alike start from clean buffers, not writing out what ran before them.
+ */
+async function settled(target: Target): Promise<void> {
   if (target.kind !== "postgresql") return;
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
@@ -190,8 +194,9 @@ async function noAutovacuum(target: Target): Promise<void> {
       const { rows } = await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()`,
       );
-      if (rows[0]!.n === 0) return;
+      if (rows[0]!.n === 0) break;
     }
+    await client.query("CHECKPOINT");
   } finally {
     await client.end();
   }
@@ -549,9 +554,9 @@ const writtenBy = (run: Run) =>
     ? `SELECT ${COPY_COLUMNS.replace(/"(\w+)"/g, 'u."$1"')} FROM "User" u JOIN "ImportRow" r ON r."userId" = u."id" WHERE r."batchId" = '${run.batchId}' AND r."status" = 'UPDATED'`
     : `SELECT ${COPY_COLUMNS} FROM "User" WHERE "importBatchId" = '${run.batchId}'`;
 
-// A single COPY of 150,000 rows varied by half from one run to the next (1.6–2.4 s on
-// PostgreSQL, 2.7–4.6 s on PGlite): the reference is the median of three.
-const COPY_TIMES = 3;
+// One COPY of the same 141,500 rows into a fresh table took 1.2–2.0 s from one try to the next
+// in one process on this machine (2.7–4.6 s on PGlite): the reference is the median of five.
+const COPY_TIMES = 5;
 
 async function medianOf(times: number, measure: () => Promise<number>): Promise<number> {
   const seconds: number[] = [];
@@ -579,8 +584,8 @@ async function copyReferences(target: Target, runs: Run[]): Promise<void> {
     }
     return;
   }
-  // As each import started: not while autovacuum works through the rows the runs wrote.
-  await noAutovacuum(target);
+  // As each import starts: not while autovacuum works through the rows the runs wrote.
+  await settled(target);
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
   try {
@@ -596,7 +601,7 @@ async function copyReferences(target: Target, runs: Run[]): Promise<void> {
         }),
       );
       run.copyS = await medianOf(COPY_TIMES, async () => {
-        await client.query(`DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE "User" INCLUDING ALL)`);
+        await client.query(`DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE "User" INCLUDING ALL); CHECKPOINT`);
         const start = now();
         await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY bench_copy (${COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
         return (now() - start) / 1000;
@@ -648,7 +653,7 @@ function report(kind: Kind, runs: Run[]): void {
   console.log(row(head));
   for (const l of lines) console.log(row(l));
   console.log(
-    `  written: accounts created (updates: users updated); COPY: those rows into a table like "User", measured in this run (the median of three);` +
+    `  written: accounts created (updates: users updated); COPY: those rows into a table like "User", measured in this run (the median of five);` +
       ` bot's own time: upload→summary + Create→approval request + approval→done; edits: summary edits before the result`,
   );
   console.log("\ntargets:");
