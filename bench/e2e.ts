@@ -170,14 +170,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * it wrote) then does not slow the next run down, nor count in its peak RSS.
  */
 async function quiet(bot: Bot, target: Target): Promise<void> {
+  await idle(bot, 1000, 120_000);
+  await settled(target);
+}
+
+/**
+ * Waits until the bot used under 30 ms of CPU a second over a window of `windowMs` (at most
+ * `maxMs`). Before a click: a person reads the summary or the request before clicking, by
+ * which time the bot has finished what followed it (the heap collected after staging, say).
+ */
+async function idle(bot: Bot, windowMs: number, maxMs: number): Promise<void> {
   // --cpu-prof's sampling thread alone costs an idle bot ~45 ms a second (measured here).
-  const idleCpuS = PROFILE_DIR ? 0.1 : 0.03;
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+  const idleCpuS = ((PROFILE_DIR ? 0.1 : 0.03) * windowMs) / 1000;
+  for (const deadline = Date.now() + maxMs; Date.now() < deadline; ) {
     const before = bot.status().cpuS;
-    await sleep(1000);
+    await sleep(windowMs);
     if (bot.status().cpuS - before < idleCpuS) break;
   }
-  await settled(target);
 }
 
 /**
@@ -285,7 +294,7 @@ async function viaSlack(bot: Bot, fake: FakeSlack, drive: Drive): Promise<Run> {
   const summaryTs = await replyTs(summary!);
   // What follows the summary before anyone would click: the error report in the thread.
   if (attention > 0) await fake.waitForCalls((c) => after(c) && c.method === "files.completeUploadExternal", 1, TIMEOUT_MS, "the report");
-  await sleep(300);
+  await idle(bot, 300, 10_000);
 
   const click = (actionId: string, value: string, user: string, messageTs: string) =>
     postSigned(
@@ -314,7 +323,7 @@ async function viaSlack(bot: Bot, fake: FakeSlack, drive: Drive): Promise<Run> {
   const requestTs = await replyTs(request!);
   // The summary then says it waits for approval.
   await fake.waitForCalls((c) => after(c) && c.method === "chat.update" && c.args.ts === summaryTs, 1, TIMEOUT_MS, "the summary waiting");
-  await sleep(300);
+  await idle(bot, 300, 10_000);
 
   const t2 = now();
   await click(IMPORT_ACTIONS.approve, `${batchId}:${sha12(drive.bytes)}`, APPROVER.slack, requestTs);
@@ -428,7 +437,7 @@ async function viaTeams(bot: Bot, fake: FakeBotConnector, drive: Drive): Promise
         ((c.body?.attachments ?? []) as { contentType: string }[])[0]?.contentType === "application/vnd.microsoft.teams.card.file.consent",
       "the report's consent card",
     );
-  await sleep(300);
+  await idle(bot, 300, 10_000);
 
   const click = (verb: string, value: string, user: A.TeamsUser, replyToId: string) =>
     post(A.action({ serviceUrl, from: user, conversation, verb, data: { value }, replyToId }));
@@ -437,7 +446,7 @@ async function viaTeams(bot: Bot, fake: FakeBotConnector, drive: Drive): Promise
   const request = await posted((c) => String(c.body?.summary).startsWith(`Approval needed: import ${code}`), "the approval request");
   const tRequest = request.at;
   await fake.waitFor((c) => after(c) && c.kind === "update" && c.activityId === summaryId, 1, TIMEOUT_MS, "the summary waiting");
-  await sleep(300);
+  await idle(bot, 300, 10_000);
 
   const t2 = now();
   await click(IMPORT_ACTIONS.approve, `${batchId}:${sha12(drive.bytes)}`, TEAMS_APPROVER, idOf(request));
