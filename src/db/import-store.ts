@@ -164,16 +164,18 @@ function createChunkSql(
   owner: string,
   { from, size }: { from: number; size: number },
   leaseUntil: Date,
-  mode: "checked" | "on conflict",
+  mode: "unchecked" | "checked" | "on conflict",
 ): Prisma.Sql {
   const taken =
     mode === "checked"
       ? Prisma.sql`LEFT JOIN LATERAL (SELECT true AS taken FROM "User" u WHERE u."email" = r."email" LIMIT 1) t ON true`
       : Prisma.sql`LEFT JOIN LATERAL (SELECT NULL::boolean AS taken) t ON true`;
   const insert =
-    mode === "checked"
-      ? Prisma.sql`WHERE c."groupExists" AND c.taken IS NOT TRUE`
-      : Prisma.sql`WHERE c."groupExists" ON CONFLICT ("email") DO NOTHING`;
+    mode === "unchecked"
+      ? Prisma.sql`WHERE c."groupExists"`
+      : mode === "checked"
+        ? Prisma.sql`WHERE c."groupExists" AND c.taken IS NOT TRUE`
+        : Prisma.sql`WHERE c."groupExists" ON CONFLICT ("email") DO NOTHING`;
   return Prisma.sql`
     WITH chunk AS MATERIALIZED (
       SELECT r.ctid AS tid, r."rowNumber", r."email", r."name", r."role", r."groupId", r."exchangeDomain", r."exchangeUsername", t.taken,
@@ -463,10 +465,12 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
       const [lease] = await db.$queryRaw<{ id: string }[]>`
         SELECT "id" FROM "ImportBatch" WHERE "id" = ${id}::uuid AND "status" = 'CREATING' AND "leaseOwner" = ${owner}`;
       if (!lease) return null;
-      // Emails already taken are known before the INSERT, so it needs no ON CONFLICT (whose
-      // speculative insertion measured ~40% of the chunk). One taken since that look (another
-      // import, the form, at the same moment) fails the INSERT: then the chunk is written again
-      // with ON CONFLICT DO NOTHING, from a savepoint.
+      // A READY row's email was free when the file was checked, and almost always still is: the
+      // chunk is written as if none were taken, with neither a look-up per row (PostgreSQL's
+      // unique index checks each insert anyway) nor ON CONFLICT (whose speculative insertion
+      // measured ~40% of the chunk). One taken since (another import, the form) fails the
+      // INSERT: then the chunk is written again from a savepoint, looking each email up first,
+      // and if one was taken even after that look, with ON CONFLICT DO NOTHING.
       type Row = ImportBatch & { created: number; skipped: number; failed: number };
       // PGlite is one connection: nothing else runs inside this transaction, so the chunk's own
       // checks (the group exists, the batch's row is there: its counts move) are all the foreign
@@ -475,12 +479,14 @@ export function importRepository(db: Client, kind: DatabaseKind, bulk?: Bulk): I
       if (kind === "pglite") await db.$executeRaw`SET LOCAL session_replication_role = replica`;
       await db.$executeRaw`SAVEPOINT hms_chunk`;
       let row: Row | undefined;
-      try {
-        [row] = await db.$queryRaw<Row[]>(createChunkSql(id, owner, range, leaseUntil, "checked"));
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
-        [row] = await db.$queryRaw<Row[]>(createChunkSql(id, owner, range, leaseUntil, "on conflict"));
+      for (const mode of ["unchecked", "checked", "on conflict"] as const) {
+        try {
+          [row] = await db.$queryRaw<Row[]>(createChunkSql(id, owner, range, leaseUntil, mode));
+          break;
+        } catch (error) {
+          if (mode === "on conflict" || !isUniqueViolation(error)) throw error;
+          await db.$executeRaw`ROLLBACK TO SAVEPOINT hms_chunk`;
+        }
       }
       if (!row) {
         // The lease was taken over while the chunk was written: nothing of it is kept.

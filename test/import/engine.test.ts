@@ -785,6 +785,49 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       },
     );
 
+    it.runIf(kind === "postgresql")(
+      "two emails taken in turn while a chunk is written, the second after the chunk looked again: both skipped, the rest created once",
+      async () => {
+        const core = coreWith();
+        const batch = await approvedBatch(core, validRows(6, { prefix: "turns" }));
+        const finance = await t.db.prisma.group.findFirstOrThrow({ where: { name: "Finance" } });
+        const [first, second] = [new pg.Client({ connectionString: t.url }), new pg.Client({ connectionString: t.url })];
+        await first.connect();
+        await second.connect();
+        const take = async (session: pg.Client, email: string) => {
+          await session.query("BEGIN");
+          await session.query(`INSERT INTO "User" ("email", "name", "groupId", "createdBy") VALUES ($1, 'Other', $2, 'other')`, [
+            email,
+            finance.id,
+          ]);
+        };
+        try {
+          await take(first, "turns1@corp.example.org");
+          await take(second, "turns4@corp.example.org");
+          const creating = core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
+          // The chunk as written first (no look-up) waits for turns1; once that is taken, the chunk
+          // is written again looking the emails up, which cannot see turns4 yet, and waits for it.
+          const since = await lockWaitAfter(first, new Date(0));
+          await first.query("COMMIT");
+          await lockWaitAfter(first, since);
+          await second.query("COMMIT");
+          const { batch: done } = await creating;
+          expect(done).toMatchObject({ status: "CREATED", createdRows: 5, skippedRows: 2, failedRows: 0 });
+        } finally {
+          await first.end();
+          await second.end();
+        }
+        const rows = await t.db.prisma.importRow.findMany({
+          where: { batchId: batch.id, email: { startsWith: "turns" } },
+          orderBy: { rowNumber: "asc" },
+        });
+        expect(rows.map((r) => r.status)).toEqual(["CREATED", "SKIPPED", "CREATED", "CREATED", "SKIPPED", "CREATED"]);
+        const users = await t.db.prisma.user.findMany({ where: { email: { startsWith: "turns" } } });
+        expect(users).toHaveLength(6);
+        expect(users.filter((u) => u.importBatchId === batch.id)).toHaveLength(4);
+      },
+    );
+
     it.runIf(kind === "postgresql")("writes two chunks at a time on PostgreSQL, each row once, progress only rising", async () => {
       const batch = await approvedBatch(coreWith(), validRows(59, { prefix: "lanes" }));
       let open = 0;
@@ -1440,6 +1483,19 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 });
 
 /** Resolves once a session of `holder`'s database waits for a lock (one `holder` holds). */
+/** Waits until a statement that started after `after` waits for a lock; returns when it started. */
+async function lockWaitAfter(holder: pg.Client, after: Date): Promise<Date> {
+  for (;;) {
+    const { rows } = await holder.query<{ started: Date }>(
+      `SELECT max(query_start) AS started FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query_start > $1`,
+      [after],
+    );
+    if (rows[0]?.started) return rows[0].started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function waitForLockWait(holder: pg.Client): Promise<void> {
   for (;;) {
     const { rows } = await holder.query(
