@@ -207,9 +207,13 @@ function isRunning({ pid, start }: ProcessId): boolean {
   } catch (error) {
     if (code(error) !== "EPERM") return false; // ESRCH: no such process
   }
+  // A killed bot stays a zombie until its parent (or an init that reaps lazily) collects it; it
+  // answers kill(0) but holds nothing: dead.
+  const stat = procStat(pid);
+  if (stat?.state === "Z" || stat?.state === "X") return false;
   // A pid alone may have been reused (a new container starts from pid 1 again): the start time
   // tells the bot that locked the directory from whatever runs under its pid now.
-  const now = startTime(pid);
+  const now = stat?.start;
   return start === undefined || now === undefined || now === start;
 }
 
@@ -217,11 +221,17 @@ function thisProcess(): ProcessId {
   return { pid: process.pid, start: startTime(process.pid) };
 }
 
-/** Field 22 of /proc/<pid>/stat (Linux), after the command name, which may contain anything. */
+/** The start time of a process (Linux), undefined where /proc does not tell. */
 function startTime(pid: number): string | undefined {
+  return procStat(pid)?.start;
+}
+
+/** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat, after the command name, which may contain anything. */
+function procStat(pid: number): { state: string; start: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] ?? "", start: fields[19] };
   } catch {
     return undefined;
   }

@@ -148,6 +148,24 @@ describe("the data directory lock", { timeout: 60_000 }, () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it("a lock whose holder was killed but not yet reaped (a zombie) is stale", async () => {
+    const dir = await tempDir();
+    // The short sleep exits after its parent shell became the long one, which never waits for it: a zombie.
+    const parent = spawn("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(parent);
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d) => resolve(String(d).trim()))));
+    const stat = async () => {
+      const text = await readFile(`/proc/${zombie}/stat`, "utf8");
+      return text.slice(text.lastIndexOf(")") + 2).split(" ");
+    };
+    for (let i = 0; i < 100 && (await stat())[0] !== "Z"; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await stat())[0]).toBe("Z");
+    await writeFile(path.join(dir, LOCK_FILE), JSON.stringify({ pid: zombie, start: (await stat())[19], token: "killed", host: "x" }));
+    const lock = await lockDataDir(dir);
+    expect(JSON.parse(await readFile(path.join(dir, LOCK_FILE), "utf8"))).toMatchObject({ pid: process.pid, token: lock.token });
+    lock.release();
+  });
+
   it("a helper's pid keeps the lock alive after its holder died", async () => {
     const dir = await tempDir();
     const helper = holder(await tempDir()); // any live process
