@@ -37,6 +37,11 @@ export async function loadBatch(repos: Repositories, idOrCode: string): Promise<
   return batch;
 }
 
+/** The batch, for an Administrator when an actor is given (the background asks with none). */
+export async function batchFor(repos: Repositories, actor: Actor | undefined, idOrCode: string): Promise<ImportBatch> {
+  return actor ? (await administratorAndBatch(repos, actor, idOrCode)).batch : loadBatch(repos, idOrCode);
+}
+
 /**
  * The actor checked as an Administrator and the batch loaded, both at once. A refusal of the
  * actor comes first: someone who is not an Administrator learns nothing about the batch.

@@ -1,7 +1,7 @@
 import type { CoreDeps } from "../deps.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { type Actor, describeChanges } from "../types.ts";
-import { administratorAndBatch, batchFileName, batchRowPages, describeState, loadBatch, rowFields } from "./common.ts";
+import { batchFileName, batchFor, batchRowPages, describeState, rowFields } from "./common.ts";
 import type { FileInfo, ResultRow, RowResult } from "./files.ts";
 import type { ImportBatch, ImportRowRecord } from "./types.ts";
 
@@ -68,7 +68,7 @@ export async function importResults(
   deps: CoreDeps,
   { actor, batchId, pageSize }: { actor?: Actor; batchId: string; pageSize?: number },
 ): Promise<ImportResults> {
-  const batch = actor ? (await administratorAndBatch(deps.store, actor, batchId)).batch : await loadBatch(deps.store, batchId);
+  const batch = await batchFor(deps.store, actor, batchId);
   if (!hasResults(batch)) {
     throw new AppError(ErrorCode.BATCH_WRONG_STATE, `${describeState(batch)} Its results come once its accounts are created.`, {
       details: { batchId: batch.id, status: batch.status },

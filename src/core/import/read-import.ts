@@ -1,7 +1,7 @@
 import { requireAdministrator } from "../authorize.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Actor } from "../types.ts";
-import { administratorAndBatch, batchFileName, batchRowPages, eligibleApprovers, importSettings, loadBatch, rowFields } from "./common.ts";
+import { batchFileName, batchFor, batchRowPages, eligibleApprovers, importSettings, rowFields } from "./common.ts";
 import type { FileInfo } from "./files.ts";
 import type { ImportBatch, ImportRowRecord, InvitationCounts, ProblemGroup } from "./types.ts";
 
@@ -51,7 +51,7 @@ export async function getImport(deps: CoreDeps, options: GetImportOptions): Prom
   if (options.batch) {
     if (actor) await requireAdministrator(deps.store, actor);
     batch = options.batch;
-  } else batch = actor ? (await administratorAndBatch(deps.store, actor, batchId)).batch : await loadBatch(deps.store, batchId);
+  } else batch = await batchFor(deps.store, actor, batchId);
   const created = !BEFORE_CREATION.includes(batch.status);
   const awaiting = batch.status === "AWAITING_APPROVAL";
   const [attention, problems, changes, invitations, approvers, facts] = await Promise.all([
@@ -78,7 +78,7 @@ export async function importErrorReport(
   deps: CoreDeps,
   { actor, batchId, pageSize }: { actor?: Actor; batchId: string; pageSize?: number },
 ): Promise<{ fileName: string; bytes: Uint8Array; rows: number }> {
-  const batch = actor ? (await administratorAndBatch(deps.store, actor, batchId)).batch : await loadBatch(deps.store, batchId);
+  const batch = await batchFor(deps.store, actor, batchId);
   let rows = 0;
   async function* pages() {
     for await (const page of batchRowPages(deps.store, batch.id, { statuses: ["NEEDS_ATTENTION", "SKIPPED", "FAILED"], pageSize })) {
