@@ -751,11 +751,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         await other.connect();
         try {
           // Not committed yet when the chunk looks the emails up; committed while its INSERT waits for it.
-          await other.query("BEGIN");
-          await other.query(
-            `INSERT INTO "User" ("email", "name", "groupId", "createdBy") VALUES ('midchunk3@corp.example.org', 'Other', $1, 'other')`,
-            [finance.id],
-          );
+          await takeUncommitted(other, "midchunk3@corp.example.org", finance.id);
           const creating = core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
           await waitForLockWait(other);
           await other.query("COMMIT");
@@ -794,16 +790,9 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
         const [first, second] = [new pg.Client({ connectionString: t.url }), new pg.Client({ connectionString: t.url })];
         await first.connect();
         await second.connect();
-        const take = async (session: pg.Client, email: string) => {
-          await session.query("BEGIN");
-          await session.query(`INSERT INTO "User" ("email", "name", "groupId", "createdBy") VALUES ($1, 'Other', $2, 'other')`, [
-            email,
-            finance.id,
-          ]);
-        };
         try {
-          await take(first, "turns1@corp.example.org");
-          await take(second, "turns4@corp.example.org");
+          await takeUncommitted(first, "turns1@corp.example.org", finance.id);
+          await takeUncommitted(second, "turns4@corp.example.org", finance.id);
           const creating = core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id });
           // The chunk as written first (no look-up) waits for turns1; once that is taken, the chunk
           // is written again looking the emails up, which cannot see turns4 yet, and waits for it.
@@ -1483,6 +1472,12 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
 });
 
 /** Resolves once a session of `holder`'s database waits for a lock (one `holder` holds). */
+/** Another session adds a user with `email`, in a transaction it leaves open (its caller commits it). */
+async function takeUncommitted(session: pg.Client, email: string, groupId: string): Promise<void> {
+  await session.query("BEGIN");
+  await session.query(`INSERT INTO "User" ("email", "name", "groupId", "createdBy") VALUES ($1, 'Other', $2, 'other')`, [email, groupId]);
+}
+
 /** Waits until a statement that started after `after` waits for a lock; returns when it started. */
 async function lockWaitAfter(holder: pg.Client, after: Date): Promise<Date> {
   for (;;) {
