@@ -683,6 +683,32 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.create", subject: `import:${batch.code}` } })).toBe(1);
     });
 
+    it("marks each row where it lies: a heap-only update, no index of ImportRow covering what creation changes", async () => {
+      const core = coreWith();
+      const batch = await approvedBatch(core, validRows(60, { prefix: "inplace" }));
+      const blocks = () =>
+        t.db.sql.query<{ rowNumber: number; block: string }>(
+          `SELECT "rowNumber", (ctid::text::point)[0]::text AS block FROM "ImportRow" WHERE "batchId" = $1::uuid ORDER BY "rowNumber"`,
+          [batch.id],
+        );
+      const before = await blocks();
+      expect(new Set(before.map((r) => r.block)).size).toBeGreaterThan(1);
+      const { batch: done } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 25 });
+      expect(done).toMatchObject({ status: "CREATED", createdRows: 61 });
+      // Each row's new version is on the page of the old one: the fill factor left room for it.
+      expect(await blocks()).toEqual(before);
+      // An index on a column creation changes (or in an index's predicate or expression) would
+      // make each of those updates write an entry in every index of the table.
+      const covering = await t.db.sql.query<{ index: string }>(
+        `SELECT i.indexrelid::regclass::text AS index FROM pg_index i
+         WHERE i.indrelid = '"ImportRow"'::regclass
+           AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR EXISTS (
+             SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+               AND a.attname IN ('status', 'userId', 'issues', 'changes')))`,
+      );
+      expect(covering).toEqual([]);
+    });
+
     it("Create clicked 20 times at once creates each account once", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(40, { prefix: "twice" }));
