@@ -683,7 +683,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.create", subject: `import:${batch.code}` } })).toBe(1);
     });
 
-    it("marks each row where it lies: a heap-only update, no index of ImportRow covering what creation changes", async () => {
+    it("marks the rows without an index entry: none of ImportRow's indexes covers what creation changes; on PGlite each stays on its page", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(60, { prefix: "inplace" }));
       const blocks = () =>
@@ -695,8 +695,8 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(new Set(before.map((r) => r.block)).size).toBeGreaterThan(1);
       const { batch: done } = await core.createAccounts({ actor: OTHER_ADMIN, batchId: batch.id, chunkSize: 25 });
       expect(done).toMatchObject({ status: "CREATED", createdRows: 61 });
-      // Each row's new version is on the page of the old one: the fill factor left room for it.
-      expect(await blocks()).toEqual(before);
+      // On PGlite each row's new version is on the page of the old one: its fill factor left room.
+      if (kind === "pglite") expect(await blocks()).toEqual(before);
       // An index on a column creation changes (or in an index's predicate or expression) would
       // make each of those updates write an entry in every index of the table.
       const covering = await t.db.sql.query<{ index: string }>(
