@@ -153,8 +153,9 @@ const EXISTING_USERS_SQL = `
  * One chunk of account creation: the READY rows among the `size` row numbers from `from` on,
  * a range of the primary key bounded whatever the planner estimates (on a batch it has no
  * statistics for yet, an ORDER BY … LIMIT was planned as a sort of all the batch's READY rows,
- * each chunk). Marking them writes no index entry (no index covers status). New emails become users; the INSERT's RETURNING marks their rows CREATED without
- * looking the emails up again, the others SKIPPED (taken by now). "checked": emails taken are
+ * each chunk). No index covers what marking a row changes: on PGlite, whose pages keep room for
+ * it, a row's new version is a heap-only update. New emails become users; the INSERT's RETURNING
+ * marks their rows CREATED without looking the emails up again, the others SKIPPED (taken by now). "checked": emails taken are
  * looked up first (one index probe each) and left out of a plain INSERT; "on conflict": ON
  * CONFLICT DO NOTHING. The batch's counts move, and its lease is renewed, only while `owner`
  * holds it: no row returned means the lease was lost (the caller rolls the chunk back).

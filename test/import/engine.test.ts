@@ -683,7 +683,7 @@ describe.each(databaseKinds)("import engine on %s", (kind) => {
       expect(await t.db.prisma.auditEvent.count({ where: { action: "import.create", subject: `import:${batch.code}` } })).toBe(1);
     });
 
-    it("marks the rows without an index entry: none of ImportRow's indexes covers what creation changes; on PGlite each stays on its page", async () => {
+    it("marks the rows with no index covering what it changes; on PGlite each row stays on its page (a heap-only update)", async () => {
       const core = coreWith();
       const batch = await approvedBatch(core, validRows(60, { prefix: "inplace" }));
       const blocks = () =>

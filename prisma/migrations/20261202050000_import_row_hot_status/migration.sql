@@ -1,7 +1,8 @@
 -- Creating (and updating) accounts marks each of a batch's rows CREATED (UPDATED, SKIPPED):
--- one new version of every row. With no index on "status" it may be a heap-only (HOT) update,
--- with no entry in any index; the chunks are row-number ranges of the primary key. The index
--- on (batchId, status, rowNumber) made every one of those updates an entry in both indexes.
+-- one new version of every row. The index on (batchId, status, rowNumber) gave each of those
+-- versions an entry in both of the table's indexes; without it, one in the primary key at most,
+-- and none where the version fits on the old one's page (a heap-only update). The chunks are
+-- row-number ranges of the primary key.
 -- DropIndex
 DROP INDEX "ImportRow_batchId_status_rowNumber_idx";
 
